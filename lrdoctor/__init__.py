@@ -1,0 +1,33 @@
+"""lrdoctor: diagnose the learning rate from training logs.
+
+    >>> import lrdoctor
+    >>> report = lrdoctor.diagnose("logs/")          # doctest: +SKIP
+    >>> report.ok, report.exit_code("warning")      # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from ._version import __version__
+from .findings import Finding, Recommendation, Severity
+from .report import Report, RunResult
+
+__all__ = ["diagnose", "read_runs", "Report", "RunResult", "Finding", "Recommendation", "Severity", "__version__"]
+
+
+def read_runs(path, tag_roles=None):
+    """Read every run under ``path``; returns (runs, problems).  See lrdoctor.readers."""
+    from .readers import read_runs as _read
+
+    return _read(path, tag_roles=tag_roles)
+
+
+def diagnose(path_or_runs, config=None) -> Report:
+    """Diagnose a log directory (or a list of ``Run``) and return a ``Report``."""
+    from .config import Config
+    from .engine import diagnose_runs
+
+    config = config or Config()
+    if isinstance(path_or_runs, (str, bytes)) or hasattr(path_or_runs, "__fspath__"):
+        runs, problems = read_runs(path_or_runs, tag_roles=config.tag_roles or None)
+    else:
+        runs, problems = list(path_or_runs), []
+    return diagnose_runs(runs, config, problems)

@@ -1,0 +1,89 @@
+"""diagnose(runs, config) -> Report: select rules, run them, contain crashes, sort, advise."""
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from typing import Iterable, Sequence
+
+from . import advice
+from .config import Config
+from .findings import Finding, Severity
+from .model import Problem, Run
+from .report import Report, RunResult
+from .rules import all_rules
+from .rules.base import Rule
+
+
+def _matches(rule: type[Rule], keys: Iterable[str]) -> bool:
+    for key in keys:
+        k = key.strip().lower()
+        if k in ("*", "all") or rule.code.lower().startswith(k) or rule.name.lower() == k:
+            return True
+        if any(a.lower() == k for a in rule.aliases):
+            return True
+    return False
+
+
+def selected_rules(config: Config) -> list[type[Rule]]:
+    rules = all_rules()
+    if config.select:
+        rules = [r for r in rules if _matches(r, config.select)]
+    return [r for r in rules if not _matches(r, config.ignore)]
+
+
+def _options_for(rule: type[Rule], config: Config):
+    overrides = config.rule_options.get(rule.name, {})
+    return dataclasses.replace(rule.Options(), **overrides) if overrides else rule.Options()
+
+
+def _ignored_for_run(rule: type[Rule], run: Run, config: Config) -> bool:
+    for pattern, keys in config.per_run_ignores.items():
+        if fnmatch.fnmatch(run.name, pattern) and _matches(rule, keys):
+            return True
+    return False
+
+
+def _crash_finding(rule: type[Rule], run: Run, exc: Exception) -> Finding:
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        kind="data_quality",
+        severity=Severity.INFO,
+        message=f"rule {rule.code} ({rule.name}) crashed on this run: {type(exc).__name__}: {exc}",
+        run=run.name,
+        evidence={"crashed": 1},
+    )
+
+
+def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunResult:
+    findings: list[Finding] = []
+    for rule_cls in rules:
+        if _ignored_for_run(rule_cls, run, config):
+            continue
+        rule = rule_cls()
+        if not rule.applicable(run):
+            continue
+        try:
+            findings.extend(rule.check(run, _options_for(rule_cls, config)))
+        except Exception as exc:  # a broken rule must not hide the other rules' findings
+            findings.append(_crash_finding(rule_cls, run, exc))
+    findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1, f.code))
+    rec = advice.recommend(run, findings, lr_override=config.lr)
+    return RunResult(
+        run=run.name,
+        source=run.source,
+        format=run.format,
+        findings=tuple(findings),
+        recommendation=rec,
+        problems=tuple(run.problems),
+        roles=dict(run.roles),
+    )
+
+
+def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: Sequence[Problem] = ()) -> Report:
+    config = config or Config()
+    rules = selected_rules(config)
+    results = [diagnose_run(run, rules, config) for run in runs]
+    # Worst first, then by name, so output is deterministic.
+    results.sort(key=lambda r: (-(int(r.worst) if r.worst else 0), r.run))
+    return Report(runs=tuple(results), problems=tuple(problems))
