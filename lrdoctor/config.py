@@ -1,11 +1,34 @@
 """Effective configuration: defaults < [tool.lrdoctor] / lrdoctor.toml < CLI flags.
 
-Loading from files is in ``load_config``; the engine only sees a ``Config`` value.
+The engine only sees a ``Config`` value.  This module finds and reads the file
+(``find_config_file``, ``read_config_file``) and validates a plain table of settings
+(``parse_settings``) into the keyword arguments of ``Config``; cli.py feeds the file's
+values to click as defaults, so flags override the file without any merge code.
+
+Every key, rule and option is checked; a mistake is a ``ConfigError`` naming the
+file and key, with a "did you mean" suggestion.
 """
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import os
+import sys
+import typing
 from dataclasses import dataclass, field
-from typing import Mapping
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .errors import ConfigError
+from .report import FAIL_ON_LEVELS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+PROJECT_FILES = ("lrdoctor.toml", "pyproject.toml")  # lrdoctor.toml wins within one directory
+ROOT_MARKERS = (".git", ".hg")  # the upward search stops at the project root
 
 
 @dataclass(frozen=True)
@@ -21,3 +44,307 @@ class Config:
     per_run_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # The LR used when the log has none (--lr).
     lr: float | None = None
+    # The file the settings came from (None: defaults and flags only).  Informational.
+    source: str | None = None
+
+
+# File key (after "-" -> "_") -> Config field.
+FILE_KEYS = {
+    "select": "select",
+    "ignore": "ignore",
+    "fail_on": "fail_on",
+    "lr": "lr",
+    "tags": "tag_roles",
+    "rules": "rule_options",
+    "per_run_ignores": "per_run_ignores",
+}
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# --------------------------------------------------------------------------- finding the file
+
+
+def _has_section(pyproject: Path) -> bool:
+    try:
+        return "lrdoctor" in _load_toml(pyproject).get("tool", {})
+    except ConfigError:
+        return True  # a broken pyproject.toml next to the logs should be reported, not skipped
+
+
+def find_config_file(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest lrdoctor.toml, or pyproject.toml with a [tool.lrdoctor] table.
+
+    Searched from ``start`` (a log directory or file; its directory) upward, stopping after
+    the project root (a directory holding .git or .hg); when nothing is found there, the same
+    search runs from the current directory, so a CI job in a repository checkout finds the
+    repository's settings even for logs written outside it.
+    """
+    starts = [Path(start)] if start is not None else []
+    starts.append(Path.cwd())
+    for origin in starts:
+        found = _search_upward(origin)
+        if found is not None:
+            return found
+    return None
+
+
+def _search_upward(origin: Path) -> Path | None:
+    directory = origin.resolve()
+    if not directory.is_dir():
+        directory = directory.parent
+    for folder in (directory, *directory.parents):
+        for name in PROJECT_FILES:
+            candidate = folder / name
+            if candidate.is_file() and (name != "pyproject.toml" or _has_section(candidate)):
+                return candidate
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------- reading the file
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def read_config_file(path: str | os.PathLike) -> dict:
+    """The raw settings table: [tool.lrdoctor] of a pyproject.toml, else the top level."""
+    path = Path(path)
+    data = _load_toml(path)
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("lrdoctor", {})
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [tool.lrdoctor] must be a table")
+    return data
+
+
+def section_name(path: str | os.PathLike) -> str:
+    return "[tool.lrdoctor]" if Path(path).name == "pyproject.toml" else "top level"
+
+
+# --------------------------------------------------------------------------- validating values
+
+
+def parse_settings(table: Mapping[str, Any], where: str = "configuration") -> dict:
+    """Validate a settings table (file keys, kebab or snake case) into ``Config`` keyword args."""
+    out: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("-", "_")
+        if key not in FILE_KEYS:
+            kebab = [k.replace("_", "-") for k in FILE_KEYS]
+            raise ConfigError(f"{where}: unknown key {raw_key!r}{_suggest(raw_key.replace('_', '-'), kebab)}")
+        field_name = FILE_KEYS[key]
+        out[field_name] = _PARSERS[field_name](value, f"{where}: {raw_key}")
+    return out
+
+
+def _str_list(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in value.split(",")]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def parse_rule_keys(value: Any, where: str) -> tuple[str, ...]:
+    """Codes, code prefixes, names or aliases; each must match at least one rule."""
+    keys = _str_list(value, where)
+    for key in keys:
+        check_rule_key(key, where)
+    return keys
+
+
+def check_rule_key(key: str, where: str) -> None:
+    from .rules import all_rules
+
+    rules = all_rules()
+    k = key.lower()
+    if k in ("*", "all"):
+        return
+    for rule in rules:
+        names = (rule.name.lower(), *(a.lower() for a in rule.aliases))
+        if rule.code.lower().startswith(k) or k in names:  # the same matching as engine._matches
+            return
+    choices = [r.code for r in rules] + [r.name for r in rules]
+    raise ConfigError(f"{where}: {key!r} matches no rule{_suggest(key, choices)}")
+
+
+def _fail_on(value: Any, where: str) -> str:
+    if not isinstance(value, str) or value.lower() not in FAIL_ON_LEVELS:
+        raise ConfigError(f"{where}: expected one of {', '.join(FAIL_ON_LEVELS)}, got {value!r}")
+    return value.lower()
+
+
+def _lr(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(f"{where}: expected a positive number, got {value!r}")
+    return float(value)
+
+
+def _tag_roles(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    from .model import ROLES
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a table of role = [tag names]")
+    roles = {}
+    for role, tags in value.items():
+        if role not in ROLES:
+            raise ConfigError(f"{where}: unknown role {role!r}{_suggest(role, ROLES)} (roles: {', '.join(ROLES)})")
+        roles[role] = _str_list([tags] if isinstance(tags, str) else tags, f"{where}.{role}")
+    return roles
+
+
+def _per_run_ignores(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a table of \"run glob\" = [codes or names]")
+    return {str(glob): parse_rule_keys(keys, f"{where}.{glob!r}") for glob, keys in value.items()}
+
+
+def _rule_options(value: Any, where: str) -> dict[str, dict[str, object]]:
+    from .rules import all_rules, find_rule
+
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a table of rule-name = {{option = value}}")
+    out: dict[str, dict[str, object]] = {}
+    for key, options in value.items():
+        rule = find_rule(key)
+        if rule is None:
+            names = [r.name for r in all_rules()]
+            raise ConfigError(f"{where}: unknown rule {key!r}{_suggest(key, names)}")
+        if not isinstance(options, Mapping):
+            raise ConfigError(f"{where}.{key}: expected a table of option = value")
+        out[rule.name] = {**out.get(rule.name, {}), **rule_option_values(rule, options, f"{where}.{key}")}
+    return out
+
+
+def rule_option_values(rule, options: Mapping[str, Any], where: str) -> dict[str, object]:
+    """Check option names and types against the rule's ``Options`` dataclass."""
+    fields = {f.name: f for f in dataclasses.fields(rule.Options)}
+    hints = typing.get_type_hints(rule.Options, vars(sys.modules[rule.__module__]))
+    out = {}
+    for raw_name, value in options.items():
+        name = raw_name.replace("-", "_")
+        if name not in fields:
+            known = ", ".join(fields) or "none"
+            raise ConfigError(f"{where}: unknown option {raw_name!r}{_suggest(name, fields)} (options: {known})")
+        out[name] = coerce(value, hints.get(name, Any), f"{where}.{raw_name}")
+    return out
+
+
+def coerce(value: Any, hint: Any, where: str) -> Any:
+    """``value`` converted to the annotation ``hint`` (int, float, bool, str, tuple, X | None)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return value
+    if args and type(None) in args and origin is not tuple:  # Optional / X | None
+        if value is None:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return coerce(value, inner[0] if len(inner) == 1 else Any, where)
+    if origin in (tuple, list) or hint in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        item = args[0] if args else Any
+        return tuple(coerce(v, item, where) for v in value)
+    if hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif hint is str:
+        ok = isinstance(value, str)
+    else:
+        return value
+    if not ok:
+        raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value
+
+
+_PARSERS = {
+    "select": parse_rule_keys,
+    "ignore": parse_rule_keys,
+    "fail_on": _fail_on,
+    "lr": _lr,
+    "tag_roles": _tag_roles,
+    "rule_options": _rule_options,
+    "per_run_ignores": _per_run_ignores,
+}
+
+
+# --------------------------------------------------------------------------- one-call loading
+
+
+def load_config(path: str | os.PathLike | None = None, *, start: str | os.PathLike | None = None,
+                **overrides: Any) -> Config:
+    """A validated Config from ``path`` (or the file found from ``start``), then ``overrides``.
+
+    ``overrides`` are Config field names (flags); they win over the file.  Used by the Python API.
+    """
+    path = Path(path) if path is not None else find_config_file(start)
+    values: dict[str, Any] = {}
+    if path is not None:
+        values = parse_settings(read_config_file(path), f"{path} {section_name(path)}")
+        values["source"] = str(path)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Config(**values)
+
+
+def config_from_mapping(settings: Mapping[str, Any]) -> Config:
+    """A Config from a dict of file keys, e.g. ``{"fail-on": "warning", "ignore": ["DQ"]}``."""
+    return Config(**parse_settings(settings, "config"))
+
+
+# --------------------------------------------------------------------------- showing it
+
+
+def to_toml(config: Config) -> str:
+    """The effective configuration as an lrdoctor.toml (round-trips through read_config_file)."""
+    lines = [f"# source: {config.source or 'defaults and command-line flags'}"]
+    lines.append(f"select = {_toml_value(list(config.select))}")
+    lines.append(f"ignore = {_toml_value(list(config.ignore))}")
+    lines.append(f"fail-on = {_toml_value(config.fail_on)}")
+    lines.append("# lr = (not set: the LR comes from the logs)" if config.lr is None else f"lr = {config.lr!r}")
+    lines.append("")
+    lines.append("[tags]")
+    lines += [f"{role} = {_toml_value(list(tags))}" for role, tags in sorted(config.tag_roles.items())]
+    lines.append("")
+    lines.append("[per-run-ignores]")
+    lines += [f"{_toml_key(g)} = {_toml_value(list(k))}" for g, k in sorted(config.per_run_ignores.items())]
+    for rule, options in sorted(config.rule_options.items()):
+        lines += ["", f"[rules.{_toml_key(rule)}]"]
+        lines += [f"{name} = {_toml_value(v)}" for name, v in sorted(options.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(key: str) -> str:
+    bare = key.replace("-", "").replace("_", "").isalnum()
+    return key if bare else _toml_value(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return _toml_value(str(value))

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from . import advice
 from .config import Config
 from .findings import Finding, Severity
-from .model import Problem, Run
-from .report import Report, RunResult
+from .model import TRAIN_LOSS, Problem, Run
+from .report import Report, RunResult, loss_preview
 from .rules import all_rules
 from .rules.base import Rule
 
@@ -55,14 +55,24 @@ def _crash_finding(rule: type[Rule], run: Run, exc: Exception) -> Finding:
     )
 
 
+def _why_skipped(rule_cls: type[Rule], run: Run) -> str:
+    missing = [role for role in rule_cls.requires if run.get(role) is None]
+    return f"missing {', '.join(missing)}" if missing else "not applicable to this run"
+
+
 def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunResult:
     findings: list[Finding] = []
+    ran: list[tuple[str, str]] = []  # (code, name), for the JUnit report
+    skipped: list[tuple[str, str, str]] = []  # (code, name, reason)
     for rule_cls in rules:
         if _ignored_for_run(rule_cls, run, config):
+            skipped.append((rule_cls.code, rule_cls.name, "ignored for this run (per-run-ignores)"))
             continue
         rule = rule_cls()
         if not rule.applicable(run):
+            skipped.append((rule_cls.code, rule_cls.name, _why_skipped(rule_cls, run)))
             continue
+        ran.append((rule_cls.code, rule_cls.name))
         try:
             findings.extend(rule.check(run, _options_for(rule_cls, config)))
         except Exception as exc:  # a broken rule must not hide the other rules' findings
@@ -77,13 +87,18 @@ def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunRe
         recommendation=rec,
         problems=tuple(run.problems),
         roles=dict(run.roles),
+        loss_preview=loss_preview(None if run.get(TRAIN_LOSS) is None else run.get(TRAIN_LOSS).values),
+        rules_run=tuple(ran),
+        rules_skipped=tuple(skipped),
     )
 
 
-def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: Sequence[Problem] = ()) -> Report:
+def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: Sequence[Problem] = (),
+                  progress: Callable[[Sequence[Run]], Iterable[Run]] | None = None) -> Report:
+    """``progress`` wraps the runs while they are diagnosed (the CLI's progress bar)."""
     config = config or Config()
     rules = selected_rules(config)
-    results = [diagnose_run(run, rules, config) for run in runs]
+    results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)]
     # Worst first, then by name, so output is deterministic.
     results.sort(key=lambda r: (-(int(r.worst) if r.worst else 0), r.run))
     return Report(runs=tuple(results), problems=tuple(problems))

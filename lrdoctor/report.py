@@ -1,16 +1,17 @@
 """The result of a diagnosis: per-run results, counts, and the exit code for a --fail-on level."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .findings import Finding, Recommendation, Severity
 from .model import Problem
 
-# Exit codes (stable; documented in the README).
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
+# Exit codes (stable; documented in docs/configuration.md).  The only place they are defined.
+EXIT_OK = 0  # nothing at or above --fail-on
+EXIT_FINDINGS = 1  # at least one finding at or above --fail-on
+EXIT_ERROR = 2  # could not run: bad usage or config, unreadable input, no runs found
 
 FAIL_ON_LEVELS = ("info", "warning", "error", "never")
 SCHEMA_VERSION = 1
@@ -27,6 +28,11 @@ class RunResult:
     roles: Mapping[str, str] = field(default_factory=dict)
     # Extra analyses keyed by name (e.g. "lr_range_test"), plain JSON-able dicts.
     extras: Mapping[str, Any] = field(default_factory=dict)
+    # The training loss downsampled for sparklines (see loss_preview); NaN/inf kept.
+    loss_preview: tuple[float, ...] = ()
+    # Which rules looked at this run: (code, name), and which did not: (code, name, reason).
+    rules_run: tuple[tuple[str, str], ...] = ()
+    rules_skipped: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def worst(self) -> Severity | None:
@@ -36,6 +42,25 @@ class RunResult:
     def status(self) -> str:
         worst = self.worst
         return "ok" if worst is None else str(worst)
+
+
+def loss_preview(values: Sequence[float] | None, points: int = 48) -> tuple[float, ...]:
+    """``values`` cut into at most ``points`` equal buckets, each the bucket's mean.
+
+    A bucket holding a NaN or inf becomes NaN, so a divergence stays visible in the sparkline.
+    """
+    if values is None:
+        return ()
+    values = [float(v) for v in values]
+    n = len(values)
+    if n <= points:
+        return tuple(v if math.isfinite(v) else math.nan for v in values)
+    out = []
+    for i in range(points):
+        bucket = values[i * n // points:(i + 1) * n // points]
+        finite = all(math.isfinite(v) for v in bucket)
+        out.append(sum(bucket) / len(bucket) if finite else math.nan)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
