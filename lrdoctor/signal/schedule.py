@@ -1,0 +1,85 @@
+"""Learning-rate schedule phases from a logged LR curve: warmup, peak, decay steps, LR-time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kind: str  # "constant", "step", "smooth-decay", "increasing" (range test) or "unknown"
+    peak_lr: float
+    peak_step: int  # first step at (almost) the peak
+    warmup_end_step: int | None  # end of a rising phase at the start, None without warmup
+    decay_steps: tuple[int, ...]  # steps right after an abrupt LR drop (step schedules)
+    final_lr: float
+    min_lr: float
+
+
+def detect_schedule(steps, lr, *, drop_ratio: float = 0.7, flat_tolerance: float = 0.05) -> Schedule:
+    """Phases of a logged LR curve.
+
+    A drop between two consecutive points to below ``drop_ratio`` of the previous value is a
+    decay step; the LR rising from below half its peak before reaching it is warmup; an LR
+    that stays within ``flat_tolerance`` (relative) of its peak after warmup is constant.
+
+    >>> s = detect_schedule([0, 10, 20, 30, 40], [0.1, 0.1, 0.01, 0.01, 0.001])
+    >>> s.kind, s.peak_lr, s.decay_steps
+    ('step', 0.1, (20, 40))
+    >>> detect_schedule([0, 1, 2, 3], [0.01, 0.05, 0.1, 0.1]).warmup_end_step
+    2
+    """
+    x = np.asarray(steps, dtype=float)
+    y = np.asarray(lr, dtype=float)
+    ok = np.isfinite(y) & (y > 0)
+    x, y = x[ok], y[ok]
+    if y.size == 0:
+        return Schedule("unknown", float("nan"), 0, None, (), float("nan"), float("nan"))
+    peak = float(y.max())
+    i_peak = int(np.argmax(y >= peak * (1 - 1e-6)))
+    warm = i_peak if i_peak > 0 and y[0] < 0.5 * peak else None
+    after = y[i_peak:]
+    drops = tuple(int(x[i_peak + i + 1]) for i in np.flatnonzero(after[1:] < drop_ratio * after[:-1]))
+    if warm is not None and i_peak == y.size - 1 and y.size > 5:
+        kind = "increasing"
+    elif float(after.min()) >= peak * (1 - flat_tolerance):
+        kind = "constant"
+    elif drops:
+        kind = "step"
+    else:
+        kind = "smooth-decay"
+    return Schedule(kind, peak, int(x[i_peak]), None if warm is None else int(x[warm]), drops, float(y[-1]), float(y.min()))
+
+
+def lr_at(steps, lr, at) -> np.ndarray:
+    """The logged LR at the steps ``at`` (step-wise: the last logged value at or before each step).
+
+    >>> lr_at([0, 10, 20], [1.0, 0.5, 0.25], [0, 5, 10, 25]).tolist()
+    [1.0, 1.0, 0.5, 0.25]
+    """
+    x = np.asarray(steps, dtype=float)
+    y = np.asarray(lr, dtype=float)
+    idx = np.searchsorted(x, np.asarray(at, dtype=float), side="right") - 1
+    return y[np.clip(idx, 0, max(y.size - 1, 0))]
+
+
+def lr_time(steps, lr, at) -> np.ndarray:
+    """Cumulative LR (the 'time' of gradient flow) at ``at``, as a fraction of the total over ``steps``.
+
+    Under a small step size the loss depends on the sum of the step sizes, not on the number of
+    steps, so curves re-plotted against this axis look alike whatever the schedule.
+
+    >>> lr_time([0, 1, 2, 3, 4], [1.0, 1.0, 1.0, 1.0, 1.0], [0, 2, 4]).round(2).tolist()
+    [0.0, 0.5, 1.0]
+    >>> lr_time([0, 1, 2, 3, 4], [1.0, 1.0, 0.0, 0.0, 0.0], [2]).round(2).tolist()
+    [1.0]
+    """
+    x = np.asarray(steps, dtype=float)
+    y = np.nan_to_num(np.asarray(lr, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+    if x.size < 2:
+        return np.linspace(0.0, 1.0, np.asarray(at).size)
+    # Trapezoid-free left Riemann sum: the LR logged at a step applies until the next log point.
+    cum = np.concatenate([[0.0], np.cumsum(y[:-1] * np.diff(x))])
+    total = cum[-1] if cum[-1] > 0 else 1.0
+    return np.interp(np.asarray(at, dtype=float), x, cum) / total

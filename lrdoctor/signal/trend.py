@@ -1,0 +1,109 @@
+"""Trend tests: Theil-Sen slope, Mann-Kendall, and an exponential time-constant estimate."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Trend:
+    slope: float  # per unit of x
+    intercept: float
+    n: int
+
+
+@dataclass(frozen=True)
+class MannKendall:
+    s: float
+    z: float
+    p: float  # two-sided p-value
+    tau: float  # Kendall's tau in [-1, 1]: -1 = strictly decreasing
+
+
+def _subsample(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    # Pairwise statistics are O(n^2); evenly thinning long curves keeps them fast and unbiased.
+    if x.size <= limit:
+        return x, y
+    idx = np.linspace(0, x.size - 1, limit).round().astype(int)
+    return x[idx], y[idx]
+
+
+def theil_sen(x, y, *, max_points: int = 300) -> Trend:
+    """Median of pairwise slopes: a line fit that ignores up to ~29 % outliers.
+
+    >>> t = theil_sen([0, 1, 2, 3, 4], [0.0, 2.0, 4.0, 100.0, 8.0])
+    >>> t.slope
+    2.0
+    """
+    x, y = _subsample(np.asarray(x, float), np.asarray(y, float), max_points)
+    if x.size < 2:
+        return Trend(0.0, float(y[0]) if y.size else 0.0, int(x.size))
+    i, j = np.triu_indices(x.size, 1)
+    dx = x[j] - x[i]
+    ok = dx != 0
+    slope = float(np.median((y[j] - y[i])[ok] / dx[ok])) if ok.any() else 0.0
+    intercept = float(np.median(y - slope * x))
+    return Trend(slope, intercept, int(x.size))
+
+
+def mann_kendall(y, *, max_points: int = 300) -> MannKendall:
+    """Mann-Kendall monotonic-trend test (normal approximation, no tie correction).
+
+    >>> mk = mann_kendall([5.0, 4.0, 3.0, 2.0, 1.0, 0.5, 0.2, 0.1])
+    >>> mk.tau, mk.p < 0.01
+    (-1.0, True)
+    """
+    y = np.asarray(y, float)
+    _, y = _subsample(np.arange(y.size, dtype=float), y, max_points)
+    n = y.size
+    if n < 3:
+        return MannKendall(0.0, 0.0, 1.0, 0.0)
+    i, j = np.triu_indices(n, 1)
+    s = float(np.sign(y[j] - y[i]).sum())
+    var = n * (n - 1) * (2 * n + 5) / 18.0
+    z = 0.0 if s == 0 else (s - math.copysign(1.0, s)) / math.sqrt(var)
+    p = math.erfc(abs(z) / math.sqrt(2.0))
+    return MannKendall(s, z, p, s / (n * (n - 1) / 2.0))
+
+
+def late_share(values) -> float:
+    """Share of a curve's total change that happened in its last third (curve assumed already smoothed).
+
+    For an exponential approach y = a + b*exp(-t/tau) over a run of length T this is
+    (exp(-2T/3tau) - exp(-T/tau)) / (1 - exp(-T/tau)): 0.33 for a straight line (T << tau),
+    0.23 for T = tau, 0.09 for T = 3 tau, ~0 once converged.
+
+    >>> round(late_share([3.0, 2.0, 1.0, 0.0]), 3)
+    0.333
+    """
+    y = np.asarray(values, float)
+    if y.size < 3 or y[0] == y[-1]:
+        return 0.0
+    t = np.linspace(0.0, 1.0, y.size)
+    y_two_thirds = float(np.interp(2.0 / 3.0, t, y))
+    return float((y_two_thirds - y[-1]) / (y[0] - y[-1]))
+
+
+def runs_per_time_constant(share: float) -> float:
+    """Invert ``late_share``: the run length in time constants (T / tau) that gives this late share.
+
+    >>> round(runs_per_time_constant(0.0897), 1)
+    3.0
+    >>> runs_per_time_constant(0.34)
+    0.0
+    """
+    if share >= 1.0 / 3.0:
+        return 0.0
+    if share <= 0.0:
+        return math.inf
+    lo, hi = 1e-6, 50.0
+    for _ in range(80):  # bisection: late_share falls monotonically with T/tau
+        mid = 0.5 * (lo + hi)
+        e1, e2 = math.exp(-2 * mid / 3), math.exp(-mid)
+        if (e1 - e2) / (1 - e2) > share:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
