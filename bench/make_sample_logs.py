@@ -49,11 +49,13 @@ RUNS = (
     Spec("healthy_tbx", "tbx", "the LR the sweep picked, constant"),
     Spec("lr_too_high_lightning", "lightning", "100x the picked LR: diverges", lr_factor=100.0),
     Spec("lr_too_low_keras_tb", "keras_tb", "1/1000 of the picked LR: barely moves", lr_factor=1e-3),
-    Spec("overfit_hf", "hf", "64-512-512-10 for 120 epochs on 100 digits, 20% wrong labels",
+    Spec("overfit_keras_csv", "keras_csv",
+         "64-512-512-10 for 120 epochs on 100 digits, 20% wrong labels",
          epochs=120, hidden=(512, 512), batch=16, n_train=100, flip_frac=0.2),
-    Spec("warmup_cosine_keras_csv", "keras_csv", "3x the picked LR as peak, warmup + cosine",
+    Spec("warmup_cosine_hf", "hf", "3x the picked LR as peak, warmup + cosine",
          lr_factor=3.0, schedule="warmup_cosine"),
-    Spec("lr_range_test_tbx", "range_tbx", "LR from 1e-6 towards 10 over 200 steps, stops when the loss blows up",
+    Spec("lr_range_test_tbx", "range_tbx",
+         "LR from 1e-6 towards 10 over 200 steps, stops when the loss blows up",
          lr=1e-6, schedule="range_test"),
 )
 
@@ -400,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "sample_logs")
     args = parser.parse_args(argv)
     summary = generate(args.out)
+    stale = sorted(p.name for p in args.out.iterdir() if p.name not in summary["runs"])
+    if stale:
+        print(f"note: {args.out} also holds {stale}, which this script did not write")
     print(f"sweep (best val loss per LR): "
           + ", ".join(f"{lr:.3g}: {v:.4f}" for lr, v in summary["sweep"].items()))
     print(f"picked LR: {summary['picked_lr']:.4g}")
