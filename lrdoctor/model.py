@@ -98,6 +98,9 @@ class Run:
     role_notes: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     restarts: list[Restart] = field(default_factory=list)
+    # What the reader did that the user should know but is not a problem
+    # (e.g. "every step is 0; points ordered by wall time").
+    notes: list[str] = field(default_factory=list)
     # Hyper-parameters found beside the log (hparams.yaml, MLflow params, ...), raw strings or numbers.
     hparams: Mapping[str, object] = field(default_factory=dict)
 

@@ -1,11 +1,174 @@
-"""Raw tag names -> roles (train_loss, val_loss, lr, train_acc, val_acc, grad_norm)."""
+"""Raw tag names -> roles (train_loss, val_loss, lr, train_acc, val_acc, grad_norm).
+
+How a tag is read (see docs/reading.md for the full rules):
+
+* the name is lower-cased and split into words on ``/ _ - . space`` (``val/rmse_loss`` ->
+  val, rmse, loss).  The *phase* comes from any word: val/valid/validation/eval/evaluation
+  (or test/dev, ranked lower) make it validation, otherwise it is train.  The *kind* comes from
+  the last path component: a ``loss`` word, ``acc``/``accuracy``/``top1``, ``lr`` or
+  ``learning rate``, ``grad norm``.
+* within a role, candidates are ranked: a plain name (``loss``, ``train/loss``, ``val_loss``,
+  ``epoch_loss``) beats a qualified one (``total_loss``, then ``nll_loss``/``value_loss``);
+  then the curve with more points wins (a step-level train loss over an epoch-level one);
+  then, for validation curves, the one on the same step axis as the chosen train loss
+  (``epoch``-named with ``epoch``-named); then the shorter name, then alphabetical order.
+* never a role: single-value tags (``hp_metric``, ``hparam/*``, HF's end-of-training
+  ``train/train_loss`` and ``summary/*``), and LR look-alikes (exploration rate, clip range,
+  momentum, ``global_step/sec``).
+* overrides (role -> tag names or glob patterns, from the CLI/config) win when they match.
+"""
 from __future__ import annotations
 
+import fnmatch
+import re
 from typing import Mapping, Sequence
 
-from .model import Run
+import numpy as np
+
+from .model import GRAD_NORM, LR, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Run, Series
+
+_VAL_WORDS = {"val", "valid", "validation", "eval", "evaluation"}
+_TEST_WORDS = {"test", "dev"}
+_TRAIN_WORDS = {"train", "training"}
+_GRANULARITY_WORDS = {"step", "steps", "batch", "iter", "iters", "iteration", "iterations", "vs", "epoch", "epochs"}
+_NOT_LR_WORDS = {"momentum", "exploration", "clip", "sec", "decay", "beta", "betas", "scale", "ratio", "factor"}
+_NEVER = re.compile(r"^(hp_metric|hparams?/.*|summary/.*|train/train_loss|train/train_runtime|.*/hp_metric)$")
+_LR_HPARAM_WORDS = ("lr", "learning_rate", "learningrate")
+
+
+def words(tag: str) -> list[str]:
+    return [w for w in re.split(r"[/_\-.\s]+", tag.lower()) if w]
+
+
+def _phase(tag: str) -> str:
+    ws = set(words(tag))
+    if ws & _VAL_WORDS:
+        return "val"
+    if ws & _TEST_WORDS:
+        return "test"
+    return "train"
+
+
+def _last_component(tag: str) -> str:
+    """The part of the name that says what it is: the last path component, skipping a
+    param-group suffix (``lr-Adam/pg1``) and falling back to the whole name when the last
+    component is only a phase (``Loss/train``)."""
+    parts = [p for p in tag.lower().split("/") if p]
+    while len(parts) > 1 and re.fullmatch(r"pg\d+|group\d+", parts[-1]):
+        parts.pop()
+    drop = _VAL_WORDS | _TEST_WORDS | _TRAIN_WORDS | _GRANULARITY_WORDS
+    if parts and all(w in drop for w in words(parts[-1])):
+        return "/".join(parts)
+    return parts[-1] if parts else ""
+
+
+def _core(tag: str) -> list[str]:
+    """Words of the last component minus phase and granularity words."""
+    drop = _VAL_WORDS | _TEST_WORDS | _TRAIN_WORDS | _GRANULARITY_WORDS
+    return [w for w in words(_last_component(tag)) if w not in drop]
+
+
+def _is_lr(ws: list[str]) -> bool:
+    if set(ws) & _NOT_LR_WORDS:
+        return False
+    joined = "_".join(ws)
+    return "lr" in ws or "learning_rate" in joined or "learningrate" in ws
+
+
+def classify(tag: str) -> tuple[str, int] | None:
+    """(role, rank) for a tag name, lower rank = better; None when it has no role."""
+    if _NEVER.match(tag.lower()):
+        return None
+    core = _core(tag)
+    last_words = words(_last_component(tag))
+    phase = _phase(tag)
+    test_penalty = 3 if phase == "test" else 0
+    if _is_lr(last_words):
+        return LR, (1 if re.search(r"/(pg|group)\d+$", tag.lower()) else 0)
+    if ("grad" in last_words or "gradient" in last_words or "gradnorm" in last_words) and \
+            ("norm" in last_words or "gradnorm" in last_words):
+        return GRAD_NORM, (1 if "clip" in last_words or "clipped" in last_words else 0)
+    if "loss" in core:
+        rank = 0 if core == ["loss"] else 1 if core in (["total", "loss"], ["avg", "loss"], ["mean", "loss"]) else 2
+        return (TRAIN_LOSS if phase == "train" else VAL_LOSS), rank + test_penalty
+    if set(core) & {"acc", "accuracy", "top1"} and "top5" not in core:
+        rank = 0 if core in (["acc"], ["accuracy"]) else 1 if "top1" not in core else 2
+        return (TRAIN_ACC if phase == "train" else VAL_ACC), rank + test_penalty
+    return None
+
+
+def _granularity(tag: str) -> str:
+    ws = set(words(tag))
+    return "epoch" if ws & {"epoch", "epochs"} else "step"
+
+
+def _pick(role: str, candidates: list[tuple[int, str]], series: dict[str, Series], axis: str | None) -> tuple[str, str | None]:
+    def key(item):
+        rank, tag = item
+        off_axis = 0 if axis is None or _granularity(tag) == axis else 1
+        return (rank, -len(series[tag]), off_axis, len(tag), tag)
+
+    ordered = sorted(candidates, key=key)
+    chosen = ordered[0][1]
+    if len(ordered) == 1:
+        return chosen, None
+    others = ", ".join(f"{t} ({len(series[t])} pts)" for _, t in ordered[1:])
+    return chosen, f"{role}: chose {chosen} ({len(series[chosen])} pts) over {others}"
+
+
+def _apply_overrides(run: Run, overrides: Mapping[str, Sequence[str]]) -> set[str]:
+    done = set()
+    for role, names in overrides.items():
+        names = [names] if isinstance(names, str) else list(names)
+        for pattern in names:
+            match = next((t for t in sorted(run.series) if t == pattern or fnmatch.fnmatchcase(t, pattern)), None)
+            if match is not None:
+                run.roles[role] = match
+                run.role_notes[role] = f"{role}: {match} set by override {pattern!r}"
+                done.add(role)
+                break
+        else:
+            run.role_notes[role] = f"{role}: override {', '.join(names)} matched no tag; chosen automatically"
+    return done
 
 
 def assign_roles(run: Run, overrides: Mapping[str, Sequence[str]] | None = None) -> None:
     """Fill ``run.roles`` (and ``run.role_notes`` where a choice was made)."""
-    raise NotImplementedError
+    done = _apply_overrides(run, overrides or {})
+    by_role: dict[str, list[tuple[int, str]]] = {}
+    for tag, series in run.series.items():
+        found = classify(tag)
+        if found and len(series):
+            by_role.setdefault(found[0], []).append((found[1], tag))
+    for role in (TRAIN_LOSS, VAL_LOSS, LR, TRAIN_ACC, VAL_ACC, GRAD_NORM):
+        if role in done or role not in by_role:
+            continue
+        axis = None
+        if role in (VAL_LOSS, VAL_ACC) and TRAIN_LOSS in run.roles:
+            axis = _granularity(run.roles[TRAIN_LOSS])
+        chosen, note = _pick(role, by_role[role], run.series, axis)
+        run.roles[role] = chosen
+        if note:
+            run.role_notes[role] = note
+    if LR not in run.roles:
+        _lr_from_hparams(run)
+
+
+def _lr_from_hparams(run: Run) -> None:
+    """No LR curve: a learning-rate hyper-parameter becomes a constant curve over the train steps."""
+    key = next((k for k in sorted(run.hparams) if "_".join(words(k)) in _LR_HPARAM_WORDS
+                or "_".join(words(k)).endswith("learning_rate") or words(k)[-1:] == ["lr"]), None)
+    if key is None:
+        return
+    try:
+        value = float(run.hparams[key])
+    except (TypeError, ValueError):
+        return
+    base = run.get(TRAIN_LOSS) or run.get(VAL_LOSS) or next(iter(run.series.values()), None)
+    if base is None or not np.isfinite(value) or value <= 0:
+        return
+    tag = f"hparams/{key}"
+    run.series[tag] = Series(base.steps.copy(), np.full(len(base), value), None,
+                             None if base.epochs is None else base.epochs.copy())
+    run.roles[LR] = tag
+    run.role_notes[LR] = f"lr: no LR curve logged; constant {value:g} from hyper-parameter {key!r}"

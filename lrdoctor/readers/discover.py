@@ -1,11 +1,187 @@
-"""Which files form which run, and which reader reads them."""
+"""Which files form which run, and which reader reads them.
+
+A log directory is walked recursively (symlinked directories are not followed).  A *run* is:
+
+* a directory holding event files (``*tfevents*``), as TensorBoard sees it; Keras' ``train/``,
+  ``validation/`` (and TF1's ``eval/``, ``val/``) subdirectories are parts of their parent's run,
+  whose tags are then keyed ``train/<tag>``, ``validation/<tag>``...;
+* an MLflow run directory (``metrics/`` beside ``meta.yaml`` or ``params/``);
+* a CSV/JSON log file: ``*.csv``/``*.tsv``, ``training.log``, ``*.jsonl``, ``trainer_state.json``
+  (always read; a broken one is reported), or a ``*.log``/``*.json`` file whose content sniffs as
+  a CSV log or a trainer state (others are not logs and are skipped quietly).
+
+Run names are paths relative to the diagnosed directory with '/' separators: the directory for
+directory runs ("." for the directory itself), the file for file runs ("r0002/version_0/metrics.csv").
+"""
 from __future__ import annotations
 
 import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from ..model import Problem, Run
+from .tensorboard_run import TensorBoardJob, read_tensorboard_run
+
+_PART_DIRS = ("train", "validation", "eval", "val")
+_NAMED_LOGS = ("training.log", "trainer_state.json")
+_NAMED_SUFFIXES = (".csv", ".tsv", ".jsonl")
+_SNIFFED_SUFFIXES = (".log", ".json")
+_PARALLEL_MIN_RUNS = 16
+_PARALLEL_MIN_BYTES = 8 << 20
+
+
+@dataclass(frozen=True)
+class FileJob:
+    name: str
+    path: str
+    named: bool  # the name says it is a log: report it when it cannot be read
+
+
+@dataclass(frozen=True)
+class MlflowJob:
+    name: str
+    directory: str
+
+
+def _rel(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+def _is_event_file(filename: str) -> bool:
+    return "tfevents" in filename
+
+
+def _log_candidate(filename: str) -> bool | None:
+    """True: a log by name; False: maybe, sniff it; None: not a log."""
+    lower = filename.lower()
+    if lower in _NAMED_LOGS or lower.endswith(_NAMED_SUFFIXES):
+        return True
+    if lower.endswith(_SNIFFED_SUFFIXES):
+        return False
+    return None
+
+
+def _tensorboard_jobs(tb_dirs: dict[str, list[str]], root: str) -> list[TensorBoardJob]:
+    """Group event-file directories into runs: a train/validation/eval child joins its parent."""
+    parts: dict[str, dict[str, tuple[str, ...]]] = {}
+    for directory, files in tb_dirs.items():
+        base = os.path.basename(directory)
+        if directory != root and base.lower() in _PART_DIRS:
+            run_dir, prefix = os.path.dirname(directory), base + "/"
+        else:
+            run_dir, prefix = directory, ""
+        parts.setdefault(run_dir, {})[prefix] = tuple(sorted(files))
+    jobs = []
+    for run_dir, by_prefix in sorted(parts.items()):
+        keras = any(p.rstrip("/").lower() in ("train", "validation") for p in by_prefix)
+        jobs.append(TensorBoardJob(
+            name=_rel(run_dir, root), directory=run_dir,
+            parts=tuple(sorted(by_prefix.items())),
+            format="keras_tensorboard" if keras else "tensorboard",
+        ))
+    return jobs
+
+
+def find_jobs(root: str) -> tuple[list, list[Problem]]:
+    """Walk ``root``; return the read jobs (one per run) and problems about unreadable directories."""
+    from .mlflow import is_mlflow_run
+
+    problems: list[Problem] = []
+    jobs: list = []
+    tb_dirs: dict[str, list[str]] = {}
+
+    def on_error(exc: OSError) -> None:
+        problems.append(Problem(exc.filename or root, f"cannot list directory: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+        dirnames.sort()
+        if is_mlflow_run(dirpath, dirnames + filenames):
+            jobs.append(MlflowJob(_rel(dirpath, root), dirpath))
+            dirnames[:] = [d for d in dirnames if d not in ("metrics", "params", "tags")]
+        events = [os.path.join(dirpath, f) for f in filenames if _is_event_file(f)]
+        if events:
+            tb_dirs[dirpath] = events
+        for f in sorted(filenames):
+            kind = None if _is_event_file(f) else _log_candidate(f)
+            if kind is not None:
+                full = os.path.join(dirpath, f)
+                jobs.append(FileJob(_rel(full, root), full, named=kind))
+    jobs.extend(_tensorboard_jobs(tb_dirs, root))
+    return jobs, problems
+
+
+def _single_file_job(path: str):
+    name = os.path.basename(path)
+    if _is_event_file(name):
+        return TensorBoardJob(name=name, directory=path, parts=(("", (path,)),))
+    return FileJob(name, path, named=True)
+
+
+def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> Run | None:
+    """Read one run; never raises (a crash becomes a Problem on an empty run).  Picklable for pools."""
+    from ..tags import assign_roles
+    from .files import read_log_file
+    from .hparams import read_hparams_beside
+    from .mlflow import read_mlflow_run
+
+    try:
+        if isinstance(job, TensorBoardJob):
+            run = read_tensorboard_run(job)
+            if os.path.isdir(job.directory):
+                run.hparams = read_hparams_beside(job.directory, run.problems)
+        elif isinstance(job, MlflowJob):
+            run = read_mlflow_run(job.directory, job.name)
+        else:
+            run = read_log_file(job.path, job.name, job.named)
+            if run is None:
+                return None
+            if run.format == "lightning_csv":
+                run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
+        assign_roles(run, tag_roles)
+        return run
+    except Exception as exc:  # last line of defence: one bad run must not stop the others
+        where = getattr(job, "path", None) or getattr(job, "directory", "?")
+        return Run(name=job.name, source=os.path.abspath(where), format="unknown",
+                   problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])
+
+
+def _job_bytes(job) -> int:
+    paths = job.paths if isinstance(job, TensorBoardJob) else [getattr(job, "path", "")]
+    total = 0
+    for p in paths:
+        try:
+            total += os.path.getsize(p)
+        except OSError:
+            pass
+    return total
+
+
+def _read_all(jobs: list, tag_roles) -> list[Run | None]:
+    """In-process for a few small runs; a process pool when there are many runs and many bytes."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(jobs) >= _PARALLEL_MIN_RUNS and sum(map(_job_bytes, jobs)) >= _PARALLEL_MIN_BYTES:
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                chunk = max(1, len(jobs) // (workers * 4))
+                return list(pool.map(read_job, jobs, [tag_roles] * len(jobs), chunksize=chunk))
+        except (OSError, RuntimeError):  # no processes available (sandbox): read here instead
+            pass
+    return [read_job(job, tag_roles) for job in jobs]
 
 
 def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | None = None) -> tuple[list[Run], list[Problem]]:
-    raise NotImplementedError("run discovery is not written yet")
+    """Read every run under ``path`` (a directory, searched recursively, or one log file).
+
+    Returns (runs sorted by name, problems that belong to no run).
+    """
+    root = os.fspath(path)
+    if not os.path.exists(root):
+        return [], [Problem(root, "no such file or directory")]
+    if os.path.isfile(root):
+        jobs, problems = [_single_file_job(root)], []
+    else:
+        jobs, problems = find_jobs(root)
+    tag_roles = {k: list(v) for k, v in (tag_roles or {}).items()} or None
+    runs = [run for run in _read_all(jobs, tag_roles) if run is not None]
+    return sorted(runs, key=lambda r: r.name), problems

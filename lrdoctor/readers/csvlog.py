@@ -1,0 +1,142 @@
+"""CSV training logs -> Run: Lightning metrics.csv, Keras CSVLogger, generic wide CSV,
+long CSV (tag,step,value) and TensorBoard's "Download CSV" export (Wall time,Step,Value).
+
+Parsing the text is csvtable.py's job; this module works out which column is the step,
+which is the epoch, which is a clock, and turns every other numeric column into a Series.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from ..model import Problem, Run
+from .csvtable import Table, parse_table
+from .merge import Chunk, merge_tags
+
+STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "steps", "training_iteration", "timesteps_total", "it")
+EPOCH_COLUMNS = ("epoch", "epoch#", "epochs")
+CLOCK_COLUMNS = ("wall time", "wall_time", "walltime", "timestamp", "time", "created_at")
+_TAG_COLUMNS = ("tag", "name", "metric", "key")
+
+
+def _find(table: Table, candidates) -> str | None:
+    by_lower = {name.lower(): name for name in table.values}
+    return next((by_lower[c] for c in candidates if c in by_lower), None)
+
+
+def classify(path: str, table: Table) -> str:
+    """Which CSV dialect this is (Run.format)."""
+    lower = [h.lower() for h in table.header]
+    if lower == ["wall time", "step", "value"]:
+        return "tb_csv_export"
+    if {"step", "value"} <= set(lower) and any(t in lower for t in _TAG_COLUMNS):
+        return "long_csv"
+    if ("step" in lower and os.path.basename(path) == "metrics.csv") or "created_at" in lower \
+            or any(h.startswith("lr-") for h in lower):
+        return "lightning_csv"
+    if lower and lower[0] == "epoch" and "step" not in lower and lower[1:] == sorted(lower[1:]):
+        epochs = table.values.get(table.header[0])
+        if epochs is not None and len(epochs) and epochs[0] == 0:
+            return "keras_csv"
+    return "csv"
+
+
+def _integral(values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    return len(finite) == len(values) and bool(np.all(finite == np.round(finite)))
+
+
+def _fill_epochs(steps: np.ndarray, epochs: np.ndarray) -> np.ndarray:
+    """Lightning's LR rows have no epoch: take it from other rows at the same or nearby steps."""
+    known = np.isfinite(epochs)
+    if known.all() or not known.any():
+        return epochs
+    order = np.argsort(steps[known], kind="stable")
+    return np.where(known, epochs, np.interp(steps, steps[known][order], epochs[known][order]))
+
+
+def _index(table: Table, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None, set[str]]:
+    """(steps per row, epochs per row or None, columns that are index/clock rather than metrics)."""
+    step_col, epoch_col = _find(table, STEP_COLUMNS), _find(table, EPOCH_COLUMNS)
+    clock_col = _find(table, CLOCK_COLUMNS)
+    used = {c for c in (step_col, epoch_col, clock_col) if c}
+    epochs = table.values[epoch_col] if epoch_col else None
+    index_col = step_col or epoch_col
+    rows = np.arange(table.n_rows, dtype=np.int64)
+    if index_col and table.present[index_col].all() and _integral(table.values[index_col]):
+        steps = table.values[index_col].astype(np.int64)
+    else:
+        if index_col:
+            notes.append(f"column {index_col!r} is not a whole number on every row; points numbered by row instead")
+        else:
+            notes.append("no step/epoch/iteration column; points numbered by row (0, 1, ...)")
+        steps = rows
+    if epochs is not None:
+        epochs = _fill_epochs(steps, epochs)
+    return steps, epochs, used
+
+
+def _wide_chunks(table: Table, notes: list[str]) -> dict[str, list[Chunk]]:
+    steps, epochs, used = _index(table, notes)
+    clock_col = _find(table, CLOCK_COLUMNS)
+    walls = table.values[clock_col] if clock_col else None
+    chunks = {}
+    for name, values in table.values.items():
+        if name in used:
+            continue
+        mask = table.present[name]
+        if mask.any():
+            chunks[name] = [Chunk.of(steps[mask], values[mask],
+                                     None if walls is None else walls[mask],
+                                     None if epochs is None else epochs[mask])]
+    return chunks
+
+
+def _long_chunks(table: Table, texts: dict[str, list[str]], problems: list[Problem], path: str) -> dict[str, list[Chunk]]:
+    lower = {h.lower(): h for h in table.header}
+    tag_col = next(lower[t] for t in _TAG_COLUMNS if t in lower)
+    tags = np.asarray(texts[tag_col])
+    steps, values = table.values[lower["step"]], table.values[lower["value"]]
+    ok = table.present[lower["step"]] & table.present[lower["value"]]
+    if (~ok).any():
+        first = int(table.lines[np.flatnonzero(~ok)[0]])
+        problems.append(Problem(path, f"{int((~ok).sum())} row(s) without a numeric step and value skipped", True, line=first))
+    clock = next((lower[c] for c in CLOCK_COLUMNS if c in lower and lower[c] in table.values), None)
+    chunks = {}
+    for tag in dict.fromkeys(tags[ok].tolist()):
+        m = ok & (tags == tag)
+        chunks[tag] = [Chunk.of(steps[m], values[m], None if clock is None else table.values[clock][m])]
+    return chunks
+
+
+def _export_tag(path: str) -> str:
+    """TensorBoard names exports ``run-<run>-tag-<tag>.csv``; otherwise the file name is the tag."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    match = re.search(r"-tag-(.+)$", stem)
+    return match.group(1) if match else stem
+
+
+def read_csv_text(path: str, text: str, name: str) -> Run:
+    table = parse_table(path, text)
+    problems, notes = list(table.problems), list(table.notes)
+    fmt = classify(path, table) if table.header else "csv"
+    if fmt == "tb_csv_export":
+        lower = {h.lower(): h for h in table.header}
+        ok = table.present[lower["step"]] & table.present[lower["value"]]
+        chunks = {_export_tag(path): [Chunk.of(table.values[lower["step"]][ok], table.values[lower["value"]][ok],
+                                               table.values[lower["wall time"]][ok])]}
+    elif fmt == "long_csv":
+        chunks = _long_chunks(table, table.texts, problems, path)
+    elif table.header:
+        chunks = _wide_chunks(table, notes)
+        if table.text_columns:
+            notes.append("non-numeric columns not read: " + ", ".join(table.text_columns))
+    else:
+        chunks = {}
+    series, restarts, merge_notes = merge_tags(chunks)
+    if table.header and not table.n_rows:
+        problems.append(Problem(path, "header but no data rows"))
+    return Run(name=name, source=os.path.abspath(path), format=fmt, series=series,
+               problems=problems, restarts=restarts, notes=notes + merge_notes)

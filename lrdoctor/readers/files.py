@@ -1,0 +1,74 @@
+"""One CSV/JSON log file -> Run: read the bytes once, sniff what it is by content, dispatch.
+
+Bad files never raise: an empty, 1-byte, binary or unreadable file becomes a Run with no
+series and one Problem naming the file, so the other runs are read as usual.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from ..model import Problem, Run
+from .csvtable import parse_table
+
+_GUESSED_FORMAT = {"metrics.csv": "lightning_csv", "training.log": "keras_csv", "trainer_state.json": "hf_trainer_state"}
+
+
+def _guess_format(path: str) -> str:
+    base = os.path.basename(path).lower()
+    return _GUESSED_FORMAT.get(base, "jsonl" if base.endswith(".jsonl") else "csv")
+
+
+def _failed(path: str, name: str, message: str) -> Run:
+    return Run(name=name, source=os.path.abspath(path), format=_guess_format(path),
+               problems=[Problem(path, message)])
+
+
+def sniff(path: str, text: str) -> str | None:
+    """'hf' (trainer state), 'jsonl', 'csv' or None (not a log we know)."""
+    head = text.lstrip("\ufeff \t\r\n")[:65536]
+    if head.startswith("{"):
+        if '"log_history"' in head:
+            return "hf"
+        first = head.split("\n", 1)[0].strip()
+        try:
+            if isinstance(json.loads(first), dict) and ("\n" in head.strip() or path.endswith(".jsonl")):
+                return "jsonl"
+        except ValueError:
+            pass
+        return "jsonl" if path.lower().endswith(".jsonl") else None
+    if head.startswith("["):
+        return None
+    table = parse_table(path, "\n".join(head.splitlines()[:60]))
+    return "csv" if table.header and table.n_rows and table.values else None
+
+
+def read_log_file(path: str, name: str, named: bool) -> Run | None:
+    """None when an unnamed candidate (a ``*.log``/``*.json``) turns out not to be a log."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return _failed(path, name, f"cannot read: {exc.strerror or exc}") if named else None
+    if not data.strip():
+        return _failed(path, name, f"{'empty file (0 bytes)' if not data else f'only whitespace ({len(data)} bytes)'}; no log data") \
+            if named else None
+    if b"\x00" in data[:4096]:
+        return _failed(path, name, "binary content (NUL bytes); not a text log") if named else None
+    text = data.decode("utf-8", errors="replace")
+    kind = sniff(path, text)
+    if kind is None:
+        if not named:
+            return None
+        return _failed(path, name, f"not a recognisable CSV/JSON training log ({len(data)} bytes)")
+    if kind == "hf":
+        from .hf import read_trainer_state
+
+        return read_trainer_state(path, text, name)
+    if kind == "jsonl":
+        from .hf import read_jsonl
+
+        return read_jsonl(path, text, name)
+    from .csvlog import read_csv_text
+
+    return read_csv_text(path, text, name)

@@ -1,0 +1,117 @@
+"""Merge raw chunks of one tag (several files, repeated fit() calls) into one sorted ``Series``.
+
+Readers hand over points in the order they were written.  This module decides what a user
+would expect to see:
+
+* chunks are concatenated in the order given (discover.py orders event files by the
+  timestamp in their name, then by their first wall time);
+* a step that goes *backwards* is a restart (a resumed job): all data is kept and, for
+  steps logged more than once, the later value wins; each restart becomes a ``Restart``;
+* a repeated step that does not go backwards (HF writing ``train/epoch`` twice) is not a
+  restart, the later value simply wins;
+* when every step of a multi-point tag is 0 (TF1 summaries without ``global_step``), the
+  points are ordered by wall time and numbered 0..n-1, and a note says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import Restart, Series
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Points of one tag in file order; ``wall_times``/``epochs`` may be None."""
+
+    steps: np.ndarray
+    values: np.ndarray
+    wall_times: np.ndarray | None = None
+    epochs: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, steps, values, wall_times=None, epochs=None) -> "Chunk":
+        return cls(
+            np.asarray(steps, dtype=np.int64),
+            np.asarray(values, dtype=np.float64),
+            None if wall_times is None else np.asarray(wall_times, dtype=np.float64),
+            None if epochs is None else np.asarray(epochs, dtype=np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class Merged:
+    series: Series
+    restarts: list[Restart]
+    notes: list[str]
+
+
+def _concat(chunks: list[Chunk], attr: str) -> np.ndarray | None:
+    parts = [getattr(c, attr) for c in chunks]
+    if all(p is None for p in parts):
+        return None
+    filled = [p if p is not None else np.full(len(c.steps), np.nan) for p, c in zip(parts, chunks)]
+    return np.concatenate(filled).astype(np.float64)
+
+
+def _find_restarts(tag: str, steps: np.ndarray) -> list[Restart]:
+    """One Restart per place where the step decreases; counts earlier points later data replaces."""
+    back = np.flatnonzero(steps[1:] < steps[:-1]) + 1
+    restarts = []
+    for i in back:
+        earlier, later = steps[:i], steps[i:]
+        replaced = np.isin(earlier[earlier >= steps[i]], later)
+        restarts.append(Restart(tag, int(steps[i - 1]), int(steps[i]), int(replaced.sum())))
+    return restarts
+
+
+def _last_per_step(steps: np.ndarray) -> np.ndarray:
+    """Indices that sort by step and keep the last-written point of each step."""
+    order = np.argsort(steps, kind="stable")
+    sorted_steps = steps[order]
+    is_last = np.ones(len(order), dtype=bool)
+    is_last[:-1] = sorted_steps[1:] != sorted_steps[:-1]
+    return order[is_last]
+
+
+def merge_chunks(tag: str, chunks: list[Chunk]) -> Merged:
+    """Concatenate ``chunks`` (in the given order) into one Series, one value per step."""
+    chunks = [c for c in chunks if len(c.steps)]
+    if not chunks:
+        return Merged(Series.from_lists([], []), [], [])
+    steps = np.concatenate([c.steps for c in chunks]).astype(np.int64)
+    values = np.concatenate([c.values for c in chunks]).astype(np.float64)
+    walls = _concat(chunks, "wall_times")
+    epochs = _concat(chunks, "epochs")
+    notes: list[str] = []
+    if len(steps) > 1 and not steps.any():
+        order = np.argsort(walls, kind="stable") if walls is not None else np.arange(len(steps))
+        steps = np.arange(len(steps), dtype=np.int64)
+        values = values[order]
+        walls = None if walls is None else walls[order]
+        epochs = None if epochs is None else epochs[order]
+        notes.append(f"{tag}: every step is 0; {len(steps)} points ordered by wall time and numbered 0..{len(steps) - 1}")
+        return Merged(Series(steps, values, walls, epochs), [], notes)
+    restarts = _find_restarts(tag, steps)
+    keep = _last_per_step(steps)
+    series = Series(
+        steps[keep], values[keep],
+        None if walls is None else walls[keep],
+        None if epochs is None else epochs[keep],
+    )
+    return Merged(series, restarts, notes)
+
+
+def merge_tags(tag_chunks: dict[str, list[Chunk]]) -> tuple[dict[str, Series], list[Restart], list[str]]:
+    """merge_chunks for every tag; returns series by tag, all restarts, all notes."""
+    series: dict[str, Series] = {}
+    restarts: list[Restart] = []
+    notes: list[str] = []
+    for tag in sorted(tag_chunks):
+        merged = merge_chunks(tag, tag_chunks[tag])
+        if len(merged.series):
+            series[tag] = merged.series
+        restarts.extend(merged.restarts)
+        notes.extend(merged.notes)
+    return series, restarts, notes

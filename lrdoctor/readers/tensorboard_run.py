@@ -1,0 +1,81 @@
+"""A TensorBoard run directory (its event files, and Keras' train/validation/eval parts) -> Run.
+
+Decoding the bytes of one event file is tfevents.read_tfevents's job; this module decides
+the order of the files and merges them (merge.py), keying a part's tags by its subdirectory.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from ..model import Problem, Run
+from .merge import Chunk, merge_tags
+
+_NAME_TIME = re.compile(r"tfevents\.(\d+)")
+
+
+@dataclass(frozen=True)
+class TensorBoardJob:
+    """What discovery found: the run directory and, per tag prefix ("" or "train/"), its event files."""
+
+    name: str
+    directory: str
+    parts: tuple[tuple[str, tuple[str, ...]], ...]
+    format: str = "tensorboard"
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for _, files in self.parts for p in files]
+
+
+def _read_tfevents(path: str):
+    """Indirection so tests can stand in for the byte reader; imported lazily (it is heavy)."""
+    from .tfevents import read_tfevents
+
+    return read_tfevents(path)
+
+
+def _name_time(path: str) -> int:
+    match = _NAME_TIME.search(os.path.basename(path))
+    return int(match.group(1)) if match else 0
+
+
+def _first_wall_time(scalars: dict) -> float:
+    firsts = [float(raw.wall_times[0]) for raw in scalars.values() if len(raw.wall_times)]
+    return min(firsts) if firsts else float("inf")
+
+
+def _read_part(files: tuple[str, ...], problems: list[Problem]) -> list[dict]:
+    """Read each file; return the per-file scalar dicts ordered by name timestamp, then wall time."""
+    loaded = []
+    for path in files:
+        try:
+            scalars, file_problems = _read_tfevents(path)
+        except ImportError as exc:
+            problems.append(Problem(path, f"TensorBoard event reader unavailable: {exc}"))
+            continue
+        except Exception as exc:  # the byte reader should not raise; never let one file sink the run
+            problems.append(Problem(path, f"could not read event file: {type(exc).__name__}: {exc}"))
+            continue
+        problems.extend(file_problems)
+        loaded.append(((_name_time(path), _first_wall_time(scalars), path), scalars))
+    loaded.sort(key=lambda item: item[0])
+    return [scalars for _, scalars in loaded]
+
+
+def read_tensorboard_run(job: TensorBoardJob) -> Run:
+    problems: list[Problem] = []
+    tag_chunks: dict[str, list[Chunk]] = {}
+    for prefix, files in job.parts:
+        for scalars in _read_part(files, problems):
+            for tag, raw in scalars.items():
+                chunk = Chunk.of(raw.steps, raw.values, raw.wall_times)
+                tag_chunks.setdefault(prefix + tag, []).append(chunk)
+    series, restarts, notes = merge_tags(tag_chunks)
+    if not series and not problems:
+        notes.append(f"no scalar data in {len(job.paths)} event file(s)")
+    return Run(
+        name=job.name, source=job.directory, format=job.format,
+        series=series, problems=problems, restarts=restarts, notes=notes,
+    )
