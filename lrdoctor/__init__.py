@@ -21,11 +21,23 @@ def read_runs(path, tag_roles=None):
 
 
 def diagnose(path_or_runs, config=None) -> Report:
-    """Diagnose a log directory (or a list of ``Run``) and return a ``Report``."""
-    from .config import Config
+    """Diagnose a log directory (or a list of ``Run``) and return a ``Report``.
+
+    ``config`` is a ``lrdoctor.config.Config``, a dict with the configuration file's keys
+    (``{"fail-on": "warning", "ignore": ["DQ"], "rules": {"loss-diverged": {...}}}``), or the
+    path of a TOML file (pyproject.toml or lrdoctor.toml).  No file is searched for implicitly:
+    a library call does what its arguments say.  Raises ``lrdoctor.errors.ConfigError`` for a
+    bad configuration, ``ReadError`` when the path cannot be read at all.
+    """
+    from .config import Config, config_from_mapping, load_config
     from .engine import diagnose_runs
 
-    config = config or Config()
+    if config is None:
+        config = Config()
+    elif isinstance(config, (str, bytes)) or hasattr(config, "__fspath__"):
+        config = load_config(config)
+    elif not isinstance(config, Config):
+        config = config_from_mapping(config)
     if isinstance(path_or_runs, (str, bytes)) or hasattr(path_or_runs, "__fspath__"):
         runs, problems = read_runs(path_or_runs, tag_roles=config.tag_roles or None)
     else:

@@ -1,20 +1,30 @@
 """Thin click layer: options -> config -> engine -> reporter -> exit code.
 
-Nothing heavy is imported at module level so `lrdoctor --help` stays fast.
-stdout carries only the report; messages go to stderr.
+Nothing heavy is imported at module level so `lrdoctor --help` stays fast (no numpy/scipy/
+pandas/matplotlib until a command needs them).  stdout carries only the report; messages go
+to stderr.  Every command ends with ``ctx.exit(code)``; ``main(argv)`` returns that code.
+
+Configuration follows black: the ``--config`` callback reads the file (given, or found from
+LOGDIR upward) and fills click's ``default_map``, so every flag overrides the file's value
+of the same key with no merge code.  Adding a command: ``@cli.command()`` and, if it reads
+the configuration, ``@config_options`` (after a LOGDIR argument declared ``is_eager=True``).
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from ._version import __version__
-from .report import EXIT_ERROR
+from .report import EXIT_ERROR, EXIT_OK, FAIL_ON_LEVELS
+
+FORMATS = ("text", "json", "markdown", "junit", "github")  # == reporters.FORMATS (not imported: lazy)
+_FILE_ONLY = "lrdoctor.file_settings"  # ctx.meta key: settings with no flag (rules, per-run-ignores)
 
 
 class _Group(click.Group):
-    """Click exits 2 on usage errors already; this makes our own errors exit 2 as well, never 1."""
+    """Our own errors (bad config, unreadable input) exit 2 with one line on stderr, never 1."""
 
     def invoke(self, ctx):
         from .errors import LrDoctorError
@@ -29,36 +39,248 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lrdoctor")
 def cli() -> None:
-    """Diagnose the learning rate from training logs."""
+    """Diagnose the learning rate from training logs.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 could not run.
+    """
+
+
+# --------------------------------------------------------------------------- configuration options
+
+
+def _read_config(ctx: click.Context, _param, value: str | None) -> str | None:
+    """Fill ``ctx.default_map`` from the config file; the flags parsed after this override it."""
+    from .config import find_config_file, parse_settings, read_config_file, section_name
+
+    path = value or find_config_file(ctx.params.get("logdir"))
+    ctx.meta[_FILE_ONLY] = {}
+    if path is None:
+        return None
+    settings = parse_settings(read_config_file(path), f"{path} {section_name(path)}")
+    defaults = {"select": settings.get("select"), "ignore": settings.get("ignore"),
+                "fail_on": settings.get("fail_on"), "lr": settings.get("lr")}
+    if "tag_roles" in settings:
+        defaults["tag"] = [f"{role}={','.join(tags)}" for role, tags in settings["tag_roles"].items()]
+    ctx.default_map = {**(ctx.default_map or {}), **{k: v for k, v in defaults.items() if v is not None}}
+    ctx.meta[_FILE_ONLY] = {k: settings[k] for k in ("rule_options", "per_run_ignores") if k in settings}
+    return str(path)
+
+
+def _rule_keys(_ctx, param, values) -> tuple[str, ...]:
+    from .config import parse_rule_keys
+
+    keys = tuple(k for value in values or () for k in value.split(",") if k.strip())
+    return parse_rule_keys(keys, f"--{param.name}")
+
+
+def _tags(_ctx, _param, values) -> dict[str, tuple[str, ...]]:
+    from .config import parse_settings
+
+    roles: dict[str, list[str]] = {}
+    for value in values or ():
+        role, sep, tags = value.partition("=")
+        if not sep or not tags.strip():
+            raise click.BadParameter(f"expected ROLE=TAG[,TAG...], got {value!r}")
+        roles.setdefault(role.strip(), []).extend(t.strip() for t in tags.split(",") if t.strip())
+    return parse_settings({"tags": roles}, "--tag")["tag_roles"] if roles else {}
+
+
+def config_options(command):
+    """The options that make up a Config, declared once, shared by every command that diagnoses."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), is_eager=True,
+                     callback=_read_config, expose_value=True,
+                     help="Read settings from this TOML file (pyproject.toml: [tool.lrdoctor]; any other "
+                          "name: top-level keys).  Default: the nearest lrdoctor.toml or pyproject.toml "
+                          "with [tool.lrdoctor], from LOGDIR upward, else from the current directory."),
+        click.option("--select", multiple=True, callback=_rule_keys, metavar="CODES",
+                     help="Only these rules: codes, code prefixes or names, comma-separated or repeated."),
+        click.option("--ignore", multiple=True, callback=_rule_keys, metavar="CODES",
+                     help="Skip these rules: codes, code prefixes or names."),
+        click.option("--fail-on", type=click.Choice(FAIL_ON_LEVELS), default="error", show_default=True,
+                     help="Exit 1 when a finding has this severity or worse; 'never' always exits 0."),
+        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="The learning rate used, for logs that do not record it."),
+        click.option("--tag", multiple=True, callback=_tags, metavar="ROLE=TAG[,TAG]",
+                     help="Use these tags for a role (train_loss, val_loss, lr, train_acc, val_acc, grad_norm)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _make_config(ctx: click.Context, params: dict):
+    from .config import Config
+
+    file_only = ctx.meta.get(_FILE_ONLY, {})
+    return Config(select=params["select"], ignore=params["ignore"], fail_on=params["fail_on"],
+                  lr=params["lr"], tag_roles=params["tag"], source=params["config_path"], **file_only)
+
+
+# --------------------------------------------------------------------------- diagnose
+
+
+def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
+    out = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or fmt not in FORMATS or not path:
+            raise click.BadParameter(f"expected FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}, got {value!r}")
+        out.append((fmt, path))
+    return tuple(out)
 
 
 @cli.command()
-@click.argument("logdir", type=click.Path(exists=True))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "junit", "github"]), default="text")
-def diagnose(logdir: str, fmt: str) -> None:
-    """Diagnose every run under LOGDIR."""
-    from . import diagnose as _diagnose
+@click.argument("logdir", type=click.Path(exists=True), is_eager=True)
+@config_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report to FILE instead of stdout.")
+@click.option("--save", multiple=True, callback=_save_spec, metavar="FORMAT=FILE",
+              help="Also write the report in FORMAT to FILE (repeatable), e.g. --save junit=lrdoctor.xml.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), default=None,
+              help="Write one annotated PNG per run into this directory.")
+@click.option("--color/--no-color", default=None, help="Colour the text report (default: only on a terminal).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
+@click.pass_context
+def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, **params) -> None:
+    """Diagnose every run under LOGDIR and report the learning-rate findings."""
     from .reporters import render
 
-    report = _diagnose(logdir)
-    for p in report.problems:
-        click.echo(f"lrdoctor: {p.describe()}", err=True)
-    click.echo(render(report, fmt), nl=False)
-    sys.exit(report.exit_code("error"))
+    config = _make_config(ctx, params)
+    runs, report = _read_and_diagnose(logdir, config, progress)
+    fail_on = config.fail_on
+    _emit(render(report, fmt, **_render_options(fmt, fail_on, color, output)), output)
+    for save_fmt, path in save:
+        _write(path, render(report, save_fmt, fail_on=fail_on))
+    if plot_dir is not None and runs:
+        _plot_all(runs, report, plot_dir, progress)
+    ctx.exit(_exit_code(report, fail_on, logdir))
+
+
+def _read_and_diagnose(logdir: str, config, progress_flag):
+    from . import progress
+    from .engine import diagnose_runs
+    from .readers import read_runs
+
+    runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None)
+    with progress.bar(runs, "diagnosing", enabled=progress_flag) as items:
+        report = diagnose_runs(runs, config, problems, progress=lambda _runs: items)
+    return runs, report
+
+
+def _render_options(fmt: str, fail_on: str, color: bool | None, output: str | None) -> dict:
+    if fmt == "text":
+        if color is None:
+            color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        return {"color": color}
+    return {"fail_on": fail_on} if fmt == "junit" else {}
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False, color=True)  # styles were already decided by the reporter
+    else:
+        _write(output, text)
+
+
+def _write(path: str, text: str) -> None:
+    from .errors import LrDoctorError
+
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise LrDoctorError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
+    click.echo(f"lrdoctor: wrote {path}", err=True)
+
+
+def _exit_code(report, fail_on: str, logdir: str) -> int:
+    """Reading problems go to stderr as messages; no run at all is exit 2 (see report.exit_code)."""
+    for problem in report.problems:
+        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+    if not report.runs:
+        click.echo(f"lrdoctor: error: no runs found under {logdir}", err=True)
+    return report.exit_code(fail_on)
+
+
+def _plot_all(runs, report, plot_dir: str, progress_flag) -> None:
+    from . import plots, progress
+
+    by_name = {r.run: r for r in report.runs}
+    os.makedirs(plot_dir, exist_ok=True)
+    with progress.bar(runs, "plotting", enabled=progress_flag) as items:
+        for run in items:
+            plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, plots.file_name(run.name)))
+    click.echo(f"lrdoctor: wrote {len(runs)} plot(s) to {plot_dir}", err=True)
+
+
+# --------------------------------------------------------------------------- config
+
+
+@cli.command("config")
+@click.argument("logdir", type=click.Path(exists=True), required=False, is_eager=True)
+@config_options
+@click.pass_context
+def show_config(ctx: click.Context, logdir: str | None, **params) -> None:
+    """Show the effective configuration for LOGDIR (or the current directory) as TOML."""
+    from .config import to_toml
+
+    click.echo(to_toml(_make_config(ctx, params)), nl=False)
+    ctx.exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------- plot
+
+
+@cli.command()
+@click.argument("logdir", metavar="RUN", type=click.Path(exists=True), is_eager=True)
+@config_options
+@click.option("--run", "run_name", default=None, help="Which run, when RUN holds several (its name as reported).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="PNG file to write (default: <run name>.png in the current directory).")
+@click.pass_context
+def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | None, **params) -> None:
+    """Plot one run: loss (raw and smoothed), val loss, LR, findings shaded, suggested LR."""
+    from . import plots
+    from .engine import diagnose_runs
+    from .errors import LrDoctorError
+    from .readers import read_runs
+
+    config = _make_config(ctx, params)
+    runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None)
+    for problem in problems:
+        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+    names = sorted(r.name for r in runs)
+    if run_name is not None:
+        runs = [r for r in runs if r.name == run_name]
+    if len(runs) != 1:
+        what = f"no run named {run_name!r}" if run_name is not None and not runs else f"{len(runs)} runs"
+        raise LrDoctorError(f"{logdir} holds {what}; choose one with --run ({', '.join(names) or 'none found'})")
+    report = diagnose_runs(runs, config)
+    path = output or plots.file_name(runs[0].name if runs[0].name != "." else os.path.basename(
+        os.path.abspath(logdir)))
+    plots.plot_run(runs[0], report.runs[0], path)
+    click.echo(f"lrdoctor: wrote {path}", err=True)
+    ctx.exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------- entry point
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit code instead of exiting (tests call this)."""
+    """Run the CLI and return the exit code instead of exiting (tests call this).
+
+    The console script calls ``sys.exit(main())``.  Every click error — usage errors and
+    ``ClickException`` alike, whose own default is 1 — is exit 2, so 1 always means findings.
+    """
     try:
-        cli.main(args=argv, prog_name="lrdoctor", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
+        rv = cli.main(args=argv, prog_name="lrdoctor", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         return EXIT_ERROR
     except click.Abort:
         click.echo("Aborted!", err=True)
         return EXIT_ERROR
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
-    return 0
+    return rv if isinstance(rv, int) else EXIT_OK

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Mapping
 
 from .._version import __version__
 from ..findings import Finding, Recommendation
@@ -10,12 +12,26 @@ from ..report import SCHEMA_VERSION, Report, RunResult
 
 
 def _num(x):
-    if x is None:
-        return None
-    if isinstance(x, (int, str)):
+    """A JSON-safe scalar: numpy numbers become Python ones, NaN/inf become None."""
+    if x is None or isinstance(x, (bool, str)):
         return x
-    x = float(x)
-    return x if math.isfinite(x) else None
+    if isinstance(x, numbers.Integral):
+        return int(x)
+    if isinstance(x, numbers.Real):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    if hasattr(x, "item"):  # numpy bool_ and 0-d arrays
+        return _num(x.item())
+    return str(x)
+
+
+def _plain(obj):
+    """Extras and sweeps made JSON-safe, recursively (they come from other modules)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) or (hasattr(obj, "tolist") and getattr(obj, "ndim", 0) > 0):
+        return [_plain(v) for v in (obj.tolist() if hasattr(obj, "tolist") else obj)]
+    return _num(obj)
 
 
 def finding_to_dict(f: Finding) -> dict:
@@ -25,10 +41,10 @@ def finding_to_dict(f: Finding) -> dict:
         "kind": f.kind,
         "severity": str(f.severity),
         "tag": f.tag,
-        "start_step": f.start_step,
-        "end_step": f.end_step,
+        "start_step": _num(f.start_step),
+        "end_step": _num(f.end_step),
         "message": f.message,
-        "evidence": {k: _num(v) for k, v in sorted(f.evidence.items())},
+        "evidence": {str(k): _plain(v) for k, v in sorted(f.evidence.items())},
     }
 
 
@@ -59,15 +75,22 @@ def run_to_dict(r: RunResult) -> dict:
         "findings": [finding_to_dict(f) for f in r.findings],
         "recommendation": recommendation_to_dict(r.recommendation),
         "problems": [problem_to_dict(p) for p in r.problems],
-        **({"extras": dict(r.extras)} if r.extras else {}),
+        "extras": _plain(r.extras),
+        "loss_preview": [_num(v) for v in r.loss_preview],
+        "rules_run": [{"code": c, "name": n} for c, n in r.rules_run],
+        "rules_skipped": [{"code": c, "name": n, "reason": why} for c, n, why in r.rules_skipped],
     }
 
 
 def summary(report: Report) -> dict:
     from ..findings import Severity
 
+    statuses = [r.status for r in report.runs]
+    worst = max((r.worst for r in report.runs if r.worst is not None), default=None)
     return {
+        "status": "ok" if worst is None else str(worst),
         "runs": len(report.runs),
+        "runs_ok": statuses.count("ok"),
         "errors": report.count(Severity.ERROR),
         "warnings": report.count(Severity.WARNING),
         "infos": report.count(Severity.INFO),
@@ -80,7 +103,7 @@ def report_to_dict(report: Report) -> dict:
         "version": SCHEMA_VERSION,
         "tool": {"name": "lrdoctor", "version": __version__},
         "runs": [run_to_dict(r) for r in report.runs],
-        "sweeps": [dict(s) for s in report.sweeps],
+        "sweeps": [_plain(s) for s in report.sweeps],
         "problems": [problem_to_dict(p) for p in report.problems],
         "summary": summary(report),
     }

@@ -1,22 +1,83 @@
 """Plain text for a person at a terminal: one block per run, worst first, recommendation on top."""
 from __future__ import annotations
 
+import click
+
+from . import _format as fmt
 from .records import report_to_dict
 
+STATUS_STYLE = {
+    "error": {"fg": "red", "bold": True},
+    "warning": {"fg": "yellow", "bold": True},
+    "info": {"fg": "cyan"},
+    "ok": {"fg": "green", "bold": True},
+}
 
-def render(report, **_options) -> str:
+
+def render(report, *, color: bool = False, **_options) -> str:
+    """``color`` adds ANSI styles (the CLI turns it on for a terminal only)."""
     doc = report_to_dict(report)
+
+    def style(text: str, **kw) -> str:
+        return click.style(text, **kw) if color else text
+
     lines: list[str] = []
     for run in doc["runs"]:
-        lines.append(f"{run['run']}  [{run['status']}]  ({run['format']})")
-        rec = run["recommendation"]
-        if rec:
-            lines.append(f"  -> {rec['action']}: {rec['reason']}")
-        for f in run["findings"]:
-            lines.append(f"  {f['code']} {f['severity']:<7} {f['message']}")
-        for p in run["problems"]:
-            lines.append(f"  reading problem: {p['path']}: {p['message']}")
-        lines.append("")
-    s = doc["summary"]
-    lines.append(f"{s['runs']} runs checked: {s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos")
+        lines += _run_block(run, style)
+    lines += _problems_block(doc["problems"])
+    lines += _sweeps_block(doc["sweeps"])
+    lines.append(style(_summary_line(doc["summary"]), bold=True))
     return "\n".join(lines) + "\n"
+
+
+def _run_block(run: dict, style) -> list[str]:
+    status = run["status"]
+    lines = [f"{style(run['run'], bold=True)}  {style(status.upper(), **STATUS_STYLE[status])}  ({run['format']})"]
+    rec = run["recommendation"]
+    if rec:
+        confidence = f" [{rec['confidence']} confidence]" if rec.get("confidence") else ""
+        lines.append(f"  → {style(fmt.recommendation(rec), bold=True)}: {rec['reason']}{confidence}")
+    if run["loss_preview"]:
+        first, last = fmt.first_last(run["loss_preview"])
+        lines.append(f"  loss {fmt.sparkline(run['loss_preview'])}  {fmt.num(first)} → {fmt.num(last)}")
+    for f in run["findings"]:
+        where = fmt.steps(f["start_step"], f["end_step"])
+        severity = style(f"{f['severity']:<7}", **STATUS_STYLE[f["severity"]])
+        lines.append(f"  {f['code']} {severity} {f['name']}" + (f"  ({where})" if where else ""))
+        lines.append(f"      {f['message']}")
+        if f["evidence"]:
+            lines.append(style(f"      evidence: {fmt.evidence(f['evidence'])}", dim=True))
+    for p in run["problems"]:
+        lines.append(f"  reading problem: {_describe(p)}")
+    lines.append("")
+    return lines
+
+
+def _describe(p: dict) -> str:
+    where = f" at byte {p['offset']}" if p["offset"] is not None else (f" at line {p['line']}" if p["line"] else "")
+    kept = " (data before it kept)" if p["partial"] else ""
+    return f"{p['path']}{where}: {p['message']}{kept}"
+
+
+def _problems_block(problems: list[dict]) -> list[str]:
+    if not problems:
+        return []
+    return ["Could not read:"] + [f"  {_describe(p)}" for p in problems] + [""]
+
+
+def _sweeps_block(sweeps: list[dict]) -> list[str]:
+    lines = []
+    for sweep in sweeps:
+        scalars = {k: v for k, v in sweep.items() if not isinstance(v, (dict, list))}
+        lines.append("sweep: " + ", ".join(f"{k}={fmt.num(v)}" for k, v in scalars.items()))
+    return lines + ([""] if lines else [])
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _summary_line(s: dict) -> str:
+    counts = ", ".join([_plural(s["errors"], "error"), _plural(s["warnings"], "warning"), _plural(s["infos"], "info")])
+    tail = f"; {_plural(s['reading_problems'], 'reading problem')}" if s["reading_problems"] else ""
+    return f"{_plural(s['runs'], 'run')} checked ({s['runs_ok']:,} ok): {counts}{tail}"

@@ -1,0 +1,80 @@
+"""Small text helpers shared by the human-facing reporters (text, markdown, github, junit)."""
+from __future__ import annotations
+
+import math
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+SPARK_NONFINITE = "×"
+
+
+def num(x) -> str:
+    """A number for people: 1,200 for integers, 3 significant digits for floats, "–" for none."""
+    if x is None:
+        return "–"
+    if isinstance(x, bool) or isinstance(x, str):
+        return str(x)
+    if isinstance(x, int):
+        return f"{x:,}"
+    if not math.isfinite(x):
+        return str(x)
+    return f"{x:.3g}"
+
+
+def steps(start, end) -> str:
+    if start is None and end is None:
+        return ""
+    if end is None or end == start:
+        return f"step {num(start)}"
+    if start is None:
+        return f"until step {num(end)}"
+    return f"steps {num(start)}–{num(end)}"
+
+
+def evidence(ev: dict) -> str:
+    return ", ".join(f"{k}={num(v)}" for k, v in ev.items())
+
+
+def recommendation(rec: dict | None) -> str:
+    """'decrease the LR 0.003 → 0.001 (×0.33)' — the action with the numbers that back it."""
+    if not rec:
+        return "no recommendation"
+    action = rec["action"]
+    words = {"decrease": "decrease the LR", "increase": "increase the LR", "keep": "keep the LR",
+             "add-warmup": "add a warmup", "decay-schedule": "decay the LR", "stop-early": "stop earlier"}
+    text = words.get(action, action)
+    cur, sug, factor = rec.get("current_lr"), rec.get("suggested_lr"), rec.get("factor")
+    if sug is not None and cur is not None and sug != cur:
+        text += f" {num(cur)} → {num(sug)}"
+    elif sug is not None:
+        text += f" ({num(sug)})" if action != "keep" else f" at {num(sug)}"
+    if factor is not None and factor != 1 and action != "keep":
+        text += f" (×{num(factor)})"
+    return text
+
+
+def sparkline(values) -> str:
+    """Unicode bars for a downsampled curve; log-scaled when positive and spanning > 1 decade.
+
+    Non-finite points (None/NaN/inf) show as ×, so a divergence is visible.
+    """
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return SPARK_NONFINITE * len(values)
+    lo, hi = min(finite), max(finite)
+    use_log = lo > 0 and hi / lo > 10
+    tr = math.log10 if use_log else (lambda v: v)
+    lo_t, hi_t = tr(lo), tr(hi)
+    span = hi_t - lo_t
+    chars = []
+    for v in values:
+        if v is None or not math.isfinite(v):
+            chars.append(SPARK_NONFINITE)
+        else:
+            level = 0 if span == 0 else int((tr(v) - lo_t) / span * (len(SPARK_BARS) - 1) + 0.5)
+            chars.append(SPARK_BARS[level])
+    return "".join(chars)
+
+
+def first_last(values) -> tuple:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return (finite[0], finite[-1]) if finite else (None, None)

@@ -1,0 +1,65 @@
+"""Markdown: a summary table and one section per run with findings.
+
+Ready for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment (GitHub-flavoured tables).
+"""
+from __future__ import annotations
+
+from . import _format as fmt
+from .records import report_to_dict
+
+ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
+
+
+def cell(text) -> str:
+    """Table-cell safe: no pipes or newlines, HTML-sensitive characters escaped."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def code(text) -> str:
+    text = str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ")
+    return f"`{text}`"
+
+
+def render(report, **_options) -> str:
+    doc = report_to_dict(report)
+    s = doc["summary"]
+    lines = [f"## lrdoctor: {ICONS[s['status']]} {s['runs']} runs checked — "
+             f"{s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos", ""]
+    if doc["runs"]:
+        lines += ["| Run | Status | Recommendation | Findings | Loss |", "| --- | --- | --- | --- | --- |"]
+        lines += [_summary_row(run) for run in doc["runs"]]
+        lines.append("")
+    for run in doc["runs"]:
+        if run["findings"] or run["problems"]:
+            lines += _run_section(run)
+    if doc["problems"]:
+        lines += ["### Could not read", ""] + [f"- {cell(p['path'])}: {cell(p['message'])}" for p in doc["problems"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _summary_row(run: dict) -> str:
+    codes = ", ".join(dict.fromkeys(f["code"] for f in run["findings"])) or "–"
+    spark = code(fmt.sparkline(run["loss_preview"])) if run["loss_preview"] else "–"
+    status = f"{ICONS[run['status']]} {run['status']}"
+    return f"| {code(run['run'])} | {status} | {cell(fmt.recommendation(run['recommendation']))} | {codes} | {spark} |"
+
+
+def _run_section(run: dict) -> list[str]:
+    lines = [f"### {code(run['run'])} — {ICONS[run['status']]} {run['status']}", ""]
+    rec = run["recommendation"]
+    if rec:
+        lines += [f"**Recommendation:** {cell(fmt.recommendation(rec))} — {cell(rec['reason'])} "
+                  f"({cell(rec['confidence'])} confidence)", ""]
+    if run["findings"]:
+        lines += ["| Code | Severity | Rule | Steps | Finding | Evidence |", "| --- | --- | --- | --- | --- | --- |"]
+        for f in run["findings"]:
+            where = fmt.steps(f["start_step"], f["end_step"]) or "–"
+            evidence = code(fmt.evidence(f["evidence"])) if f["evidence"] else "–"
+            lines.append(f"| {f['code']} | {ICONS[f['severity']]} {f['severity']} | {cell(f['name'])} | {where} "
+                         f"| {cell(f['message'])} | {evidence} |")
+        lines.append("")
+    if run["problems"]:
+        lines += [f"- reading problem: {cell(p['path'])}: {cell(p['message'])}" for p in run["problems"]] + [""]
+    return lines
