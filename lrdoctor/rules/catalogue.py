@@ -1,4 +1,23 @@
 """The registry: every rule, in run/documentation order.  A code is never reused."""
 from __future__ import annotations
 
-RULES: list = []
+from .convergence import StillImproving
+from .data_quality import LrNotLogged, NoValidationCurve, RestartsInLog, TooFewPoints
+from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
+from .overfitting import ValidationTurnsUp
+from .plateau import StuckAtStart
+from .spikes import LossSpikes
+
+RULES: list = [
+    NonFiniteLoss,
+    LossBlowUp,
+    LossExploded,
+    LossSpikes,
+    StuckAtStart,
+    StillImproving,
+    ValidationTurnsUp,
+    TooFewPoints,
+    NoValidationCurve,
+    RestartsInLog,
+    LrNotLogged,
+]

@@ -199,18 +199,22 @@ def _blowup_index(smooth: np.ndarray, i_min: int, initial: float) -> int | None:
     return None if above.shape[0] == 0 else i_min + int(above[0])
 
 
-def _fastest_fall(x: np.ndarray, smooth: np.ndarray, i_min: int) -> tuple[float, tuple[float, float]] | None:
+def _fastest_fall(x: np.ndarray, smooth: np.ndarray, i_min: int, initial: float) -> tuple[float, tuple[float, float]] | None:
     """(log10 LR of the steepest descent, (low, high) where the slope is >= half of it)."""
-    if i_min < 2:
+    # Only the descent into the minimum counts: wiggles on the initial plateau are noise.
+    above = np.nonzero(smooth[: i_min + 1] >= initial)[0]
+    start = int(above[-1]) if above.shape[0] else 0
+    if i_min - start < 2:
         return None
-    slope = np.gradient(smooth[: i_min + 1], x[: i_min + 1])
+    slope = np.full(i_min + 1, 0.0)
+    slope[start:] = np.gradient(smooth[start : i_min + 1], x[start : i_min + 1])
     slope = np.where(np.isfinite(slope), slope, 0.0)
     j = int(np.argmin(slope))
     if slope[j] >= 0:
         return None
     fast = slope <= 0.5 * slope[j]
     lo = j
-    while lo > 0 and fast[lo - 1]:
+    while lo > start and fast[lo - 1]:
         lo -= 1
     hi = j
     while hi < i_min and fast[hi + 1]:
@@ -224,7 +228,7 @@ def _assemble(x, y, smooth, i_min, blow_index, nonfinite_at, initial, spd, bandw
     drop_over_noise = (initial - min_loss) / noise if noise > 0 else math.inf
     blow_x, seen = _blowup_x(x, blow_index, nonfinite_at)
     lag = instability_lag(spd)
-    steep = _fastest_fall(x, smooth, i_min)
+    steep = _fastest_fall(x, smooth, i_min, initial)
     common = dict(
         min_loss_lr=10 ** float(x[i_min]),
         steepest_lr=None if steep is None else 10 ** steep[0],

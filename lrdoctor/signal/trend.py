@@ -68,20 +68,28 @@ def mann_kendall(y, *, max_points: int = 300) -> MannKendall:
     return MannKendall(s, z, p, s / (n * (n - 1) / 2.0))
 
 
-def late_share(values) -> float:
+def late_share(values, *, x=None) -> float:
     """Share of a curve's total change that happened in its last third (curve assumed already smoothed).
 
     For an exponential approach y = a + b*exp(-t/tau) over a run of length T this is
     (exp(-2T/3tau) - exp(-T/tau)) / (1 - exp(-T/tau)): 0.33 for a straight line (T << tau),
     0.23 for T = tau, 0.09 for T = 3 tau, ~0 once converged.
 
+    ``x`` is the progress axis (e.g. cumulative LR); by default the points are equally spaced.
+
     >>> round(late_share([3.0, 2.0, 1.0, 0.0]), 3)
     0.333
+    >>> round(late_share([3.0, 2.0, 1.0, 0.0], x=[0.0, 0.1, 0.2, 1.0]), 3)
+    0.139
     """
     y = np.asarray(values, float)
     if y.size < 3 or y[0] == y[-1]:
         return 0.0
-    t = np.linspace(0.0, 1.0, y.size)
+    if x is None:
+        t = np.linspace(0.0, 1.0, y.size)
+    else:
+        t = np.asarray(x, float)
+        t = (t - t[0]) / (t[-1] - t[0]) if t[-1] > t[0] else np.linspace(0.0, 1.0, y.size)
     y_two_thirds = float(np.interp(2.0 / 3.0, t, y))
     return float((y_two_thirds - y[-1]) / (y[0] - y[-1]))
 

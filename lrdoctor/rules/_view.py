@@ -1,0 +1,144 @@
+"""One prepared view of a run's curves, shared by the rules (computed once per run).
+
+Rules need the same preparation: the finite part of the train loss, its smoothed trend and noise,
+the validation loss in epoch order, the logged LR at each point and the schedule's phases.  Doing it
+here keeps each rule short and makes them all measure the same thing the same way.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
+from ..signal.noise import diff_noise, mad_noise
+from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
+from ..signal.smoothing import rolling_median
+
+
+@dataclass(frozen=True)
+class Curve:
+    """The finite prefix of one loss curve plus what every rule asks of it."""
+
+    tag: str
+    steps: np.ndarray  # steps of the finite prefix
+    values: np.ndarray
+    smooth: np.ndarray  # rolling median: robust to spikes
+    noise: float  # robust sigma of single points around the trend
+    first_bad_step: int | None  # first NaN/inf, None when all finite
+    n_total: int  # points including the non-finite tail
+    t: np.ndarray  # progress axis in [0, 1]: LR-time when the LR is logged, else step fraction
+
+    @property
+    def n(self) -> int:
+        return int(self.values.size)
+
+    def head(self, k: int = 3) -> float:
+        """Level at the start: median of the first ``k`` raw points (before much learning)."""
+        return float(np.median(self.values[: max(1, min(k, self.n))]))
+
+    def tail(self, frac: float = 0.1) -> float:
+        """Level at the end: median of the last ``frac`` of the points (at least 3)."""
+        m = max(3, int(math.ceil(frac * self.n)))
+        return float(np.median(self.values[-m:]))
+
+    def tail_noise(self, frac: float = 0.1) -> float:
+        """Noise of the median of the tail points: sigma / sqrt(m)."""
+        m = max(3, int(math.ceil(frac * self.n)))
+        return self.noise / math.sqrt(m)
+
+
+@dataclass(frozen=True)
+class View:
+    train: Curve | None
+    val: Curve | None
+    schedule: Schedule | None
+    lr_steps: np.ndarray | None
+    lr_values: np.ndarray | None
+    current_lr: float | None  # peak logged LR, else hparams lr
+    lr_source: str  # "log", "hparams" or "none"
+
+    def lr_at_step(self, step: float | None) -> float | None:
+        if step is None or self.lr_steps is None or self.lr_steps.size == 0:
+            return self.current_lr
+        return float(lr_at(self.lr_steps, self.lr_values, [step])[0])
+
+
+def _window(n: int) -> int:
+    # ~5 % of the curve, odd, 3..31 points: long enough to beat minibatch noise, short enough to keep shape.
+    w = int(max(3, min(31, round(n / 20))))
+    return w if w % 2 else w + 1
+
+
+def _curve(tag: str, series: Series, steps_axis: np.ndarray | None, lr_s, lr_v) -> Curve | None:
+    vals = series.values
+    bad = np.flatnonzero(~np.isfinite(vals))
+    first_bad = int(series.steps[bad[0]]) if bad.size else None
+    end = int(bad[0]) if bad.size else vals.size
+    steps = (steps_axis if steps_axis is not None else series.steps.astype(float))[:end]
+    y = vals[:end].astype(float)
+    if y.size == 0:
+        return Curve(tag, steps, y, y, 0.0, first_bad, int(vals.size), y)
+    w = _window(y.size)
+    noise = mad_noise(y, window=w).sigma if y.size >= 9 else diff_noise(y)
+    if lr_s is not None and lr_s.size >= 2 and y.size >= 2:
+        t = lr_time(lr_s, lr_v, steps)
+        t = (t - t[0]) / (t[-1] - t[0]) if t[-1] > t[0] else np.linspace(0, 1, y.size)
+    else:
+        t = np.linspace(0.0, 1.0, y.size)
+    return Curve(tag, steps, y, rolling_median(y, window=w), float(noise), first_bad, int(vals.size), t)
+
+
+def _on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) -> np.ndarray:
+    """x values of ``series`` on the train-step axis.
+
+    Some writers log validation (and Keras the LR) at the epoch index, others at the global
+    step.  When a curve's steps span only a small fraction of the train steps they are epoch
+    indices: map epoch e to the end (validation) or start (LR) of epoch e, assuming equal epochs.
+    """
+    xs = series.steps.astype(float)
+    if train is None or len(train) == 0 or xs.size == 0:
+        return xs
+    t_max = float(train.steps.max())
+    if xs.max() >= 0.5 * t_max or t_max <= xs.size:
+        return xs
+    per_epoch = t_max / (xs.max() + 1)
+    return (xs + (1 if at_epoch_end else 0)) * per_epoch
+
+
+def _hparam_lr(run: Run) -> float | None:
+    for key in ("lr", "learning_rate", "base_lr"):
+        try:
+            value = float(run.hparams.get(key))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(value) and value > 0:
+            return value
+    return None
+
+
+def build_view(run: Run) -> View:
+    train_s, val_s, lr_s = run.get(TRAIN_LOSS), run.get(VAL_LOSS), run.get(LR)
+    lr_steps = lr_values = schedule = None
+    current, source = None, "none"
+    if lr_s is not None and np.isfinite(lr_s.values).any() and (lr_s.values > 0).any():
+        lr_steps, lr_values = _on_train_axis(lr_s, train_s, at_epoch_end=False), lr_s.values.astype(float)
+        schedule = detect_schedule(lr_steps, lr_values)
+        current, source = schedule.peak_lr, "log"
+    elif (hp := _hparam_lr(run)) is not None:
+        current, source = hp, "hparams"
+    train = None if train_s is None else _curve(run.roles[TRAIN_LOSS], train_s, None, lr_steps, lr_values)
+    val = None
+    if val_s is not None:
+        val = _curve(run.roles[VAL_LOSS], val_s, _on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
+    return View(train, val, schedule, lr_steps, lr_values, current, source)
+
+
+_cache: list = [None, None]  # (run, view): the engine runs all rules on one run before the next
+
+
+def view_of(run: Run) -> View:
+    if _cache[0] is not run:
+        _cache[0], _cache[1] = run, build_view(run)
+    return _cache[1]

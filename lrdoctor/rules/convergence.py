@@ -1,0 +1,74 @@
+"""Slow-convergence family (SC): still improving steadily at the end of the run."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..findings import Finding, Severity
+from ..model import TRAIN_LOSS, Run
+from ..signal.trend import late_share, runs_per_time_constant
+from ._view import view_of
+from .base import Rule
+from .plateau import start_level, still_decreasing
+
+
+class StillImproving(Rule):
+    """The loss was still falling steadily when the run ended: the steps were too small.
+
+    What it detects
+        The share of the total improvement made in the last third of the run (measured in
+        cumulative LR, so cosine/step schedules compare with constant ones) is at least
+        ``min_late_share``, and the curve's last half is a steady fall (Mann-Kendall tau at most
+        -``steady_tau``).  The validation loss is used when logged (it is smoother and is what
+        matters); otherwise the smoothed train loss.
+
+    Why it matters
+        For an exponential approach with time constant tau over a run of length T the late share
+        is 0.09 when T = 3 tau (converged) and 0.23 when T = tau; 0.33 is a straight line.  A late share
+        of 0.2 or more means the run stopped within about one time constant: a larger LR would
+        have got further in the same budget.
+
+    Evidence
+        ``late_share``, ``runs_per_tau`` (T / tau from the late share), ``improvement`` (relative to
+        the start), ``tau_mk`` (Mann-Kendall tau of the last half), ``curve`` (val or train).
+
+    Options
+        ``min_late_share`` = 0.2 (T < ~1.2 tau); ``steady_tau`` = 0.6.
+    """
+
+    code = "SC01"
+    name = "still-improving"
+    kind = "slow_convergence"
+    severity = Severity.ERROR
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        min_late_share: float = 0.2
+        steady_tau: float = 0.6
+        min_points: int = 5
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        c = view.val if view.val is not None and view.val.n >= options.min_points else view.train
+        if c is None or c.n < options.min_points or view.train.first_bad_step is not None:
+            return
+        y = c.smooth if c is view.train else c.values
+        share = late_share(y, x=c.t)
+        falls, tau_mk = still_decreasing(c, min_tau=options.steady_tau)
+        best_at_end = float(c.values[-1]) <= float(c.values.min()) + 2 * c.noise / math.sqrt(3)
+        if share < options.min_late_share or not falls or not best_at_end:
+            return
+        start = start_level(view)
+        improvement = 1 - float(c.values.min()) / start if start > 0 else 0.0
+        rpt = runs_per_time_constant(share)
+        severity = Severity.ERROR if share >= 0.25 else Severity.WARNING
+        yield self.finding(
+            run,
+            f"{c.tag} was still falling steadily at the end: {share:.0%} of its improvement came in the last third "
+            f"(run length ~{rpt:.1f} time constants; converged runs show < 10 %)",
+            severity=severity, tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
+            evidence={"late_share": round(share, 4), "runs_per_tau": round(rpt, 3), "improvement": round(improvement, 4),
+                      "tau_mk": round(tau_mk, 3), "curve": "val" if c is view.val else "train"},
+        )

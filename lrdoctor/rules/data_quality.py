@@ -1,0 +1,144 @@
+"""Data-quality family (DQ): notes on what could and could not be checked.  All info."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..findings import Finding, Severity
+from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run
+from ._view import view_of
+from .base import Rule
+
+
+class TooFewPoints(Rule):
+    """The train loss has too few logged points to judge its shape.
+
+    What it detects
+        A train-loss curve with fewer than ``min_points`` points, or no train-loss curve at all.
+
+    Why it matters
+        Trend and noise estimates need a handful of points; with fewer, the shape rules stay silent
+        and the verdict rests on divergence checks only.
+
+    Evidence
+        ``points``.
+
+    Options
+        ``min_points`` = 8.
+    """
+
+    code = "DQ01"
+    name = "too-few-points"
+    kind = "data_quality"
+    severity = Severity.INFO
+    requires = ()
+
+    @dataclass(frozen=True)
+    class Options:
+        min_points: int = 8
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        s = run.get(TRAIN_LOSS)
+        n = 0 if s is None else len(s)
+        if n < options.min_points:
+            what = "no train-loss curve was found" if s is None else f"the train loss has only {n} points"
+            yield self.finding(run, f"{what}; shape checks were skipped", tag=run.roles.get(TRAIN_LOSS, ""),
+                               evidence={"points": n})
+
+
+class NoValidationCurve(Rule):
+    """No validation loss was logged.
+
+    What it detects
+        A run without a validation-loss tag.
+
+    Why it matters
+        Overfitting cannot be checked, and convergence is judged on the noisier train loss alone.
+
+    Evidence
+        ``has_val`` = 0.
+
+    Options
+        none.
+    """
+
+    code = "DQ02"
+    name = "no-validation-curve"
+    kind = "data_quality"
+    severity = Severity.INFO
+    requires = ()
+
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        if run.get(VAL_LOSS) is None:
+            yield self.finding(run, "no validation loss logged: overfitting was not checked", evidence={"has_val": 0})
+
+
+class RestartsInLog(Rule):
+    """The log restarts at an earlier step (a resumed or re-run job).
+
+    What it detects
+        Restarts the reader found (steps going backwards); the later values were kept.
+
+    Why it matters
+        Overlapping segments can hide or fake spikes; the user should know which segment was used.
+
+    Evidence
+        ``restarts``, ``first_from_step``, ``first_to_step``.
+
+    Options
+        none.
+    """
+
+    code = "DQ03"
+    name = "restarts-in-log"
+    kind = "data_quality"
+    severity = Severity.INFO
+    requires = ()
+
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        if run.restarts:
+            r = run.restarts[0]
+            yield self.finding(
+                run, f"{len(run.restarts)} restart(s) in the log; first in {r.tag} from step {r.from_step:,} back to {r.to_step:,}",
+                tag=r.tag, start_step=r.to_step, end_step=r.from_step,
+                evidence={"restarts": len(run.restarts), "first_from_step": r.from_step, "first_to_step": r.to_step})
+
+
+class LrNotLogged(Rule):
+    """The learning rate is not in the log.
+
+    What it detects
+        No LR tag; the LR from hyper-parameters (hparams.yaml) or ``--lr`` is used when given.
+
+    Why it matters
+        Without the LR the schedule's phases are unknown and the advice can only give a factor.
+
+    Evidence
+        ``lr_source`` (hparams / none).
+
+    Options
+        none.
+    """
+
+    code = "DQ04"
+    name = "lr-not-logged"
+    kind = "data_quality"
+    severity = Severity.INFO
+    requires = ()
+
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        if run.get(LR) is None:
+            source = view_of(run).lr_source if run.get(TRAIN_LOSS) is not None else "none"
+            yield self.finding(run, f"the learning rate is not logged (LR taken from: {source})", evidence={"lr_source": source})

@@ -1,0 +1,203 @@
+"""Divergence family (DV): the loss became non-finite, blew up above its start, or exploded."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..findings import Finding, Severity
+from ..model import TRAIN_LOSS, Run
+from ._view import Curve, view_of
+from .plateau import start_level
+from .base import Rule
+
+
+def _fmt_lr(lr: float | None) -> str:
+    return "an unlogged LR" if lr is None else f"lr {lr:.3g}"
+
+
+class NonFiniteLoss(Rule):
+    """The training or validation loss became NaN or infinite.
+
+    What it detects
+        The first logged NaN/inf in the train loss (or, failing that, in the validation loss).
+
+    Why it matters
+        A non-finite loss means the weights overflowed: the step size was too large for the
+        curvature the model met (or the warmup too short).  Nothing after it is usable.
+
+    Evidence
+        ``onset_step``, ``lr_at_onset`` (the logged LR at that step), ``onset_fraction`` (how
+        far into the logged run it happened, 0..1), ``lr_onset_over_peak``.
+
+    Options
+        none.
+    """
+
+    code = "DV01"
+    name = "non-finite-loss"
+    kind = "divergence"
+    severity = Severity.ERROR
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        for curve in (view.train, view.val):
+            if curve is None or curve.first_bad_step is None:
+                continue
+            step = curve.first_bad_step
+            lr = view.lr_at_step(step)
+            last = float(view.train.steps[-1]) if view.train is not None and view.train.n else 0.0
+            total = max(float(run.get(TRAIN_LOSS).steps.max()), 1.0)
+            peak = view.current_lr
+            yield self.finding(
+                run,
+                f"{curve.tag} became NaN/inf at step {step:,} ({_fmt_lr(lr)})",
+                tag=curve.tag, start_step=step, end_step=step,
+                evidence={
+                    "onset_step": step,
+                    "lr_at_onset": lr,
+                    "onset_fraction": round(min(last, step) / total, 4),
+                    "lr_onset_over_peak": None if (lr is None or not peak) else round(lr / peak, 4),
+                },
+            )
+            return
+
+
+class LossBlowUp(Rule):
+    """The training loss ended well above where it started, or gave back most of its progress.
+
+    What it detects
+        (a) the median loss over the last 10 % of the run is more than ``rise_over_start``
+        (relative) above the median of the first points, or (b) it climbed back from its best
+        (smoothed) level by more than ``giveback`` of the improvement made, and stayed there.
+        Both must exceed ``min_z`` times the noise of those medians, so minibatch noise alone
+        cannot trigger it.
+
+    Why it matters
+        A loss that ends above its start, or that gives back what it learned, is the slow form of
+        divergence: updates too large for the loss surface, often after a warmup or a spike.
+
+    Evidence
+        ``start``, ``best``, ``end`` levels, ``rise_over_start``, ``giveback`` (share of the
+        improvement lost), ``onset_step`` (where the smoothed loss left its best level) and its LR.
+
+    Options
+        ``rise_over_start`` = 0.2 (the benchmark's "final > 1.2 x initial" margin);
+        ``giveback`` = 0.5 (half of the gains lost); ``min_z`` = 4.
+    """
+
+    code = "DV02"
+    name = "loss-blew-up"
+    kind = "divergence"
+    severity = Severity.ERROR
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        rise_over_start: float = 0.2
+        giveback: float = 0.5
+        min_z: float = 4.0
+        min_points: int = 8
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        c = view.train
+        if c is None or c.n < options.min_points:
+            return
+        start, end = c.head(), c.tail()
+        # Noise of a difference of two medians: the head's 3 points and the tail's points.
+        noise = float(np.hypot(c.noise / np.sqrt(min(3, c.n)), c.tail_noise()))
+        i_best = int(np.argmin(c.smooth))
+        best = float(c.smooth[i_best])
+        rose = end - start > options.rise_over_start * abs(start) and end - start > options.min_z * noise
+        # Giving back progress needs real progress first: the improvement itself must stand out of the noise.
+        lost = (start - best) > options.min_z * noise and (end - best) > options.giveback * (start - best) \
+            and (end - best) > options.min_z * noise
+        if not (rose or lost):
+            return
+        onset = _departure_step(c, i_best, best, end)
+        lr = view.lr_at_step(onset)
+        why = f"ended at {end:.3g}, above its start {start:.3g}" if rose else \
+            f"climbed from its best {best:.3g} back to {end:.3g} (lost {(end - best) / (start - best):.0%} of its progress)"
+        yield self.finding(
+            run, f"{c.tag} {why}, from about step {onset:,} ({_fmt_lr(lr)})",
+            tag=c.tag, start_step=onset, end_step=int(c.steps[-1]),
+            evidence={"start": start, "best": best, "end": end, "rise_over_start": round(end / start - 1, 4) if start else None,
+                      "giveback": round((end - best) / (start - best), 4) if best < start else None,
+                      "onset_step": onset, "lr_at_onset": lr},
+        )
+
+
+def _departure_step(c: Curve, i_best: int, best: float, end: float) -> int:
+    """First step after the best point where the smoothed loss is half way from best to end."""
+    later = np.flatnonzero(c.smooth[i_best:] >= best + 0.5 * (end - best))
+    return int(c.steps[i_best + int(later[0])]) if later.size else int(c.steps[i_best])
+
+
+class LossExploded(Rule):
+    """The loss jumped by an order of magnitude above its typical level, or validation never left an exploded level.
+
+    What it detects
+        A train-loss point more than ``factor`` times the curve's median level and its starting level (at any time, also
+        in the first steps), or a validation loss whose best value stays above ``factor_val`` times the
+        final train loss without ever improving on its first value.
+
+    Why it matters
+        Loss values an order of magnitude above the chance level mean the weights blew up; even if
+        the run later settles, it settled where the explosion left it (dead units, collapsed outputs).
+
+    Evidence
+        ``peak``, ``typical`` (median), ``ratio``, ``step`` and the LR there.
+
+    Options
+        ``factor`` = 10 (an order of magnitude); ``factor_val`` = 3.
+    """
+
+    code = "DV03"
+    name = "loss-exploded"
+    kind = "divergence"
+    severity = Severity.ERROR
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        factor: float = 10.0
+        factor_val: float = 3.0
+        min_points: int = 4
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        c = view.train
+        if c is None or c.n < options.min_points:
+            return
+        # Above both the typical level and the start, so a loss that simply fell a lot does not count.
+        typical = max(float(np.median(c.values)), start_level(view))
+        i_peak = int(np.argmax(c.values))
+        peak = float(c.values[i_peak])
+        if typical > 0 and peak > options.factor * typical:
+            step = int(c.steps[i_peak])
+            yield self.finding(
+                run, f"{c.tag} exploded to {peak:.3g} at step {step:,}, {peak / typical:.0f}x its typical {typical:.3g} "
+                     f"({_fmt_lr(view.lr_at_step(step))})",
+                tag=c.tag, start_step=step, end_step=step,
+                evidence={"peak": peak, "typical": typical, "ratio": round(peak / typical, 2), "step": step,
+                          "lr_at_onset": view.lr_at_step(step)},
+            )
+            return
+        v = view.val
+        if v is None or v.n < 3:
+            return
+        best = float(v.values.min())
+        if best > options.factor_val * c.tail() and best >= 0.9 * float(v.values[0]) and c.tail() > 0:
+            yield self.finding(
+                run, f"{v.tag} never improved and stayed at {best:.3g}, {best / c.tail():.0f}x the final train loss",
+                tag=v.tag, start_step=int(v.steps[0]), end_step=int(v.steps[-1]),
+                evidence={"peak": best, "typical": c.tail(), "ratio": round(best / c.tail(), 2), "step": int(v.steps[0]),
+                          "lr_at_onset": view.lr_at_step(int(v.steps[0]))},
+            )

@@ -1,0 +1,75 @@
+"""Overfitting family (OF): validation loss turns up from its minimum while training loss keeps falling."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..findings import Finding, Severity
+from ..model import TRAIN_LOSS, VAL_LOSS, Run
+from ..signal.schedule import lr_at
+from ._view import view_of
+from .base import Rule
+
+
+class ValidationTurnsUp(Rule):
+    """Validation loss rose from its minimum while the training loss kept falling.
+
+    What it detects
+        The best validation point lies at least ``min_after`` of the evaluations (and 2) before the
+        end; the final validation loss is above the minimum by more than ``min_rise`` (relative) and
+        by more than ``min_z`` times the validation scatter; and the final train loss is below the
+        train loss at the best point and below the final validation loss.
+
+    Why it matters
+        The model is memorising the training set.  This is not an LR direction by itself: stop at the
+        best step (early stopping) or regularise.  The best step is reported.
+
+    Evidence
+        ``best_step``, ``best_val``, ``final_val``, ``rise`` (relative), ``train_at_best``, ``final_train``.
+
+    Options
+        ``min_after`` = 0.2 (a fifth of the run after the best point); ``min_rise`` = 0.1; ``min_z`` = 3.
+    """
+
+    code = "OF01"
+    name = "validation-turns-up"
+    kind = "overfitting"
+    severity = Severity.WARNING
+    requires = (TRAIN_LOSS, VAL_LOSS)
+
+    @dataclass(frozen=True)
+    class Options:
+        min_after: float = 0.2
+        min_rise: float = 0.1
+        min_z: float = 3.0
+        min_points: int = 5
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        v, c = view.val, view.train
+        if v is None or c is None or v.n < options.min_points or c.n < 3:
+            return
+        if v.first_bad_step is not None or c.first_bad_step is not None:
+            return
+        b = int(np.argmin(v.values))
+        if b > v.n - 1 - max(2, math.ceil(options.min_after * v.n)):
+            return
+        best, final = float(v.values[b]), float(np.median(v.values[-2:]))
+        if final <= best * (1 + options.min_rise) or final - best <= options.min_z * max(v.noise, 1e-12) / math.sqrt(2):
+            return
+        best_step = int(v.steps[b])
+        train_at_best = float(np.interp(best_step, c.steps, c.smooth))
+        final_train = c.tail()
+        if not (final_train < train_at_best and final_train < final):
+            return
+        yield self.finding(
+            run,
+            f"{v.tag} was lowest ({best:.3g}) at step {best_step:,} and rose {final / best - 1:.0%} to {final:.3g} "
+            f"while {c.tag} kept falling ({train_at_best:.3g} -> {final_train:.3g}): stop at step {best_step:,}",
+            tag=v.tag, start_step=best_step, end_step=int(v.steps[-1]),
+            evidence={"best_step": best_step, "best_val": best, "final_val": final, "rise": round(final / best - 1, 4),
+                      "train_at_best": train_at_best, "final_train": final_train},
+        )

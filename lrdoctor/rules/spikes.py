@@ -1,0 +1,85 @@
+"""Spike family (SP): transient jumps far outside the local noise band."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..findings import Finding, Severity
+from ..model import TRAIN_LOSS, Run
+from ._view import View, view_of
+from .base import Rule
+
+
+def phase_of(view: View, step: int) -> str:
+    """Where ``step`` sits in the LR schedule: warmup, peak, decay or unknown."""
+    s = view.schedule
+    if s is None:
+        return "unknown"
+    if s.warmup_end_step is not None and step < s.warmup_end_step:
+        return "warmup"
+    lr = view.lr_at_step(step)
+    return "peak" if lr is not None and lr >= 0.9 * s.peak_lr else "decay"
+
+
+class LossSpikes(Rule):
+    """Transient jumps of the train loss far outside its local noise band.
+
+    What it detects
+        Points whose residual from a rolling median exceeds ``min_z`` robust standard deviations
+        (MAD of residuals) *and* ``min_rel`` of the local level, so that both the noise and the scale
+        of the loss say it is a jump.  Counted with the step of the first and largest, and the phase of
+        the LR schedule they sit in.
+
+    Why it matters
+        Isolated spikes that recover are usually harmless; several, or spikes at the end of warmup /
+        at the peak LR, mean the step size is at the edge of stability.
+
+    Evidence
+        ``count``, ``first_step``, ``largest_step``, ``largest_rel`` (jump / local level),
+        ``largest_z``, ``share_at_peak`` (of spikes at >= 90 % of the peak LR), ``lr_at_first``.
+
+    Options
+        ``min_z`` = 6 (a 1-in-10^9 event for Gaussian noise); ``min_rel`` = 0.5 (half the level);
+        ``min_count`` = 1; ``min_points`` = 20.
+    """
+
+    code = "SP01"
+    name = "loss-spikes"
+    kind = "spike"
+    severity = Severity.WARNING
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        min_z: float = 6.0
+        min_rel: float = 0.5
+        min_count: int = 1
+        min_points: int = 20
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        c = view.train
+        if c is None or c.n < options.min_points or c.noise <= 0:
+            return
+        resid = c.values - c.smooth
+        level = np.maximum(np.abs(c.smooth), 1e-12)
+        z = resid / c.noise
+        rel = resid / level
+        hits = np.flatnonzero((z > options.min_z) & (rel > options.min_rel))
+        hits = hits[hits > 0]  # the very first point is the initial loss, not a spike
+        if hits.size < options.min_count:
+            return
+        big = int(hits[np.argmax(rel[hits])])
+        phases = [phase_of(view, int(c.steps[i])) for i in hits]
+        first = int(c.steps[hits[0]])
+        yield self.finding(
+            run,
+            f"{hits.size} loss spike(s) in {c.tag}; largest {rel[big]:.1f}x the local level at step {int(c.steps[big]):,} "
+            f"({phases[int(np.argmax(hits == big))]} of the schedule)",
+            tag=c.tag, start_step=first, end_step=int(c.steps[hits[-1]]),
+            evidence={"count": int(hits.size), "first_step": first, "largest_step": int(c.steps[big]),
+                      "largest_rel": round(float(rel[big]), 3), "largest_z": round(float(z[big]), 2),
+                      "share_at_peak": round(phases.count("peak") / len(phases), 3), "lr_at_first": view.lr_at_step(first)},
+        )
