@@ -20,6 +20,16 @@ def num(x) -> str:
     return f"{x:.3g}"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def counts(summary: dict) -> str:
+    """'1 error, 2 warnings, 0 infos' from a records summary."""
+    return ", ".join([plural(summary["errors"], "error"), plural(summary["warnings"], "warning"),
+                      plural(summary["infos"], "info")])
+
+
 def steps(start, end) -> str:
     if start is None and end is None:
         return ""

@@ -40,6 +40,5 @@ def render(report, **_options) -> str:
     for p in doc["problems"]:
         lines.append(command("warning", f"{p['path']}: {p['message']}", title="lrdoctor: could not read"))
     s = doc["summary"]
-    lines.append(f"lrdoctor: {s['runs']} runs checked: {s['errors']} errors, {s['warnings']} warnings, "
-                 f"{s['infos']} infos")
+    lines.append(f"lrdoctor: {fmt.plural(s['runs'], 'run')} checked: {fmt.counts(s)}")
     return "\n".join(lines) + "\n"

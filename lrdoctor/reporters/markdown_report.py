@@ -24,8 +24,7 @@ def code(text) -> str:
 def render(report, **_options) -> str:
     doc = report_to_dict(report)
     s = doc["summary"]
-    lines = [f"## lrdoctor: {ICONS[s['status']]} {s['runs']} runs checked — "
-             f"{s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos", ""]
+    lines = [f"## lrdoctor: {ICONS[s['status']]} {fmt.plural(s['runs'], 'run')} checked — {fmt.counts(s)}", ""]
     if doc["runs"]:
         lines += ["| Run | Status | Recommendation | Findings | Loss |", "| --- | --- | --- | --- | --- |"]
         lines += [_summary_row(run) for run in doc["runs"]]

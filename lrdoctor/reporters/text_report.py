@@ -44,7 +44,7 @@ def _run_block(run: dict, style) -> list[str]:
         where = fmt.steps(f["start_step"], f["end_step"])
         severity = style(f"{f['severity']:<7}", **STATUS_STYLE[f["severity"]])
         lines.append(f"  {f['code']} {severity} {f['name']}" + (f"  ({where})" if where else ""))
-        lines.append(f"      {f['message']}")
+        lines.append("      " + f["message"].replace("\n", "\n      "))
         if f["evidence"]:
             lines.append(style(f"      evidence: {fmt.evidence(f['evidence'])}", dim=True))
     for p in run["problems"]:
@@ -73,11 +73,6 @@ def _sweeps_block(sweeps: list[dict]) -> list[str]:
     return lines + ([""] if lines else [])
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def _summary_line(s: dict) -> str:
-    counts = ", ".join([_plural(s["errors"], "error"), _plural(s["warnings"], "warning"), _plural(s["infos"], "info")])
-    tail = f"; {_plural(s['reading_problems'], 'reading problem')}" if s["reading_problems"] else ""
-    return f"{_plural(s['runs'], 'run')} checked ({s['runs_ok']:,} ok): {counts}{tail}"
+    tail = f"; {fmt.plural(s['reading_problems'], 'reading problem')}" if s["reading_problems"] else ""
+    return f"{fmt.plural(s['runs'], 'run')} checked ({s['runs_ok']:,} ok): {fmt.counts(s)}{tail}"
