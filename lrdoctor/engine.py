@@ -61,6 +61,9 @@ def _why_skipped(rule_cls: type[Rule], run: Run) -> str:
 
 
 def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunResult:
+    range_test = _range_test_result(run, rules)
+    if range_test is not None:
+        return range_test
     findings: list[Finding] = []
     ran: list[tuple[str, str]] = []  # (code, name), for the JUnit report
     skipped: list[tuple[str, str, str]] = []  # (code, name, reason)
@@ -91,6 +94,21 @@ def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunRe
         rules_run=tuple(ran),
         rules_skipped=tuple(skipped),
     )
+
+
+def _range_test_result(run: Run, rules: Sequence[type[Rule]]) -> RunResult | None:
+    """A range test blows up by design, so the rules are skipped and its suggestion is the advice."""
+    from . import rangetest
+
+    try:
+        fit = rangetest.analyse(run)
+    except Exception:  # an odd LR curve must not stop the diagnosis: treat it as a normal run
+        return None
+    if fit is None:
+        return None
+    values = None if run.get(TRAIN_LOSS) is None else run.get(TRAIN_LOSS).values
+    skipped = tuple((r.code, r.name, "LR range test: rules not run") for r in rules)
+    return rangetest.range_test_result(run, fit, loss_preview=loss_preview(values), rules_skipped=skipped)
 
 
 def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: Sequence[Problem] = (),

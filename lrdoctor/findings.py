@@ -18,7 +18,8 @@ KINDS = (
 )
 
 # Recommendation actions (the JSON contract's "action").
-ACTIONS = ("decrease", "increase", "keep", "add-warmup", "decay-schedule", "stop-early")
+# "set-lr": train with suggested_lr (an LR range test: there is no current LR to move from).
+ACTIONS = ("decrease", "increase", "keep", "add-warmup", "decay-schedule", "stop-early", "set-lr")
 
 
 class Severity(enum.IntEnum):
