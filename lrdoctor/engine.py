@@ -119,4 +119,18 @@ def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: S
     results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)]
     # Worst first, then by name, so output is deterministic.
     results.sort(key=lambda r: (-(int(r.worst) if r.worst else 0), r.run))
-    return Report(runs=tuple(results), problems=tuple(problems))
+    sweeps, sweep_problems = _sweeps(runs, results, config)
+    return Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)
+
+
+def _sweeps(runs: Sequence[Run], results: Sequence[RunResult], config: Config) -> tuple[tuple, tuple[Problem, ...]]:
+    """Cross-run sweep sections; a failure there is reported as a problem, not a crash."""
+    from . import sweep
+    from .errors import LrDoctorError
+
+    try:
+        return tuple(sweep.find_sweeps(runs, results, group_by=getattr(config, "group_by", None))), ()
+    except LrDoctorError:  # a bad --group-by is the user's error: say so
+        raise
+    except Exception as exc:
+        return (), (Problem("<sweeps>", f"sweep analysis failed: {type(exc).__name__}: {exc}"),)
