@@ -89,6 +89,14 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
         return _rec("decrease", factor, current,
                     f"PL01: loss stayed at its starting level ({f.evidence.get('start', 0):.3g} -> {f.evidence.get('end', 0):.3g})"
                     f" -> divide the LR by {DECREASE_STUCK:.0f}", "medium")
+    late = [f for f in findings if f.code == "PL02"]
+    if late:
+        f = late[0]
+        onset_lr = f.evidence.get("lr_at_onset")
+        factor = (onset_lr / current) if (onset_lr and current) else 1.0 / DECREASE_STUCK
+        return _rec("decrease", factor, current,
+                    f"PL02: the loss only began to fall at step {f.evidence.get('onset_step', 0):,} once the schedule "
+                    f"had lowered the LR to {onset_lr:.3g} -> use about that LR", "medium")
     slow = _by_kind(findings, "slow_convergence")
     if slow:
         return _increase_for_slow(slow[0], current)

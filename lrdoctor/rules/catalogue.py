@@ -5,7 +5,7 @@ from .convergence import StillImproving
 from .data_quality import LrNotLogged, NoValidationCurve, RestartsInLog, TooFewPoints
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
 from .overfitting import ValidationTurnsUp
-from .plateau import StuckAtStart
+from .plateau import LearnsOnlyAfterDecay, StuckAtStart
 from .spikes import LossSpikes
 
 RULES: list = [
@@ -14,6 +14,7 @@ RULES: list = [
     LossExploded,
     LossSpikes,
     StuckAtStart,
+    LearnsOnlyAfterDecay,
     StillImproving,
     ValidationTurnsUp,
     TooFewPoints,

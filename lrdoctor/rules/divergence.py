@@ -77,7 +77,8 @@ class LossBlowUp(Rule):
         (relative) above the median of the first points, or (b) it climbed back from its best
         (smoothed) level by more than ``giveback`` of the improvement made, and stayed there.
         Both must exceed ``min_z`` times the noise of those medians, so minibatch noise alone
-        cannot trigger it.
+        cannot trigger it.  (c) more than ``bounce_share`` of the points in the last half lie
+        ``bounce_rel`` (relative) and 3 noise sigmas above the start: the loss keeps bouncing out.
 
     Why it matters
         A loss that ends above its start, or that gives back what it learned, is the slow form of
@@ -85,11 +86,12 @@ class LossBlowUp(Rule):
 
     Evidence
         ``start``, ``best``, ``end`` levels, ``rise_over_start``, ``giveback`` (share of the
-        improvement lost), ``onset_step`` (where the smoothed loss left its best level) and its LR.
+        improvement lost), ``share_above_start``, ``onset_step`` (where the smoothed loss left its best level) and its LR.
 
     Options
         ``rise_over_start`` = 0.2 (the benchmark's "final > 1.2 x initial" margin);
-        ``giveback`` = 0.5 (half of the gains lost); ``min_z`` = 4.
+        ``giveback`` = 0.5 (half of the gains lost); ``min_z`` = 4; ``bounce_rel`` = 0.5;
+        ``bounce_share`` = 0.25.
     """
 
     code = "DV02"
@@ -103,6 +105,8 @@ class LossBlowUp(Rule):
         rise_over_start: float = 0.2
         giveback: float = 0.5
         min_z: float = 4.0
+        bounce_rel: float = 0.5
+        bounce_share: float = 0.25
         min_points: int = 8
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
@@ -119,18 +123,26 @@ class LossBlowUp(Rule):
         # Giving back progress needs real progress first: the improvement itself must stand out of the noise.
         lost = (start - best) > options.min_z * noise and (end - best) > options.giveback * (start - best) \
             and (end - best) > options.min_z * noise
-        if not (rose or lost):
+        # Bouncing out of the basin: a good part of the last half far above the start (50 % and 3 sigma).
+        late = c.values[c.n // 2:]
+        share_above = float(np.mean(late > start + max(options.bounce_rel * abs(start), 3 * c.noise)))
+        bouncing = share_above > options.bounce_share
+        if not (rose or lost or bouncing):
             return
         onset = _departure_step(c, i_best, best, end)
         lr = view.lr_at_step(onset)
-        why = f"ended at {end:.3g}, above its start {start:.3g}" if rose else \
-            f"climbed from its best {best:.3g} back to {end:.3g} (lost {(end - best) / (start - best):.0%} of its progress)"
+        if rose:
+            why = f"ended at {end:.3g}, above its start {start:.3g}"
+        elif lost:
+            why = f"climbed from its best {best:.3g} back to {end:.3g} (lost {(end - best) / (start - best):.0%} of its progress)"
+        else:
+            why = f"spent {share_above:.0%} of its last half far above its start {start:.3g}"
         yield self.finding(
             run, f"{c.tag} {why}, from about step {onset:,} ({_fmt_lr(lr)})",
             tag=c.tag, start_step=onset, end_step=int(c.steps[-1]),
             evidence={"start": start, "best": best, "end": end, "rise_over_start": round(end / start - 1, 4) if start else None,
                       "giveback": round((end - best) / (start - best), 4) if best < start else None,
-                      "onset_step": onset, "lr_at_onset": lr},
+                      "share_above_start": round(share_above, 4), "onset_step": onset, "lr_at_onset": lr},
         )
 
 
@@ -145,8 +157,9 @@ class LossExploded(Rule):
 
     What it detects
         A train-loss point more than ``factor`` times the curve's median level and its starting level (at any time, also
-        in the first steps), or a validation loss whose best value stays above ``factor_val`` times the
-        final train loss without ever improving on its first value.
+        in the first steps), or a validation loss whose best value is above ``factor_val`` times the
+        train loss at the same step while the train loss no longer improves (its
+        final level is at least 80 % of the level at that step, which is at least half its start).
 
     Why it matters
         Loss values an order of magnitude above the chance level mean the weights blew up; even if
@@ -193,11 +206,19 @@ class LossExploded(Rule):
         v = view.val
         if v is None or v.n < 3:
             return
-        best = float(v.values.min())
-        if best > options.factor_val * c.tail() and best >= 0.9 * float(v.values[0]) and c.tail() > 0:
+        i_best = int(np.argmin(v.values))
+        best = float(v.values[i_best])
+        # Compared with the train loss at the same step: before overfitting the two are close.
+        train_then = float(np.interp(v.steps[i_best], c.steps, c.smooth))
+        # A train loss that kept falling towards 0 makes any ratio large: only count it when the train
+        # loss stopped improving after that point (the model is stuck where the explosion left it).
+        # loss stopped improving after that point and never got far below its start (the model is stuck
+        # where the explosion left it).
+        train_flat = c.tail() >= 0.8 * train_then and train_then >= 0.5 * start_level(view)
+        if train_then > 0 and train_flat and best > options.factor_val * train_then:
             yield self.finding(
-                run, f"{v.tag} never improved and stayed at {best:.3g}, {best / c.tail():.0f}x the final train loss",
+                run, f"{v.tag} was at best {best:.3g}, {best / train_then:.0f}x the train loss at that step: the model blew up",
                 tag=v.tag, start_step=int(v.steps[0]), end_step=int(v.steps[-1]),
-                evidence={"peak": best, "typical": c.tail(), "ratio": round(best / c.tail(), 2), "step": int(v.steps[0]),
+                evidence={"peak": best, "typical": train_then, "ratio": round(best / train_then, 2), "step": int(v.steps[0]),
                           "lr_at_onset": view.lr_at_step(int(v.steps[0]))},
             )

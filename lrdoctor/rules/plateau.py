@@ -8,6 +8,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
+from ..signal.noise import diff_noise
 from ..signal.trend import mann_kendall
 from ._view import Curve, View, view_of
 from .base import Rule
@@ -25,13 +26,40 @@ def start_level(view: View) -> float:
     return start
 
 
-def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5) -> tuple[bool, float]:
-    """Mann-Kendall tau over the last ``part`` of a curve; a steady fall has tau near -1."""
+MAX_ROUGHNESS = 0.03
+
+
+def roughness(c: Curve) -> float:
+    """Point-to-point scatter (second-difference sigma) over the curve's smoothed range.
+
+    Evaluations of a fixed validation set scatter only because the weights jump; a slow learner's
+    curve is smooth (scatter < 3 % of its fall), a rate too high gives an erratic one.  Minibatch
+    train losses scatter by sampling, so their trend (rolling median) is used instead.
+    """
+    whole = float(c.smooth.max() - c.smooth.min())
+    y = c.values if c.n < 40 else c.smooth
+    return diff_noise(y) / whole if whole > 0 else 0.0
+
+
+def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_share: float = 0.1,
+                     max_rough: float = MAX_ROUGHNESS) -> tuple[bool, float]:
+    """Is the last ``part`` of a curve a steady, material fall?
+
+    The part is measured on the curve's progress axis (cumulative LR when logged).
+    Steady: Mann-Kendall tau at most -``min_tau`` with p < 0.01 (a strongly ordered fall), and a
+    smooth curve (``roughness`` at most ``max_rough``).
+    Material: the smoothed fall over that part is at least ``min_share`` of the curve's whole
+    smoothed range, so a curve that settled after a big early change does not count.
+    """
     if c is None or c.n < 5:
         return False, 0.0
-    tail = c.values[-max(5, int(round(part * c.n))):]
-    mk = mann_kendall(tail)
-    return (mk.tau <= -min_tau and mk.p < 0.01), mk.tau
+    # "Last part" in LR-time: after an LR decay the steps count for less (see signal.schedule.lr_time).
+    k = max(5, int(np.count_nonzero(c.t >= 1.0 - part)))
+    mk = mann_kendall(c.values[-k:])
+    seg = c.smooth[-k:]
+    whole = float(c.smooth.max() - c.smooth.min())
+    material = whole > 0 and float(seg[0] - seg[-1]) >= min_share * whole
+    return (mk.tau <= -min_tau and mk.p < 0.01 and material and roughness(c) <= max_rough), mk.tau
 
 
 class StuckAtStart(Rule):
@@ -90,4 +118,71 @@ class StuckAtStart(Rule):
             tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
             evidence={"start": start, "end": end, "best_val": None if not np.isfinite(best_val) else best_val,
                       "improvement": round(1 - reached / start, 4), "train_tau": round(train_tau, 3), "val_tau": round(val_tau, 3)},
+        )
+
+
+class LearnsOnlyAfterDecay(Rule):
+    """The loss made almost no progress while the LR was at its peak and fell only once the schedule lowered it.
+
+    What it detects
+        With a logged, decaying schedule: the share of the total improvement of the smoothed train
+        loss made while the LR was at least ``peak_fraction`` of its peak is below
+        ``max_peak_share``, while the total improvement is at least ``min_improvement`` of the start.
+        The LR at the step where the loss began to fall is reported.
+
+    Why it matters
+        Progress that starts only when the LR decays means the peak LR was too high to make
+        progress (the optimiser bounced); the LR where learning began is a good upper bound for the
+        rate.  A healthy schedule shows most of the progress at the peak and a smaller extra drop at
+        each decay.
+
+    Evidence
+        ``peak_share`` (share of the improvement made at >= ``peak_fraction`` of the peak LR),
+        ``improvement``, ``onset_step`` and ``lr_at_onset`` (where the loss first fell by a quarter
+        of its total improvement).
+
+    Options
+        ``peak_fraction`` = 0.5; ``max_peak_share`` = 0.2; ``min_improvement`` = 0.1.
+    """
+
+    code = "PL02"
+    name = "learns-only-after-decay"
+    kind = "plateau"
+    severity = Severity.ERROR
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        peak_fraction: float = 0.5
+        max_peak_share: float = 0.2
+        min_improvement: float = 0.1
+        min_points: int = 8
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        c, sched = view.train, view.schedule
+        if c is None or c.n < options.min_points or sched is None or sched.kind not in ("step", "smooth-decay"):
+            return
+        if c.first_bad_step is not None:
+            return
+        lr = np.array([view.lr_at_step(float(s)) for s in c.steps])
+        at_peak = lr >= options.peak_fraction * sched.peak_lr
+        start, end = c.head(), float(c.smooth[-1])
+        total = start - end
+        if not at_peak.any() or at_peak.all() or start <= 0 or total < options.min_improvement * start:
+            return
+        last_peak = int(np.flatnonzero(at_peak)[-1])
+        peak_share = (start - float(c.smooth[: last_peak + 1].min())) / total
+        if peak_share > options.max_peak_share:
+            return
+        onset_i = int(np.argmax(c.smooth <= start - 0.25 * total))
+        onset = int(c.steps[onset_i])
+        lr_onset = float(lr[onset_i])
+        yield self.finding(
+            run,
+            f"{c.tag} made only {max(peak_share, 0):.0%} of its progress at the peak LR {sched.peak_lr:.3g}; "
+            f"it began to fall at step {onset:,} when the schedule had lowered the LR to {lr_onset:.3g}",
+            tag=c.tag, start_step=int(c.steps[0]), end_step=onset,
+            evidence={"peak_share": round(peak_share, 4), "improvement": round(total / start, 4),
+                      "onset_step": onset, "lr_at_onset": lr_onset, "peak_lr": sched.peak_lr},
         )
