@@ -259,3 +259,9 @@ def test_sweep_picks_the_committed_lr_and_brackets_it():
     pick = min(best, key=lambda lr: (best[lr], lr))
     assert pick == pytest.approx(PICKED_LR)
     assert best[min(best)] > best[pick] and best[max(best)] > 10 * best[pick]  # an interior optimum
+
+
+def test_docs_describe_every_run():
+    docs = (ROOT / "docs" / "sample_logs.md").read_text()
+    missing = [s.name for s in gen.RUNS if f"`{s.name}/`" not in docs]
+    assert not missing, f"docs/sample_logs.md does not describe {missing}"
