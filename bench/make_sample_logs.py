@@ -48,7 +48,8 @@ class Spec:
 RUNS = (
     Spec("healthy_tbx", "tbx", "the LR the sweep picked, constant"),
     Spec("lr_too_high_lightning", "lightning", "100x the picked LR: diverges", lr_factor=100.0),
-    Spec("lr_too_low_keras_tb", "keras_tb", "1/1000 of the picked LR: barely moves", lr_factor=1e-3),
+    Spec("lr_too_low_keras_tb", "keras_tb", "1/1000 of the picked LR: barely moves",
+         lr_factor=1e-3),
     Spec("overfit_keras_csv", "keras_csv",
          "64-512-512-10 for 120 epochs on 100 digits, 20% wrong labels",
          epochs=120, hidden=(512, 512), batch=16, n_train=100, flip_frac=0.2),
@@ -147,10 +148,13 @@ class MLP:
 # --------------------------------------------------------------------------------------- training
 @dataclass
 class History:
-    steps: list[dict] = field(default_factory=list)   # step, loss, acc, lr, lr_after, grad_norm, ...
-    epochs: list[dict] = field(default_factory=list)  # epoch, step, train_loss, val_loss, ..., complete
+    steps: list[dict] = field(default_factory=list)   # one dict per optimizer step
+    epochs: list[dict] = field(default_factory=list)  # one per epoch, the last maybe partial
     steps_per_epoch: int = 0
     runtime: float = 0.0
+
+
+RANGE_END_LR, RANGE_STEPS = 10.0, 200  # the range test grows the LR exponentially up to 10
 
 
 def lr_at(spec: Spec, base_lr: float, step: int, total: int) -> float:
@@ -164,55 +168,52 @@ def lr_at(spec: Spec, base_lr: float, step: int, total: int) -> float:
     return base_lr
 
 
-RANGE_END_LR, RANGE_STEPS = 10.0, 200  # the range test grows the LR exponentially up to 10
-
-
 def _batches(n: int, batch: int, rng):
     order = rng.permutation(n)
     return [order[i:i + batch] for i in range(0, n, batch)]
 
 
-def train(spec: Spec, data: Data, base_lr: float, max_steps: int | None = None) -> History:
-    """Train one run; stops early after a non-finite loss the way a NaN check would."""
+def train(spec: Spec, data: Data, base_lr: float) -> History:
+    """Train one run; after a non-finite loss it goes on briefly, then stops like a NaN check."""
     model = MLP((64, *spec.hidden, 10), seed=spec.seed)
     rng = np.random.default_rng(spec.seed + 1000)
     hist = History(steps_per_epoch=math.ceil(len(data.y_train) / spec.batch))
-    total = max_steps or hist.steps_per_epoch * spec.epochs
+    total = RANGE_STEPS if spec.schedule == "range_test" else hist.steps_per_epoch * spec.epochs
     stop_at, t0, step = None, time.time(), 0
-    for epoch in range(spec.epochs if max_steps is None else 10 ** 6):
-        ep_losses, ep_accs = [], []
+    for epoch in range(spec.epochs):
+        losses, accs = [], []
         for idx in _batches(len(data.y_train), spec.batch, rng):
             lr = lr_at(spec, base_lr, step, total)
             loss, acc, gnorm = model.train_step(data.x_train[idx], data.y_train[idx], lr)
-            hist.steps.append(dict(step=step, epoch=epoch, loss=loss, acc=acc, lr=lr, grad_norm=gnorm,
-                                   lr_after=lr_at(spec, base_lr, step + 1, total), wall=time.time()))
-            ep_losses.append(loss), ep_accs.append(acc)
+            hist.steps.append(dict(step=step, epoch=epoch, loss=loss, acc=acc, lr=lr,
+                                   lr_after=lr_at(spec, base_lr, step + 1, total),
+                                   grad_norm=gnorm, wall=time.time()))
+            losses.append(loss), accs.append(acc)
             step += 1
             if stop_at is None and not math.isfinite(loss):
                 stop_at = step + CRASH_AFTER_INTERVALS * LOG_EVERY
-            if step == stop_at or step == total or (spec.schedule == "range_test"
-                                                    and _range_test_done(hist)):
+            if step in (stop_at, total) or _range_test_done(spec, hist):
                 break
-        complete = len(ep_losses) == hist.steps_per_epoch
-        if max_steps is None or complete:
-            _end_epoch(hist, model, data, epoch, step, ep_losses, ep_accs, lr, complete)
-        if step in (stop_at, total) or not complete:
+        _end_epoch(hist, model, data, epoch, step, losses, accs, lr)
+        if step in (stop_at, total) or not hist.epochs[-1]["complete"]:
             break
     hist.runtime = time.time() - t0
     return hist
 
 
-def _end_epoch(hist, model, data, epoch, step, losses, accs, lr, complete):
+def _end_epoch(hist, model, data, epoch, step, losses, accs, lr):
     t0 = time.perf_counter()
     val_loss, val_acc = model.evaluate(data.x_val, data.y_val)
     hist.epochs.append(dict(epoch=epoch, step=step, train_loss=float(np.mean(losses)),
                             train_acc=float(np.mean(accs)), val_loss=val_loss, val_acc=val_acc,
-                            lr=lr, complete=complete, wall=time.time(),
+                            lr=lr, complete=len(losses) == hist.steps_per_epoch, wall=time.time(),
                             eval_runtime=time.perf_counter() - t0))
 
 
-def _range_test_done(hist: History, beta: float = 0.98) -> bool:
+def _range_test_done(spec: Spec, hist: History, beta: float = 0.98) -> bool:
     """lr_find's stop rule: debiased EMA of the loss above 4x its minimum, or a non-finite loss."""
+    if spec.schedule != "range_test":
+        return False
     avg, best = 0.0, math.inf
     for i, s in enumerate(hist.steps, start=1):
         if not math.isfinite(s["loss"]):
@@ -240,7 +241,7 @@ def _logged(hist: History, every: int, offset: int = 0) -> list[dict]:
 
 
 def write_tbx(hist: History, spec: Spec, run_dir: Path, base_lr: float) -> None:
-    """tensorboardX.SummaryWriter: train/loss, train/lr every k steps; val/* at the step after an epoch."""
+    """tensorboardX.SummaryWriter: train/loss, train/lr every k steps; val/* after each epoch."""
     from tensorboardX import SummaryWriter
 
     with SummaryWriter(logdir=str(run_dir)) as w:
@@ -263,7 +264,7 @@ def write_range_tbx(hist: History, spec: Spec, run_dir: Path, base_lr: float) ->
 
 
 def _keras_writer(path: Path):
-    """tensorboard.summary.Writer (TF2 tensor scalars) naming files `*.v2` as Keras' callback does."""
+    """tensorboard.summary.Writer (TF2 tensor scalars), files named `*.v2` as Keras names them."""
     from tensorboard.summary import DirectoryOutput, Writer
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
@@ -285,7 +286,8 @@ def write_keras_tb(hist: History, spec: Spec, run_dir: Path, base_lr: float) -> 
         val_w.add_scalar("epoch_loss", e["val_loss"], ep, wall_time=wall)
         val_w.add_scalar("epoch_accuracy", e["val_acc"], ep, wall_time=wall)
         val_w.add_scalar("evaluation_loss_vs_iterations", e["val_loss"], e["step"], wall_time=wall)
-        val_w.add_scalar("evaluation_accuracy_vs_iterations", e["val_acc"], e["step"], wall_time=wall)
+        val_w.add_scalar("evaluation_accuracy_vs_iterations", e["val_acc"], e["step"],
+                         wall_time=wall)
     train_w.close(), val_w.close()
 
 
@@ -312,7 +314,8 @@ def write_lightning(hist: History, spec: Spec, run_dir: Path, base_lr: float) ->
     version = run_dir / "version_0"
     version.mkdir(parents=True)
     _write_csv(version / "metrics.csv", rows, sorted({k for r in rows for k in r}))
-    hparams = {"lr": base_lr, "batch_size": spec.batch, "optimizer": "SGD", "max_epochs": spec.epochs}
+    hparams = {"lr": base_lr, "batch_size": spec.batch, "optimizer": "SGD",
+               "max_epochs": spec.epochs}
     (version / "hparams.yaml").write_text(yaml.safe_dump(hparams))
 
 
@@ -340,7 +343,8 @@ def write_hf(hist: History, spec: Spec, run_dir: Path, base_lr: float) -> None:
         log.append({"epoch": round(e["step"] / per_epoch, 2), "eval_accuracy": e["val_acc"],
                     "eval_loss": e["val_loss"], "eval_runtime": round(eval_time, 4),
                     "eval_samples_per_second": round(n_val / eval_time, 3),
-                    "eval_steps_per_second": round(math.ceil(n_val / 8) / eval_time, 3), "step": e["step"]})
+                    "eval_steps_per_second": round(math.ceil(n_val / 8) / eval_time, 3),
+                    "step": e["step"]})
     log.sort(key=lambda r: (r["step"], "eval_loss" in r))
     n_steps = len(hist.steps)
     log.append({"epoch": round(n_steps / per_epoch, 2), "step": n_steps, "total_flos": 0.0,
@@ -348,7 +352,8 @@ def write_hf(hist: History, spec: Spec, run_dir: Path, base_lr: float) -> None:
                 "train_runtime": round(hist.runtime, 4),
                 "train_samples_per_second": round(n_steps * spec.batch / hist.runtime, 3),
                 "train_steps_per_second": round(n_steps / hist.runtime, 3)})
-    state = {"best_metric": None, "best_model_checkpoint": None, "epoch": round(n_steps / per_epoch, 2),
+    state = {"best_metric": None, "best_model_checkpoint": None,
+             "epoch": round(n_steps / per_epoch, 2),
              "eval_steps": per_epoch, "global_step": n_steps, "is_hyper_param_search": False,
              "is_local_process_zero": True, "is_world_process_zero": True, "log_history": log,
              "logging_steps": LOG_EVERY, "max_steps": per_epoch * spec.epochs,
@@ -386,8 +391,7 @@ def generate(out: Path, runs: tuple[Spec, ...] = RUNS, picked_lr: float | None =
         for spec in runs:
             data = base if spec.n_train is None else load_digits_split(spec.n_train, spec.flip_frac)
             lr = run_lr(spec, picked_lr)
-            steps = RANGE_STEPS if spec.schedule == "range_test" else None
-            hist = train(spec, data, lr, max_steps=steps)
+            hist = train(spec, data, lr)
             run_dir = out / spec.name
             shutil.rmtree(run_dir, ignore_errors=True)
             WRITERS[spec.fmt](hist, spec, run_dir, lr)
@@ -405,7 +409,8 @@ def _summarize(hist: History, lr: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "sample_logs")
+    default_out = Path(__file__).resolve().parents[1] / "sample_logs"
+    parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args(argv)
     summary = generate(args.out)
     stale = sorted(p.name for p in args.out.iterdir() if p.name not in summary["runs"])
