@@ -4,6 +4,7 @@ from __future__ import annotations
 from .convergence import StillImproving
 from .data_quality import LrNotLogged, NoValidationCurve, RestartsInLog, TooFewPoints
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
+from .oscillation import ErraticValidation
 from .overfitting import ValidationTurnsUp
 from .plateau import LearnsOnlyAfterDecay, StuckAtStart
 from .spikes import LossSpikes
@@ -13,6 +14,7 @@ RULES: list = [
     LossBlowUp,
     LossExploded,
     LossSpikes,
+    ErraticValidation,
     StuckAtStart,
     LearnsOnlyAfterDecay,
     StillImproving,

@@ -1,0 +1,160 @@
+"""Seeded curve generators with known answers (in the spirit of ruptures' generators).
+
+Each ``make_*`` returns a ``Run`` whose shape is known by construction: the rules must find
+what was put in, and nothing else.  Steps are optimizer steps, logged every ``k`` steps; the
+validation loss is logged once per epoch at the global step after the epoch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lrdoctor.model import LR, TRAIN_LOSS, VAL_LOSS, Restart, Run, Series
+
+STEPS = 800  # optimizer steps
+K = 5  # train-loss logging interval
+EPOCHS = 20
+
+
+def _run(name, train, val=None, lr=None, **extra) -> Run:
+    run = Run(name=name, source=f"<generated:{name}>", format="generated")
+    steps = np.arange(0, STEPS, K)
+    run.series["train/loss"] = Series.from_lists(steps[: len(train)], train)
+    run.roles[TRAIN_LOSS] = "train/loss"
+    if val is not None:
+        vsteps = (np.arange(len(val)) + 1) * (STEPS // EPOCHS)
+        run.series["val/loss"] = Series.from_lists(vsteps, val)
+        run.roles[VAL_LOSS] = "val/loss"
+    if lr is not None:
+        run.series["train/lr"] = Series.from_lists(steps[: len(lr)], lr)
+        run.roles[LR] = "train/lr"
+    for key, value in extra.items():
+        setattr(run, key, value)
+    return run
+
+
+def _t(n):
+    return np.linspace(0.0, 1.0, n)
+
+
+def exp_curve(n, *, start=2.3, floor=0.1, tau=0.125, noise=0.03, seed=0):
+    """start -> floor with time constant ``tau`` (fraction of the run), multiplicative noise."""
+    rng = np.random.default_rng(seed)
+    y = floor + (start - floor) * np.exp(-_t(n) / tau)
+    return y * (1 + noise * rng.standard_normal(n))
+
+
+def make_healthy(seed=0, lr=1e-2, with_lr=True) -> Run:
+    """Fast exponential fall that flattens by a third of the run; val follows and flattens."""
+    n = STEPS // K
+    val = exp_curve(EPOCHS, start=1.6, floor=0.2, tau=0.15, noise=0.01, seed=seed + 100)
+    return _run("healthy", exp_curve(n, seed=seed), val, np.full(n, lr) if with_lr else None)
+
+
+def make_too_low(seed=0, lr=1e-4) -> Run:
+    """A slow, smooth fall (time constant 5 runs): nearly a straight line at the end."""
+    n = STEPS // K
+    train = exp_curve(n, floor=0.1, tau=5.0, noise=0.002, seed=seed)
+    val = exp_curve(EPOCHS, start=2.28, floor=0.1, tau=5.0, noise=0.0005, seed=seed + 100)
+    return _run("too-low", train, val, np.full(n, lr))
+
+
+def make_nan(seed=0, at=0.4, lr=1.0) -> Run:
+    """Healthy start, then NaN from ``at`` of the run (a few more points logged, as a NaN check would)."""
+    n = STEPS // K
+    train = exp_curve(n, seed=seed)
+    cut = int(at * n)
+    train = train[: cut + 4]
+    train[cut:] = np.nan
+    val = exp_curve(EPOCHS, start=1.6, floor=0.2, tau=0.15, noise=0.01, seed=seed)[: int(at * EPOCHS)]
+    return _run("nan", train, val, np.full(len(train), lr))
+
+
+def make_blow_up(seed=0, lr=0.5) -> Run:
+    """Falls for a quarter of the run, then climbs back above its start and stays there."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    t = _t(n)
+    y = np.where(t < 0.25, 2.3 - 1.5 * t / 0.25, 0.8 + 2.5 * np.minimum((t - 0.25) / 0.25, 1.0))
+    val = np.interp(_t(EPOCHS), t, y) * 0.9
+    return _run("blow-up", y * (1 + 0.03 * rng.standard_normal(n)), val, np.full(n, lr))
+
+
+def make_exploded(seed=0, lr=3.0) -> Run:
+    """A short explosion to 60x the start in the first steps, then stuck at the start level."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    y = 2.3 * (1 + 0.01 * rng.standard_normal(n))
+    y[2:4] = [140.0, 30.0]
+    val = 2.31 * (1 + 0.005 * rng.standard_normal(EPOCHS))
+    return _run("exploded", y, val, np.full(n, lr))
+
+
+def make_stuck(seed=0, lr=1.0) -> Run:
+    """Never leaves its starting (chance) level; noisy, no trend."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    y = 2.3 * (1 + 0.01 * rng.standard_normal(n))
+    val = 2.302 + 0.01 * rng.standard_normal(EPOCHS)
+    return _run("stuck", y, val, np.full(n, lr))
+
+
+def make_spiky(seed=0, lr=1e-2) -> Run:
+    """Healthy curve with three isolated spikes (3-5x the local level) that recover at once."""
+    run = make_healthy(seed=seed, lr=lr)
+    y = run.series["train/loss"].values.copy()
+    for i, f in ((60, 4.0), (100, 5.0), (130, 3.0)):
+        y[i] *= f
+    run.series["train/loss"] = Series.from_lists(run.series["train/loss"].steps, y)
+    return run
+
+
+def make_overfit(seed=0, lr=1e-2) -> Run:
+    """Train falls to ~0; validation is lowest at 30 % of the run and then rises 60 %."""
+    n = STEPS // K
+    train = exp_curve(n, start=2.3, floor=0.001, tau=0.1, noise=0.02, seed=seed)
+    t = _t(EPOCHS)
+    val = 0.5 + 1.8 * np.exp(-t / 0.08) + 0.6 * np.clip(t - 0.3, 0, None) / 0.7
+    return _run("overfit", train, val * (1 + 0.005 * np.random.default_rng(seed).standard_normal(EPOCHS)), np.full(n, lr))
+
+
+def make_decay_only(seed=0, peak=1.0) -> Run:
+    """Step schedule: stuck at the start while the LR is at its peak, learns only after the decay at 50 %."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    t = _t(n)
+    lr = np.where(t < 0.5, peak, np.where(t < 0.75, peak / 10, peak / 100))
+    y = np.where(t < 0.5, 2.3, 0.3 + 2.0 * np.exp(-(t - 0.5) / 0.05))
+    val = np.interp(_t(EPOCHS), t, y) + 0.01 * rng.standard_normal(EPOCHS)
+    return _run("decay-only", y * (1 + 0.02 * rng.standard_normal(n)), val, lr)
+
+
+def make_no_val(seed=0) -> Run:
+    run = make_healthy(seed=seed)
+    del run.series["val/loss"], run.roles[VAL_LOSS]
+    return run
+
+
+def make_no_lr(seed=0, hparam_lr=None) -> Run:
+    run = make_healthy(seed=seed, with_lr=False)
+    if hparam_lr is not None:
+        run.hparams = {"lr": hparam_lr}
+    return run
+
+
+def make_short(seed=0) -> Run:
+    return _run("short", exp_curve(5, seed=seed), None, np.full(5, 1e-3))
+
+
+def make_restarted(seed=0) -> Run:
+    run = make_healthy(seed=seed)
+    run.restarts = [Restart(tag="train/loss", from_step=400, to_step=300, n_overwritten=20)]
+    return run
+
+
+def make_erratic_val(seed=0) -> Run:
+    """Healthy train loss; validation alternates up and down by ~40 % of its improvement."""
+    run = make_healthy(seed=seed)
+    v = run.series["val/loss"]
+    zig = 0.4 * (1.6 - 0.2) * np.tile([1.0, -1.0], EPOCHS // 2)[: len(v)] * (np.arange(len(v)) >= 3)
+    run.series["val/loss"] = Series.from_lists(v.steps, v.values + np.abs(zig) * (zig > 0))
+    return run

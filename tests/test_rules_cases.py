@@ -1,0 +1,75 @@
+"""Every rule against seeded curves with known answers: it fires on its fail cases, stays quiet on its pass cases.
+
+CASES is also read by test_rule_catalogue.py, which checks that every rule has both kinds.
+"""
+from __future__ import annotations
+
+import pytest
+
+from lrdoctor.engine import diagnose_run
+from lrdoctor.config import Config
+from lrdoctor.rules import all_rules, find_rule
+
+import curves as C
+
+# code -> (fail cases: the rule must fire, pass cases: it must not)
+CASES = {
+    "DV01": ([C.make_nan], [C.make_healthy, C.make_stuck, C.make_too_low]),
+    "DV02": ([C.make_blow_up], [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck]),
+    "DV03": ([C.make_exploded], [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low]),
+    "SP01": ([C.make_spiky], [C.make_healthy, C.make_too_low, C.make_stuck]),
+    "OS01": ([C.make_erratic_val], [C.make_healthy, C.make_too_low, C.make_overfit]),
+    "PL01": ([C.make_stuck, C.make_exploded], [C.make_healthy, C.make_too_low, C.make_overfit]),
+    "PL02": ([C.make_decay_only], [C.make_healthy, C.make_too_low, C.make_stuck]),
+    "SC01": ([C.make_too_low], [C.make_healthy, C.make_stuck, C.make_overfit]),
+    "OF01": ([C.make_overfit], [C.make_healthy, C.make_too_low, C.make_stuck]),
+    "DQ01": ([C.make_short], [C.make_healthy]),
+    "DQ02": ([C.make_no_val], [C.make_healthy]),
+    "DQ03": ([C.make_restarted], [C.make_healthy]),
+    "DQ04": ([C.make_no_lr], [C.make_healthy]),
+}
+SEEDS = (0, 1, 2)
+
+
+def codes_for(run):
+    result = diagnose_run(run, all_rules(), Config())
+    return {f.code for f in result.findings}, result
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("code,make", [(c, m) for c, (fails, _) in CASES.items() for m in fails],
+                         ids=lambda x: getattr(x, "__name__", x))
+def test_rule_fires_on_its_fail_case(code, make, seed):
+    codes, result = codes_for(make(seed=seed))
+    assert code in codes, f"{code} did not fire on {make.__name__}(seed={seed}); got {sorted(codes)}"
+    finding = next(f for f in result.findings if f.code == code)
+    assert finding.message and finding.kind == find_rule(code).kind
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("code,make", [(c, m) for c, (_, passes) in CASES.items() for m in passes],
+                         ids=lambda x: getattr(x, "__name__", x))
+def test_rule_stays_quiet_on_its_pass_case(code, make, seed):
+    codes, _ = codes_for(make(seed=seed))
+    assert code not in codes, f"{code} fired on {make.__name__}(seed={seed})"
+
+
+def test_findings_carry_numeric_evidence_and_steps():
+    _, result = codes_for(C.make_nan())
+    f = next(f for f in result.findings if f.code == "DV01")
+    assert f.start_step == 320 and f.evidence["onset_step"] == 320  # 40 % of 160 points, every 5 steps
+    assert f.evidence["lr_at_onset"] == pytest.approx(1.0)
+
+
+def test_overfit_reports_the_best_step():
+    _, result = codes_for(C.make_overfit())
+    f = next(f for f in result.findings if f.code == "OF01")
+    # the validation minimum is at 30 % of 20 epochs -> epoch index 5 or 6 (steps 240-280)
+    assert 200 <= f.evidence["best_step"] <= 320
+
+
+def test_decay_only_reports_where_learning_began():
+    _, result = codes_for(C.make_decay_only())
+    f = next(f for f in result.findings if f.code == "PL02")
+    assert f.evidence["lr_at_onset"] == pytest.approx(0.1)
+    assert 400 <= f.evidence["onset_step"] <= 480
