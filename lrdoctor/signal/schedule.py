@@ -20,7 +20,7 @@ class Schedule:
 def detect_schedule(steps, lr, *, drop_ratio: float = 0.7, flat_tolerance: float = 0.05) -> Schedule:
     """Phases of a logged LR curve.
 
-    A drop between two consecutive points to below ``drop_ratio`` of the previous value is a
+    A drop between two consecutive points to below ``drop_ratio`` of the previous, held value is a
     decay step; the LR rising from below half its peak before reaching it is warmup; an LR
     that stays within ``flat_tolerance`` (relative) of its peak after warmup is constant.
 
@@ -40,7 +40,11 @@ def detect_schedule(steps, lr, *, drop_ratio: float = 0.7, flat_tolerance: float
     i_peak = int(np.argmax(y >= peak * (1 - 1e-6)))
     warm = i_peak if i_peak > 0 and y[0] < 0.5 * peak else None
     after = y[i_peak:]
-    drops = tuple(int(x[i_peak + i + 1]) for i in np.flatnonzero(after[1:] < drop_ratio * after[:-1]))
+    # A decay *step* drops from a level that was held: the tail of a cosine also falls fast in
+    # relative terms, but never from a flat stretch.
+    held = np.r_[True, np.abs(after[1:-1] - after[:-2]) <= 0.01 * after[1:-1]] if after.size > 1 else np.array([], bool)
+    falls = np.flatnonzero((after[1:] < drop_ratio * after[:-1]) & held)
+    drops = tuple(int(x[i_peak + i + 1]) for i in falls)
     if warm is not None and i_peak == y.size - 1 and y.size > 5:
         kind = "increasing"
     elif float(after.min()) >= peak * (1 - flat_tolerance):

@@ -1,0 +1,62 @@
+"""One recommendation per run: direction, factor, current/suggested LR and a reason with numbers."""
+from __future__ import annotations
+
+import pytest
+
+from lrdoctor.advice import recommend
+from lrdoctor.config import Config
+from lrdoctor.engine import diagnose_run
+from lrdoctor.findings import Finding, Severity
+from lrdoctor.rules import all_rules
+
+import curves as C
+
+
+def advise(run, lr=None):
+    return diagnose_run(run, all_rules(), Config(lr=lr)).recommendation
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("make,action", [
+    (C.make_healthy, "keep"),
+    (C.make_too_low, "increase"),
+    (C.make_nan, "decrease"),
+    (C.make_blow_up, "decrease"),
+    (C.make_exploded, "decrease"),
+    (C.make_stuck, "decrease"),
+    (C.make_decay_only, "decrease"),  # PL02 wins over SC01's "improving at the end"
+    (C.make_overfit, "stop-early"),
+    (C.make_spiky, "keep"),
+], ids=lambda x: getattr(x, "__name__", x))
+def test_action_per_shape(make, action, seed):
+    assert advise(make(seed=seed)).action == action
+
+
+def test_keep_repeats_the_current_lr():
+    rec = advise(C.make_healthy(lr=3e-3))
+    assert rec.current_lr == pytest.approx(3e-3) and rec.suggested_lr == pytest.approx(3e-3) and rec.factor == 1.0
+
+
+def test_decrease_and_increase_move_the_right_way_with_a_reason():
+    down = advise(C.make_nan(lr=1.0))
+    assert down.suggested_lr < down.current_lr and down.factor < 1
+    assert "step 320" in down.reason
+    up = advise(C.make_too_low(lr=1e-4))
+    assert up.suggested_lr > up.current_lr and 3 <= up.factor <= 3000
+    assert "%" in up.reason
+
+
+def test_decay_only_suggests_the_lr_where_learning_began():
+    rec = advise(C.make_decay_only(peak=1.0))
+    assert rec.suggested_lr == pytest.approx(0.1)
+
+
+def test_lr_from_hparams_then_override():
+    assert advise(C.make_no_lr(hparam_lr=0.02)).current_lr == pytest.approx(0.02)
+    assert advise(C.make_no_lr()).current_lr is None
+    assert advise(C.make_no_lr(), lr=0.5).current_lr == pytest.approx(0.5)
+
+
+def test_crashed_rule_is_not_evidence():
+    crash = Finding("DV01", "non-finite-loss", "data_quality", Severity.INFO, "crashed", evidence={"crashed": 1})
+    assert recommend(C.make_healthy(), [crash]).action == "keep"

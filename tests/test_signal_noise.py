@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrdoctor.signal.noise import diff_noise, mad_noise, robust_z
+from lrdoctor.signal.smoothing import debiased_ema, rolling_median, savgol
+from lrdoctor.signal.spectra import autocorr, roughness
+from lrdoctor.signal.changepoints import change_at, level_shift
+
+
+@pytest.mark.parametrize("sigma", [0.01, 0.1, 0.5])
+def test_mad_noise_measures_the_scatter_around_a_trend(sigma):
+    rng = np.random.default_rng(3)
+    y = 2 * np.exp(-np.linspace(0, 3, 2000)) + rng.normal(0, sigma, 2000)
+    assert mad_noise(y, window=15).sigma == pytest.approx(sigma, rel=0.15)
+    assert diff_noise(y) == pytest.approx(sigma, rel=0.15)
+
+
+def test_mad_noise_ignores_spikes():
+    rng = np.random.default_rng(4)
+    y = 1 + rng.normal(0, 0.02, 500)
+    y[::25] += 3.0
+    assert mad_noise(y, window=9).sigma < 0.03
+    assert np.count_nonzero(robust_z(y, window=9) > 10) == 20
+
+
+def test_smoothers_keep_length_and_level():
+    y = np.r_[np.ones(20), 10.0, np.ones(20)]
+    assert rolling_median(y, window=5).max() == 1.0
+    assert len(savgol(y, window=7)) == len(y)
+    assert debiased_ema(y, beta=0.9)[0] == 1.0
+
+
+def test_autocorrelation_and_roughness():
+    zigzag = np.tile([1.0, -1.0], 30)
+    assert autocorr(zigzag) < -0.9
+    assert roughness(zigzag).high_freq_share > 0.9
+    assert roughness(np.linspace(0, 1, 60) ** 2).high_freq_share < 0.1
+
+
+def test_level_shift_and_change_at():
+    y = np.r_[np.full(30, 2.0), np.full(30, 1.0)] + np.random.default_rng(5).normal(0, 0.01, 60)
+    shift = level_shift(y)
+    assert shift.index == 30 and shift.z > 20
+    before, after = change_at(np.arange(60), y, 30)
+    assert before == pytest.approx(2.0, abs=0.03) and after == pytest.approx(1.0, abs=0.03)
