@@ -266,6 +266,27 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
     ctx.exit(EXIT_OK)
 
 
+# --------------------------------------------------------------------------- rules
+
+
+@cli.command("rules")
+@click.argument("code", required=False)
+@click.pass_context
+def rules_command(ctx: click.Context, code: str | None) -> None:
+    """List the rules, or explain one (by code or name, e.g. `lrdoctor rules DV01`)."""
+    from .errors import LrDoctorError
+    from .rules.docs import rule_doc, rule_list
+
+    if code is None:
+        click.echo(rule_list(), nl=False)
+    else:
+        doc = rule_doc(code)
+        if doc is None:
+            raise LrDoctorError(f"no rule {code!r}; `lrdoctor rules` lists them")
+        click.echo(doc, nl=False)
+    ctx.exit(EXIT_OK)
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -56,3 +56,15 @@ def test_lookup_by_code_and_name():
     assert find_rule("dv01") is find_rule("non-finite-loss")
     assert find_rule("nope") is None
     assert len(all_rules()) == len(RULES)
+
+
+def test_rules_command_lists_and_explains(capsys):
+    from lrdoctor.cli import main
+
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert all(rule.code in out for rule in RULES)
+    assert main(["rules", "DV01"]) == 0
+    out = capsys.readouterr().out
+    assert "What it detects" in out and "non-finite-loss" in out
+    assert main(["rules", "XX99"]) == 2

@@ -153,7 +153,7 @@ def _departure_step(c: Curve, i_best: int, best: float, end: float) -> int:
 
 
 class LossExploded(Rule):
-    """The loss jumped by an order of magnitude above its typical level, or validation never left an exploded level.
+    """The loss jumped by an order of magnitude above its typical level, or the validation loss blew up while training stalled.
 
     What it detects
         A train-loss point more than ``factor`` times the curve's median level and its starting level (at any time, also
