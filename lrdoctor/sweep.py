@@ -6,7 +6,8 @@ Which runs form a sweep (``group_by``):
   (``lr_0.01``, ``lr=1e-3``, ``learning_rate-3e-4``) form a group; runs without such a token group
   by directory, split where their hyper-parameters (other than the LR) disagree.  A group is a
   sweep when it has at least 3 distinct LRs and no LR more than 3 times (seeds): a folder of
-  unrelated runs is not a sweep.
+  unrelated runs is not a sweep (the check is made on the whole folder before any split by
+  hyper-parameters, which are rarely a complete description of a setup).
 * ``"none"``: no sweeps.  ``"all"``: every run with an LR is one sweep.  ``"dir"``: by directory
   only.  ``"hparams:a,b"``: by the values of those hyper-parameters.  ``"name:REGEX"``: by the
   text the regex matches in the run name (its first group when it has one).
@@ -126,7 +127,18 @@ def is_diverged(run: Run, result=None) -> bool:
 
 
 def _setup_hparams(run: Run) -> dict:
-    return {k: v for k, v in run.hparams.items() if k not in LR_HPARAMS and k.lower() not in _BOOKKEEPING}
+    """Hyper-parameters that describe the setup, plus the schedule's shape read from the logged LR
+    (a constant and a cosine run at one LR are different setups even when nothing else says so)."""
+    setup = {k: v for k, v in run.hparams.items() if k not in LR_HPARAMS and k.lower() not in _BOOKKEEPING}
+    lr = run.get(LR)
+    if lr is not None and len(lr) >= 3:
+        from .signal.schedule import detect_schedule
+
+        # Only constant vs not: finer kinds depend on how often the LR was logged (per step or
+        # per epoch), which differs between the formats of one sweep.
+        kind = detect_schedule(lr.steps, lr.values).kind
+        setup["(schedule)"] = "constant" if kind == "constant" else "varying"
+    return setup
 
 
 def _compatible(a: Mapping, b: Mapping) -> bool:
@@ -144,9 +156,16 @@ def _auto_groups(runs: Sequence[Run]) -> dict[str, list[Run]]:
             coarse[parent or "."].append(run)
     groups: dict[str, list[Run]] = {}
     for key, members in coarse.items():
+        if _max_repeats(members) > MAX_REPEATS:  # a collection of setups, not a sweep: don't guess
+            continue
         for k, split in enumerate(_split_by_hparams(members)):
             groups[key if k == 0 else f"{key} [{k + 1}]"] = split
     return groups
+
+
+def _max_repeats(runs: Sequence[Run]) -> int:
+    lrs = _same_lr_clusters([lr for lr in (run_lr(r)[0] for r in runs) if lr is not None])
+    return max((lrs.count(v) for v in set(lrs)), default=0)
 
 
 def _split_by_hparams(runs: Sequence[Run]) -> list[list[Run]]:
