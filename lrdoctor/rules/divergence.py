@@ -79,6 +79,8 @@ class LossBlowUp(Rule):
         Both must exceed ``min_z`` times the noise of those medians, so minibatch noise alone
         cannot trigger it.  (c) more than ``bounce_share`` of the points in the last half lie
         ``bounce_rel`` (relative) and 3 noise sigmas above the start: the loss keeps bouncing out.
+        (d) the smoothed loss stayed above the start by the margins of (a) for at least
+        ``min_excursion`` of the run, even if it came back later (a transient blow-up).
 
     Why it matters
         A loss that ends above its start, or that gives back what it learned, is the slow form of
@@ -86,12 +88,12 @@ class LossBlowUp(Rule):
 
     Evidence
         ``start``, ``best``, ``end`` levels, ``rise_over_start``, ``giveback`` (share of the
-        improvement lost), ``share_above_start``, ``onset_step`` (where the smoothed loss left its best level) and its LR.
+        improvement lost), ``share_above_start``, ``excursion``, ``onset_step`` (where the smoothed loss left its best level) and its LR.
 
     Options
         ``rise_over_start`` = 0.2 (the benchmark's "final > 1.2 x initial" margin);
         ``giveback`` = 0.5 (half of the gains lost); ``min_z`` = 4; ``bounce_rel`` = 0.5;
-        ``bounce_share`` = 0.25.
+        ``bounce_share`` = 0.25; ``min_excursion`` = 0.1 (a tenth of the run: sustained, not a spike).
     """
 
     code = "DV02"
@@ -107,6 +109,7 @@ class LossBlowUp(Rule):
         min_z: float = 4.0
         bounce_rel: float = 0.5
         bounce_share: float = 0.25
+        min_excursion: float = 0.1
         min_points: int = 8
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
@@ -127,22 +130,32 @@ class LossBlowUp(Rule):
         late = c.values[c.n // 2:]
         share_above = float(np.mean(late > start + max(options.bounce_rel * abs(start), 3 * c.noise)))
         bouncing = share_above > options.bounce_share
-        if not (rose or lost or bouncing):
+        # (d) a sustained excursion: the smoothed loss above the start (by the same margins as (a))
+        # for a stretch of the run, even if it came back down later.
+        excursion = float(np.mean(c.smooth > start * (1 + options.rise_over_start) + options.min_z * noise))
+        climbed = excursion >= options.min_excursion
+        if not (rose or lost or bouncing or climbed):
             return
-        onset = _departure_step(c, i_best, best, end)
+        if lost and not rose:
+            onset = _departure_step(c, i_best, best, end)
+        else:  # where the smoothed loss first went above the start by the margins of (a)
+            above = np.flatnonzero(c.smooth > start * (1 + options.rise_over_start) + options.min_z * noise)
+            onset = int(c.steps[above[0]]) if above.size else int(c.steps[-1])
         lr = view.lr_at_step(onset)
         if rose:
             why = f"ended at {end:.3g}, above its start {start:.3g}"
         elif lost:
             why = f"climbed from its best {best:.3g} back to {end:.3g} (lost {(end - best) / (start - best):.0%} of its progress)"
-        else:
+        elif bouncing:
             why = f"spent {share_above:.0%} of its last half far above its start {start:.3g}"
+        else:
+            why = f"stayed above its start {start:.3g} for {excursion:.0%} of the run (peak {float(c.smooth.max()):.3g})"
         yield self.finding(
             run, f"{c.tag} {why}, from about step {onset:,} ({_fmt_lr(lr)})",
             tag=c.tag, start_step=onset, end_step=int(c.steps[-1]),
             evidence={"start": start, "best": best, "end": end, "rise_over_start": round(end / start - 1, 4) if start else None,
                       "giveback": round((end - best) / (start - best), 4) if best < start else None,
-                      "share_above_start": round(share_above, 4), "onset_step": onset, "lr_at_onset": lr},
+                      "share_above_start": round(share_above, 4), "excursion": round(excursion, 4), "onset_step": onset, "lr_at_onset": lr},
         )
 
 
