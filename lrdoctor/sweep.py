@@ -131,7 +131,7 @@ def _setup_hparams(run: Run) -> dict:
     (a constant and a cosine run at one LR are different setups even when nothing else says so)."""
     setup = {k: v for k, v in run.hparams.items() if k not in LR_HPARAMS and k.lower() not in _BOOKKEEPING}
     lr = run.get(LR)
-    if lr is not None and len(lr) >= 3:
+    if lr is not None and len(lr) >= 3 and not is_diverged(run):  # a crash truncates the schedule
         from .signal.schedule import detect_schedule
 
         # Only constant vs not: finer kinds depend on how often the LR was logged (per step or
