@@ -177,3 +177,43 @@ def text_lines(run_name: str, fit: RangeTestFit) -> list[str]:
     lines.append(f"  blow-up        {seen} {fmt(fit.blowup_lr)}; stability limit ~{fmt(fit.stability_lr)}")
     lines.append(f"  data           {fit.n_points} points, {fmt(fit.steps_per_decade)} steps per decade")
     return lines
+
+
+# ---------------------------------------------------------------- `lrdoctor findlr`
+
+
+def findlr(runs) -> list[tuple[Run, RangeTestFit | None, RampShape]]:
+    """Analyse every run with a train loss and an LR as a range test, whatever its LR curve looks
+    like (the user says it is one); the shape says whether it looked like one."""
+    out = []
+    for run in sorted(runs, key=lambda r: r.name):
+        shape = ramp_shape(run.get(LR))
+        lr, loss = lr_loss_pairs(run)
+        out.append((run, suggest_lr(lr, loss) if lr.shape[0] else None, shape))
+    return out
+
+
+def findlr_dict(entries) -> dict:
+    """JSON for ``findlr --format json``: one entry per run."""
+    from .report import SCHEMA_VERSION
+
+    return {
+        "version": SCHEMA_VERSION,
+        "range_tests": [
+            {"run": run.name, "looks_like_range_test": shape.is_range_test, "shape": shape.reason,
+             **(fit_to_dict(fit) if fit is not None else {"suggested_lr": None, "basis": "no train loss and LR"})}
+            for run, fit, shape in entries
+        ],
+    }
+
+
+def findlr_text(entries) -> str:
+    lines: list[str] = []
+    for run, fit, shape in entries:
+        if fit is None:
+            lines.append(f"{run.name}: no train loss and LR to analyse")
+            continue
+        lines += text_lines(run.name, fit)
+        if not shape.is_range_test:
+            lines.append(f"  warning        this does not look like a range test: {shape.reason}")
+    return "\n".join(lines) + "\n"

@@ -13,7 +13,8 @@ blow-up, and then a safety margin below it:
    clipped at the highest value seen on the initial plateau: beyond that, how far the loss exploded
    says nothing about where the good LR is, and it must not drag the fit.
 2. **Blow-up.**  The first LR after the minimum at which the smoothed loss is back at its starting
-   level (all progress lost), or the first NaN/inf loss, whichever comes first.
+   level (all progress lost), or the first NaN/inf loss, whichever comes first.  The curve is
+   cut there (the clipping already keeps the tail from bending the fit much before it).
 3. **Instability lag.**  Past the stability limit an unstable direction grows by a factor
    ``2 * 10**u - 1`` per step (plain GD on a quadratic, ``u`` = decades past the limit), so with
    ``s`` steps per decade it grows by about ``ln(10) * k**2 / s`` e-folds after ``k`` steps.  To grow
@@ -170,10 +171,9 @@ def suggest_lr(
     smooth = lowess(x, clipped, bandwidth=bandwidth)
     i_min = int(np.argmin(smooth))
     blow_index = _blowup_index(smooth, i_min, initial)
-    if blow_index is not None:  # refit without the tail, which only bends the fit near the cut
-        x, clipped = x[: blow_index + 1], clipped[: blow_index + 1]
-        smooth = lowess(x, clipped, bandwidth=bandwidth)
-        i_min = int(np.argmin(smooth))
+    if blow_index is not None:  # what comes after the blow-up says nothing more
+        # (no refit on the cut data: a local line at a one-sided edge would dive at the cut)
+        x, clipped, smooth = x[: blow_index + 1], clipped[: blow_index + 1], smooth[: blow_index + 1]
     return _assemble(x, clipped, smooth, i_min, blow_index, nonfinite_at, initial, spd, bandwidth, margin_decades)
 
 
@@ -276,7 +276,7 @@ def _basis(seen: bool, nonfinite: bool, lag: float, margin: float) -> str:
             "the test ended before the loss blew up, so the stability limit is unknown; "
             f"{margin:g} decade(s) below the LR of the lowest smoothed loss (a lower bound)"
         )
-    what = "the first NaN/inf loss" if nonfinite else "where the smoothed loss is back at its starting level"
+    what = "the first NaN/inf loss" if nonfinite else "the smoothed loss back at its starting level"
     return (
         f"blow-up at {what}; stability limit {lag:.2f} decades below it (instability growth lag); "
         f"suggestion {margin:g} decade(s) below the limit"
