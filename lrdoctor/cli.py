@@ -266,6 +266,43 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
     ctx.exit(EXIT_OK)
 
 
+# --------------------------------------------------------------------------- findlr
+
+
+@cli.command()
+@click.argument("logdir", metavar="RUN", type=click.Path(exists=True), is_eager=True)
+@config_options
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write loss vs LR with the suggestion marked to this PNG (one run only, or use --run).")
+@click.option("--run", "run_name", default=None, help="Which run, when RUN holds several (its name as reported).")
+@click.pass_context
+def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **params) -> None:
+    """Suggest an LR from an LR range test (lr_find): loss logged while the LR grows each step."""
+    import json
+
+    from . import rangetest
+    from .readers import read_runs
+
+    runs, problems = read_runs(logdir, tag_roles=_make_config(ctx, params).tag_roles or None)
+    for problem in problems:
+        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+    entries = [e for e in rangetest.findlr(runs) if run_name is None or e[0].name == run_name]
+    if not entries:
+        click.echo(f"lrdoctor: error: no run to analyse under {logdir}", err=True)
+        ctx.exit(EXIT_ERROR)
+    click.echo(json.dumps(rangetest.findlr_dict(entries), indent=2) + "\n" if fmt == "json"
+               else rangetest.findlr_text(entries), nl=False)
+    if plot_path is not None:
+        from .plots_lr import plot_range_test
+
+        run, fit, _ = entries[0]
+        if fit is not None:
+            plot_range_test(*rangetest.lr_loss_pairs(run), fit, plot_path, title=run.name)
+            click.echo(f"lrdoctor: wrote {plot_path}", err=True)
+    ctx.exit(EXIT_OK if any(fit is not None and fit.suggested_lr for _, fit, _ in entries) else EXIT_ERROR)
+
+
 # --------------------------------------------------------------------------- rules
 
 
