@@ -143,20 +143,34 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
               help="Write one annotated PNG per run into this directory.")
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: only on a terminal).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
+@click.option("--group-by", default=None, metavar="MODE",
+              help="Which runs form an LR sweep: auto (default), none, all, dir, hparams:K1,K2 or name:REGEX.")
 @click.pass_context
-def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, **params) -> None:
+def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, group_by,
+             **params) -> None:
     """Diagnose every run under LOGDIR and report the learning-rate findings."""
     from .reporters import render
 
     config = _make_config(ctx, params)
     runs, report = _read_and_diagnose(logdir, config, progress)
+    if group_by is not None:
+        report = _regroup_sweeps(runs, report, group_by)
     fail_on = config.fail_on
     _emit(render(report, fmt, **_render_options(fmt, fail_on, color, output)), output)
     for save_fmt, path in save:
         _write(path, render(report, save_fmt, fail_on=fail_on))
     if plot_dir is not None and runs:
-        _plot_all(runs, report, plot_dir, progress)
+        _plot_all(runs, report, plot_dir, progress, logdir)
     ctx.exit(_exit_code(report, fail_on, logdir))
+
+
+def _regroup_sweeps(runs, report, group_by: str):
+    """The sweep sections again, with the runs grouped as --group-by says."""
+    import dataclasses
+
+    from .sweep import find_sweeps
+
+    return dataclasses.replace(report, sweeps=tuple(find_sweeps(runs, report.runs, group_by=group_by)))
 
 
 def _read_and_diagnose(logdir: str, config, progress_flag):
@@ -205,14 +219,21 @@ def _exit_code(report, fail_on: str, logdir: str) -> int:
     return report.exit_code(fail_on)
 
 
-def _plot_all(runs, report, plot_dir: str, progress_flag) -> None:
+def _plot_name(run_name: str, logdir: str) -> str:
+    """The PNG name for a run; the run "." (LOGDIR is the run) is named after LOGDIR."""
+    from .plots import file_name
+
+    return file_name(os.path.basename(os.path.abspath(logdir)) if run_name == "." else run_name)
+
+
+def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
     from . import plots, progress
 
     by_name = {r.run: r for r in report.runs}
     os.makedirs(plot_dir, exist_ok=True)
     with progress.bar(runs, "plotting", enabled=progress_flag) as items:
         for run in items:
-            plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, plots.file_name(run.name)))
+            plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, _plot_name(run.name, logdir)))
     click.echo(f"lrdoctor: wrote {len(runs)} plot(s) to {plot_dir}", err=True)
 
 
@@ -259,8 +280,7 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
         what = f"no run named {run_name!r}" if run_name is not None and not runs else f"{len(runs)} runs"
         raise LrDoctorError(f"{logdir} holds {what}; choose one with --run ({', '.join(names) or 'none found'})")
     report = diagnose_runs(runs, config)
-    path = output or plots.file_name(runs[0].name if runs[0].name != "." else os.path.basename(
-        os.path.abspath(logdir)))
+    path = output or _plot_name(runs[0].name, logdir)
     plots.plot_run(runs[0], report.runs[0], path)
     click.echo(f"lrdoctor: wrote {path}", err=True)
     ctx.exit(EXIT_OK)

@@ -8,6 +8,7 @@ the Agg canvas directly (no pyplot, no global state, no display needed).
 from __future__ import annotations
 
 import math
+import os
 import re
 
 import numpy as np
@@ -38,17 +39,29 @@ def smooth(values: np.ndarray) -> np.ndarray:
     return out
 
 
+MAX_FINDING_ROWS = 6
+
+
 def plot_run(run: Run, result=None, path: str = "run.png") -> str:
-    """Write the PNG for ``run`` (``result``: its RunResult, for findings and advice) to ``path``."""
+    """Write the PNG for ``run`` (``result``: its RunResult, for findings and advice) to ``path``.
+
+    Layout, top to bottom: title (run, status), the recommendation, a strip with one row per
+    located finding (its code on the left, a bar over its steps), the curves, the legend.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.07, 0.2, 0.84, 0.68))
+    located = [f for f in getattr(result, "findings", ()) if f.start_step is not None]
+    rows = min(len(located), MAX_FINDING_ROWS)
+    strip_height = 0.032 * rows
+    ax = fig.add_axes((0.075, 0.17, 0.83, 0.83 - 0.17 - strip_height - (0.01 if rows else 0)))
     handles = _draw_losses(ax, run)
     handles += _draw_lr(ax, run, result)
-    handles += _draw_findings(ax, result)
+    if rows:
+        strip = fig.add_axes((0.075, 0.83 - strip_height, 0.83, strip_height), sharex=ax)
+        handles += _draw_findings(ax, strip, located)
     _titles(fig, run, result)
     if handles:
         fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False, fontsize=9)
@@ -73,10 +86,10 @@ def _draw_losses(ax, run: Run) -> list:
         else:
             handles += ax.plot(steps, values, color=TRAIN_COLOUR, lw=1.5, marker="o", ms=3, label="train loss")
         handles += _mark_nonfinite(ax, train)
-    if val is not None and len(val):
+    if val is not None and np.isfinite(val.values).any():
         steps, values = _finite(val)
         handles += ax.plot(steps, values, color=VAL_COLOUR, lw=1.5, marker="o", ms=3, label="val loss")
-    _loss_scale(ax, [s for s in (train, val) if s is not None])
+    _loss_scale(ax, train, val)
     ax.set_xlabel("step")
     ax.grid(True, alpha=0.3)
     if not handles:
@@ -94,12 +107,32 @@ def _mark_nonfinite(ax, series: Series) -> list:
                        label=f"NaN/inf loss (first at step {int(series.steps[bad][0]):,})")]
 
 
-def _loss_scale(ax, series: list[Series]) -> None:
-    values = np.concatenate([s.values[np.isfinite(s.values)] for s in series]) if series else np.array([])
+def _loss_scale(ax, train: Series | None, val: Series | None) -> None:
+    """Log scale when the loss spans > 20x.  Limits come from the smoothed train loss, the val loss
+    and the raw maxima, so a few raw dips towards 0 do not squash the picture (they are clipped)."""
+    keep = []
+    for s in (train, val):
+        values = s.values[np.isfinite(s.values)] if s is not None else np.array([])
+        if len(values) == 0:
+            continue
+        if s is train and len(s) > 30:  # drawn smoothed: the raw curve may leave the view downwards
+            smoothed = smooth(s.values)
+            keep += [smoothed[np.isfinite(smoothed)], [values.max()]]
+        else:
+            keep.append(values)
+    values = np.concatenate(keep) if keep else np.array([])
     if len(values) and values.min() > 0 and values.max() / values.min() > 20:
         ax.set_yscale("log")
+        ax.set_ylim(values.min() / 1.5, values.max() * 1.5)
         ax.set_ylabel("loss (log scale)")
     else:
+        from matplotlib.ticker import FuncFormatter
+
+        if len(values):
+            pad = 0.05 * (values.max() - values.min() or abs(values.max()) or 1.0)
+            ax.set_ylim(values.min() - pad, values.max() + pad)
+        # Plain numbers on each tick: matplotlib's "+1e14" offset text is easy to misread.
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}"))
         ax.set_ylabel("loss")
 
 
@@ -123,42 +156,53 @@ def _draw_lr(ax, run: Run, result) -> list:
     positive = [v for v in (*(lr.values if lr is not None else ()), suggested or 0, current or 0)
                 if math.isfinite(v) and v > 0]
     if positive:
-        ax2.set_yscale("log")
         ax2.set_ylim(min(positive) / 3, max(positive) * 3)
+        ax2.set_yscale("log")
     ax2.set_ylabel("learning rate (log scale)", color=LR_COLOUR)
     return handles
 
 
-def _draw_findings(ax, result) -> list:
+def _draw_findings(ax, strip, findings) -> list:
+    """Light shading on the curves; in the strip, one row per finding: code, and a bar or a mark."""
     from matplotlib.patches import Patch
 
-    findings = [f for f in getattr(result, "findings", ()) if f.start_step is not None]
+    shown = findings[:MAX_FINDING_ROWS]
     seen = {}
-    for i, f in enumerate(findings):
+    for row, f in enumerate(shown):
         colour = SEVERITY_COLOURS.get(str(f.severity), "#7f7f7f")
         end = f.end_step if f.end_step is not None else f.start_step
+        y = len(shown) - 1 - row  # first (worst) finding on top
         if end > f.start_step:
-            ax.axvspan(f.start_step, end, color=colour, alpha=0.13, lw=0)
+            ax.axvspan(f.start_step, end, color=colour, alpha=0.07, lw=0)
+            strip.plot([f.start_step, end], [y, y], color=colour, lw=6, solid_capstyle="butt")
         else:
             ax.axvline(f.start_step, color=colour, lw=1.2, ls=":")
-        # Labels stagger downwards so overlapping findings stay readable.
-        ax.text(f.start_step, 0.97 - 0.06 * (i % 5), f" {f.code}", transform=ax.get_xaxis_transform(),
-                color=colour, fontsize=9, fontweight="bold", va="top", ha="left", clip_on=True)
-        seen.setdefault(str(f.severity), Patch(color=colour, alpha=0.3, label=f"{f.severity} finding"))
+            strip.plot([f.start_step], [y], marker="v", color=colour, ms=8, ls="none")
+        seen.setdefault(str(f.severity), Patch(color=colour, alpha=0.5, label=f"{f.severity} finding"))
+    labels = [f.code for f in shown]
+    if len(findings) > len(shown):
+        labels[-1] += f" +{len(findings) - len(shown)}"
+    strip.set_yticks(range(len(shown)), labels[::-1], fontsize=8)
+    strip.set_ylim(-0.7, len(shown) - 0.3)
+    strip.tick_params(axis="x", labelbottom=False, length=0)
+    strip.tick_params(axis="y", length=0)
+    for spine in strip.spines.values():
+        spine.set_visible(False)
+    strip.grid(True, axis="x", alpha=0.3)
     return list(seen.values())
 
 
 def _titles(fig, run: Run, result) -> None:
     status = getattr(result, "status", "not diagnosed")
-    fig.suptitle(f"{run.name}  —  {status.upper()}", x=0.07, ha="left", fontsize=13, fontweight="bold")
+    name = run.name if run.name != "." else os.path.basename(os.path.normpath(run.source)) or run.source
+    fig.suptitle(f"{name}  —  {status.upper()}", x=0.075, y=0.985, ha="left", fontsize=13, fontweight="bold")
     rec = getattr(result, "recommendation", None)
     if rec is not None:
         from .reporters._format import recommendation
         from .reporters.records import recommendation_to_dict
 
+        import textwrap
+
         line = f"→ {recommendation(recommendation_to_dict(rec))}: {rec.reason}"
-        fig.text(0.07, 0.905, _shorten(line, 150), ha="left", fontsize=10)
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        wrapped = textwrap.wrap(line, 150, max_lines=2, placeholder=" …")
+        fig.text(0.075, 0.925, "\n".join(wrapped), ha="left", va="top", fontsize=10)

@@ -50,9 +50,12 @@ def recommendation(rec: dict | None) -> str:
         return "no recommendation"
     action = rec["action"]
     words = {"decrease": "decrease the LR", "increase": "increase the LR", "keep": "keep the LR",
-             "add-warmup": "add a warmup", "decay-schedule": "decay the LR", "stop-early": "stop earlier"}
+             "add-warmup": "add a warmup", "decay-schedule": "decay the LR", "stop-early": "stop earlier",
+             "set-lr": "set the LR to"}
     text = words.get(action, action)
     cur, sug, factor = rec.get("current_lr"), rec.get("suggested_lr"), rec.get("factor")
+    if action == "set-lr":
+        return f"{text} {num(sug)}"
     if sug is not None and cur is not None and sug != cur:
         text += f" {num(cur)} → {num(sug)}"
     elif sug is not None:
