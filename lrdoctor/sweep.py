@@ -196,7 +196,8 @@ def group_runs(runs: Sequence[Run], group_by: str | None = "auto") -> dict[str, 
         return _keyed(runs, lambda r: posixpath.dirname(run_dir(r.name)) or ".")
     if mode.startswith("hparams:"):
         keys = [k.strip() for k in mode[len("hparams:"):].split(",") if k.strip()]
-        return _keyed(runs, lambda r: ", ".join(f"{k}={r.hparams.get(k)}" for k in keys))
+        return _keyed(runs, lambda r: ", ".join(f"{k}={r.hparams[k]}" for k in keys)
+                      if all(k in r.hparams for k in keys) else None)
     if mode.startswith("name:"):
         try:
             pattern = re.compile(mode[len("name:"):])
