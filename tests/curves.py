@@ -158,3 +158,9 @@ def make_erratic_val(seed=0) -> Run:
     zig = 0.4 * (1.6 - 0.2) * np.tile([1.0, -1.0], EPOCHS // 2)[: len(v)] * (np.arange(len(v)) >= 3)
     run.series["val/loss"] = Series.from_lists(v.steps, v.values + np.abs(zig) * (zig > 0))
     return run
+
+
+def make_negative(seed=0) -> Run:
+    """A log-likelihood-like objective that goes below zero (a falling, healthy shape shifted down)."""
+    n = STEPS // K
+    return _run("negative", exp_curve(n, seed=seed) - 1.0, exp_curve(EPOCHS, seed=seed + 100) - 1.0, np.full(n, 1e-3))

@@ -27,6 +27,7 @@ CASES = {
     "DQ02": ([C.make_no_val], [C.make_healthy]),
     "DQ03": ([C.make_restarted], [C.make_healthy]),
     "DQ04": ([C.make_no_lr], [C.make_healthy]),
+    "DQ05": ([C.make_negative], [C.make_healthy, C.make_too_low]),
 }
 SEEDS = (0, 1, 2)
 

@@ -58,6 +58,9 @@ class View:
     lr_values: np.ndarray | None
     current_lr: float | None  # peak logged LR, else hparams lr
     lr_source: str  # "log", "hparams" or "none"
+    # Every finite loss value is >= 0.  The rules compare levels by ratios ("20 % above the start"),
+    # which only mean something for a positive loss (not for GAN or log-likelihood objectives).
+    positive: bool = True
 
     def lr_at_step(self, step: float | None) -> float | None:
         if step is None or self.lr_steps is None or self.lr_steps.size == 0:
@@ -132,7 +135,8 @@ def build_view(run: Run) -> View:
     val = None
     if val_s is not None:
         val = _curve(run.roles[VAL_LOSS], val_s, _on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
-    return View(train, val, schedule, lr_steps, lr_values, current, source)
+    positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
+    return View(train, val, schedule, lr_steps, lr_values, current, source, positive)
 
 
 _cache: list = [None, None]  # (run, view): the engine runs all rules on one run before the next

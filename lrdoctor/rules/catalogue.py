@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .convergence import StillImproving
-from .data_quality import LrNotLogged, NoValidationCurve, RestartsInLog, TooFewPoints
+from .data_quality import LrNotLogged, NegativeLoss, NoValidationCurve, RestartsInLog, TooFewPoints
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
 from .oscillation import ErraticValidation
 from .overfitting import ValidationTurnsUp
@@ -23,4 +23,5 @@ RULES: list = [
     NoValidationCurve,
     RestartsInLog,
     LrNotLogged,
+    NegativeLoss,
 ]

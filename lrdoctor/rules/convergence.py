@@ -34,7 +34,8 @@ class StillImproving(Rule):
         the start), ``tau_mk`` (Mann-Kendall tau of the last half), ``curve`` (val or train).
 
     Options
-        ``min_late_share`` = 0.2 (T < ~1.2 tau); ``steady_tau`` = 0.6.
+        ``min_late_share`` = 0.2 (T < ~1.2 tau); ``steady_tau`` = 0.6; ``min_val_points`` = 5 (fewer
+        validation points: the train loss is used).
     """
 
     code = "SC01"
@@ -47,13 +48,15 @@ class StillImproving(Rule):
     class Options:
         min_late_share: float = 0.2
         steady_tau: float = 0.6
-        min_points: int = 5
+        min_points: int = 8
+        min_val_points: int = 5
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c = view.val if view.val is not None and view.val.n >= options.min_points else view.train
-        if c is None or c.n < options.min_points or view.train.first_bad_step is not None:
+        if view.train is None or view.train.n < options.min_points or view.train.first_bad_step is not None \
+                or not view.positive:
             return
+        c = view.val if view.val is not None and view.val.n >= options.min_val_points else view.train
         y = c.smooth if c is view.train else c.values
         share = late_share(y, x=c.t)
         falls, tau_mk = still_decreasing(c, min_tau=options.steady_tau)

@@ -142,3 +142,38 @@ class LrNotLogged(Rule):
         if run.get(LR) is None:
             source = view_of(run).lr_source if run.get(TRAIN_LOSS) is not None else "none"
             yield self.finding(run, f"the learning rate is not logged (LR taken from: {source})", evidence={"lr_source": source})
+
+
+class NegativeLoss(Rule):
+    """The loss takes negative values, so checks that compare levels by ratios were skipped.
+
+    What it detects
+        A finite train or validation loss value < 0 (GAN, log-likelihood or reward-like objectives).
+
+    Why it matters
+        "20 % above the start" or "improved 5 %" mean nothing when the loss can be negative; the
+        divergence (NaN), spike-free and overfitting checks that need ratios stay silent.
+
+    Evidence
+        ``min_value``.
+
+    Options
+        none.
+    """
+
+    code = "DQ05"
+    name = "negative-loss"
+    kind = "data_quality"
+    severity = Severity.INFO
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        if not view.positive:
+            lows = [float(c.values.min()) for c in (view.train, view.val) if c is not None and c.n]
+            yield self.finding(run, f"the loss goes down to {min(lows):.3g} (< 0): ratio-based checks were skipped",
+                               evidence={"min_value": min(lows)})

@@ -21,7 +21,9 @@ class NonFiniteLoss(Rule):
     """The training or validation loss became NaN or infinite.
 
     What it detects
-        The first logged NaN/inf in the train loss (or, failing that, in the validation loss).
+        The first logged NaN/inf in the train loss (or, failing that, in the validation loss once it
+        had been finite: a validation loss that is NaN from its first point while training is finite
+        is a data problem, not divergence).
 
     Why it matters
         A non-finite loss means the weights overflowed: the step size was too large for the
@@ -50,6 +52,8 @@ class NonFiniteLoss(Rule):
         for curve in (view.train, view.val):
             if curve is None or curve.first_bad_step is None:
                 continue
+            if curve is view.val and curve.n == 0 and view.train is not None and view.train.first_bad_step is None:
+                continue  # validation NaN from its first point while training is finite: a data problem
             step = curve.first_bad_step
             lr = view.lr_at_step(step)
             last = float(view.train.steps[-1]) if view.train is not None and view.train.n else 0.0
@@ -92,7 +96,8 @@ class LossBlowUp(Rule):
 
     Options
         ``rise_over_start`` = 0.2 (the benchmark's "final > 1.2 x initial" margin);
-        ``giveback`` = 0.5 (half of the gains lost); ``min_z`` = 4; ``bounce_rel`` = 0.5;
+        ``giveback`` = 0.5 (half of the gains lost); ``min_progress`` = 0.05 (for (b) the gains must
+        be at least 5 % of the start); ``min_z`` = 4; ``bounce_rel`` = 0.5;
         ``bounce_share`` = 0.25; ``min_excursion`` = 0.1 (a tenth of the run: sustained, not a spike).
     """
 
@@ -106,6 +111,7 @@ class LossBlowUp(Rule):
     class Options:
         rise_over_start: float = 0.2
         giveback: float = 0.5
+        min_progress: float = 0.05
         min_z: float = 4.0
         bounce_rel: float = 0.5
         bounce_share: float = 0.25
@@ -115,7 +121,7 @@ class LossBlowUp(Rule):
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
         c = view.train
-        if c is None or c.n < options.min_points:
+        if c is None or c.n < options.min_points or not view.positive:
             return
         start, end = c.head(), c.tail()
         # Noise of a difference of two medians: the head's 3 points and the tail's points.
@@ -124,7 +130,8 @@ class LossBlowUp(Rule):
         best = float(c.smooth[i_best])
         rose = end - start > options.rise_over_start * abs(start) and end - start > options.min_z * noise
         # Giving back progress needs real progress first: the improvement itself must stand out of the noise.
-        lost = (start - best) > options.min_z * noise and (end - best) > options.giveback * (start - best) \
+        progress = (start - best) > options.min_z * noise and (start - best) > options.min_progress * start
+        lost = progress and (end - best) > options.giveback * (start - best) \
             and (end - best) > options.min_z * noise
         # Bouncing out of the basin: a good part of the last half far above the start (50 % and 3 sigma).
         late = c.values[c.n // 2:]
@@ -132,7 +139,8 @@ class LossBlowUp(Rule):
         bouncing = share_above > options.bounce_share
         # (d) a sustained excursion: the smoothed loss above the start (by the same margins as (a))
         # for a stretch of the run, even if it came back down later.
-        excursion = float(np.mean(c.smooth > start * (1 + options.rise_over_start) + options.min_z * noise))
+        edge = min(c.n - 1, max(2, c.n // 40))  # the running median's edge still mixes in the first fall
+        excursion = float(np.sum(c.smooth[edge:] > start * (1 + options.rise_over_start) + options.min_z * noise)) / c.n
         climbed = excursion >= options.min_excursion
         if not (rose or lost or bouncing or climbed):
             return
@@ -200,7 +208,7 @@ class LossExploded(Rule):
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
         c = view.train
-        if c is None or c.n < options.min_points:
+        if c is None or c.n < options.min_points or not view.positive:
             return
         # Above both the typical level and the start, so a loss that simply fell a lot does not count.
         typical = max(float(np.median(c.values)), start_level(view))

@@ -49,6 +49,8 @@ class ValidationTurnsUp(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
+        if not view.positive:
+            return
         v, c = view.val, view.train
         if v is None or c is None or v.n < options.min_points or c.n < 3:
             return

@@ -60,6 +60,8 @@ class LossSpikes(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
+        if not view.positive:
+            return
         c = view.train
         if c is None or c.n < options.min_points or c.noise <= 0:
             return
