@@ -9,9 +9,9 @@ How a tag is read (see docs/reading.md for the full rules):
   ``learning rate``, ``grad norm``.
 * within a role, candidates are ranked: a plain name (``loss``, ``train/loss``, ``val_loss``,
   ``epoch_loss``) beats a qualified one (``total_loss``, then ``nll_loss``/``value_loss``);
-  then the curve with more points wins (a step-level train loss over an epoch-level one);
   then, for validation curves, the one on the same step axis as the chosen train loss
-  (``epoch``-named with ``epoch``-named); then the shorter name, then alphabetical order.
+  (``epoch``-named with ``epoch``-named, others with others); then the curve with more points
+  (a step-level train loss over an epoch-level one); then the shorter name, then alphabetical.
 * never a role: single-value tags (``hp_metric``, ``hparam/*``, HF's end-of-training
   ``train/train_loss`` and ``summary/*``), and LR look-alikes (exploration rate, clip range,
   momentum, ``global_step/sec``).
@@ -106,7 +106,7 @@ def _pick(role: str, candidates: list[tuple[int, str]], series: dict[str, Series
     def key(item):
         rank, tag = item
         off_axis = 0 if axis is None or _granularity(tag) == axis else 1
-        return (rank, -len(series[tag]), off_axis, len(tag), tag)
+        return (rank, off_axis, -len(series[tag]), len(tag), tag)
 
     ordered = sorted(candidates, key=key)
     chosen = ordered[0][1]
@@ -164,7 +164,7 @@ def _lr_from_hparams(run: Run) -> None:
         value = float(run.hparams[key])
     except (TypeError, ValueError):
         return
-    base = run.get(TRAIN_LOSS) or run.get(VAL_LOSS) or next(iter(run.series.values()), None)
+    base = run.get(TRAIN_LOSS) or run.get(VAL_LOSS)
     if base is None or not np.isfinite(value) or value <= 0:
         return
     tag = f"hparams/{key}"

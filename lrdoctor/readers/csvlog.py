@@ -36,7 +36,8 @@ def classify(path: str, table: Table) -> str:
     if ("step" in lower and os.path.basename(path) == "metrics.csv") or "created_at" in lower \
             or any(h.startswith("lr-") for h in lower):
         return "lightning_csv"
-    if lower and lower[0] == "epoch" and "step" not in lower and lower[1:] == sorted(lower[1:]):
+    # CSVLogger writes ``epoch`` then sorted(logs) - a case-sensitive sort.
+    if lower and lower[0] == "epoch" and "step" not in lower and table.header[1:] == sorted(table.header[1:]):
         epochs = table.values.get(table.header[0])
         if epochs is not None and len(epochs) and epochs[0] == 0:
             return "keras_csv"

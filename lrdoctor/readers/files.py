@@ -51,7 +51,7 @@ def read_log_file(path: str, name: str, named: bool) -> Run | None:
     except OSError as exc:
         return _failed(path, name, f"cannot read: {exc.strerror or exc}") if named else None
     if not data.strip():
-        return _failed(path, name, f"{'empty file (0 bytes)' if not data else f'only whitespace ({len(data)} bytes)'}; no log data") \
+        return _failed(path, name, "empty file (0 bytes)" if not data else f"{len(data)}-byte file with only whitespace; no log data") \
             if named else None
     if b"\x00" in data[:4096]:
         return _failed(path, name, "binary content (NUL bytes); not a text log") if named else None

@@ -9,8 +9,10 @@ would expect to see:
   steps logged more than once, the later value wins; each restart becomes a ``Restart``;
 * a repeated step that does not go backwards (HF writing ``train/epoch`` twice) is not a
   restart, the later value simply wins;
-* when every step of a multi-point tag is 0 (TF1 summaries without ``global_step``), the
-  points are ordered by wall time and numbered 0..n-1, and a note says so.
+* when every step of a multi-point tag is 0 (TF1 summaries without ``global_step``) and the
+  format has a clock, the points are ordered by wall time and numbered 0..n-1, and a note
+  says so.  Without a clock (a CSV appended to three times, each run at epoch 0) it is an
+  ordinary restart.
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ class Chunk:
 class Merged:
     series: Series
     restarts: list[Restart]
-    notes: list[str]
+    notes: list[str]  # tags whose steps were all 0 and were renumbered
 
 
 def _concat(chunks: list[Chunk], attr: str) -> np.ndarray | None:
@@ -85,13 +87,13 @@ def merge_chunks(tag: str, chunks: list[Chunk]) -> Merged:
     walls = _concat(chunks, "wall_times")
     epochs = _concat(chunks, "epochs")
     notes: list[str] = []
-    if len(steps) > 1 and not steps.any():
-        order = np.argsort(walls, kind="stable") if walls is not None else np.arange(len(steps))
+    if len(steps) > 1 and not steps.any() and walls is not None:
+        order = np.argsort(walls, kind="stable")
         steps = np.arange(len(steps), dtype=np.int64)
         values = values[order]
-        walls = None if walls is None else walls[order]
+        walls = walls[order]
         epochs = None if epochs is None else epochs[order]
-        notes.append(f"{tag}: every step is 0; {len(steps)} points ordered by wall time and numbered 0..{len(steps) - 1}")
+        notes.append(tag)
         return Merged(Series(steps, values, walls, epochs), [], notes)
     restarts = _find_restarts(tag, steps)
     keep = _last_per_step(steps)
@@ -107,11 +109,16 @@ def merge_tags(tag_chunks: dict[str, list[Chunk]]) -> tuple[dict[str, Series], l
     """merge_chunks for every tag; returns series by tag, all restarts, all notes."""
     series: dict[str, Series] = {}
     restarts: list[Restart] = []
-    notes: list[str] = []
+    renumbered: list[str] = []
     for tag in sorted(tag_chunks):
         merged = merge_chunks(tag, tag_chunks[tag])
         if len(merged.series):
             series[tag] = merged.series
         restarts.extend(merged.restarts)
-        notes.extend(merged.notes)
+        renumbered.extend(merged.notes)
+    notes = []
+    if renumbered:
+        shown = ", ".join(renumbered[:3]) + (f" and {len(renumbered) - 3} more" if len(renumbered) > 3 else "")
+        notes.append(f"every step is 0 in {len(renumbered)} tag(s) ({shown}): points ordered by wall time "
+                     f"and numbered 0, 1, ...")
     return series, restarts, notes
