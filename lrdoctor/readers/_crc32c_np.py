@@ -10,8 +10,6 @@ part is a XOR of one 256-entry table lookup per *differing* position.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import crc32c as _crc32c
 import numpy as np
 
@@ -42,38 +40,48 @@ def masked_crc(data) -> int:
     return mask(_crc32c.crc32c(data))
 
 
-@lru_cache(maxsize=4096)
-def _position_table(distance: int) -> np.ndarray:
-    """Linear CRC contribution of each byte value followed by ``distance`` zero bytes."""
-    crc = _TABLE.copy()
-    for _ in range(distance):
-        crc = _TABLE[crc & 0xFF] ^ (crc >> np.uint32(8))
+def rows(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """``buf[s:s+width]`` for every s in ``starts`` as one (n, width) array.
+
+    Fancy-indexing the first axis of a strided window view copies each row with one memcpy,
+    which is ~10x faster than indexing with an (n, width) array of positions."""
+    windows = np.lib.stride_tricks.as_strided(buf, (len(buf) - width + 1, width), (1, 1), writeable=False)
+    return windows[starts]
+
+
+_MAX_VECTOR_LENGTH = 2048  # longer records are rare (histograms, graphs): the C library is faster
+_positions = np.zeros((0, 256), np.uint32)
+
+
+def _position_tables(length: int) -> np.ndarray:
+    """Row d: linear CRC contribution of each byte value followed by d zero bytes (d < length)."""
+    global _positions
+    if len(_positions) < length:
+        tables = list(_positions) or [_TABLE]
+        while len(tables) < length:
+            tables.append(_TABLE[tables[-1] & 0xFF] ^ (tables[-1] >> np.uint32(8)))
+        _positions = np.array(tables, np.uint32)
+    return _positions
+
+
+def crc_rows(block: np.ndarray) -> np.ndarray:
+    """Plain CRC-32C of every row of a (records x length) uint8 matrix."""
+    count, length = block.shape
+    if count <= 16 or length > _MAX_VECTOR_LENGTH:
+        return np.array([_crc32c.crc32c(row.tobytes()) for row in block], np.uint32)
+    reference = block[0]
+    crc = np.full(count, _crc32c.crc32c(reference.tobytes()), np.uint32)
+    diff = block ^ reference
+    tables = _position_tables(length)
+    for offset in np.flatnonzero(diff.any(axis=0)).tolist():
+        crc ^= tables[length - 1 - offset][diff[:, offset]]
     return crc
 
 
-def crc_equal_length(buf: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """Plain CRC-32C of ``buf[s:s+length]`` for every s in ``starts`` (uint32 array)."""
-    if len(starts) <= 16:  # few records (or long unique ones): the C library per record is faster
-        return np.array([_crc32c.crc32c(buf[s:s + length]) for s in starts.tolist()], np.uint32)
-    reference = bytes(buf[int(starts[0]):int(starts[0]) + length])
-    result = np.full(len(starts), _crc32c.crc32c(reference), np.uint32)
-    for offset in _differing_offsets(buf, starts, length):
-        column = buf[starts + offset] ^ np.uint8(reference[offset])
-        result ^= _position_table(length - 1 - offset)[column]
-    return result
-
-
-def _differing_offsets(buf: np.ndarray, starts: np.ndarray, length: int):
-    """Byte offsets (within the records) at which some record differs from the first one."""
-    chunk = max(1, (1 << 24) // length)  # keep the gathered block at ~16 MB
-    differs = np.zeros(length, bool)
-    reference = buf[int(starts[0]):int(starts[0]) + length]
-    span = np.arange(length)
-    for lo in range(0, len(starts), chunk):
-        block = buf[starts[lo:lo + chunk, None] + span]
-        differs |= (block != reference).any(axis=0)
-    return np.flatnonzero(differs)
-
-
 def masked_crc_equal_length(buf: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    return mask(crc_equal_length(buf, starts, length))
+    """Masked CRC-32C of ``buf[s:s+length]`` for every s in ``starts``."""
+    if length > _MAX_VECTOR_LENGTH:
+        return mask(np.array([_crc32c.crc32c(buf[s:s + length]) for s in starts.tolist()], np.uint32))
+    chunk = max(1, (1 << 22) // max(length, 1))  # ~4 MB of record bytes at a time
+    parts = [crc_rows(rows(buf, starts[lo:lo + chunk], length)) for lo in range(0, len(starts), chunk)]
+    return mask(np.concatenate(parts) if parts else np.zeros(0, np.uint32))

@@ -2,32 +2,57 @@
 rest one by one with the exact protobuf walker (_tfproto.py)."""
 from __future__ import annotations
 
+import struct
+from typing import NamedTuple
+
 import numpy as np
 
 from . import _tffast
+from ._crc32c_np import masked_crc
 from ._tfcolumns import Columns, concat
 from ._tfproto import MalformedRecord, decode_event
 
-
-def decode_records(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray) -> tuple[Columns, list[int]]:
-    """Decode the events whose data starts at ``data`` (``lengths`` bytes each).  Returns the
-    scalar columns and the indices of records that are not valid protobuf."""
-    fast, leftover = _tffast.decode_regular(buf, data, lengths)
-    slow, malformed = decode_slow(buf, data, lengths, leftover)
-    return concat([fast, slow]), malformed
+_CHUNK = 1 << 17  # records decoded at once
+_U32 = struct.Struct("<I")
 
 
-def decode_slow(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray, indices) -> tuple[Columns, list[int]]:
-    """The exact per-record path, for the records listed in ``indices``."""
+class Decoded(NamedTuple):
+    columns: Columns
+    bad_crc: np.ndarray  # indices of records whose data CRC does not verify (skipped)
+    malformed: np.ndarray  # indices of records that are not a valid Event (skipped)
+
+
+def decode_records(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray) -> Decoded:
+    """Decode the events whose data starts at ``data`` (``lengths`` bytes each, followed by
+    their masked CRC), checking every data CRC on the way."""
+    parts, leftovers, bad = [], [], []
+    for lo in range(0, len(data), _CHUNK):  # chunks bound the memory of the temporaries
+        fast, leftover, bad_crc = _tffast.decode_regular(buf, data[lo:lo + _CHUNK], lengths[lo:lo + _CHUNK])
+        fast.record += lo
+        parts.append(fast)
+        leftovers.append(leftover + lo)
+        bad.append(bad_crc + lo)
+    leftover = np.concatenate(leftovers) if leftovers else np.zeros(0, np.int64)
+    slow, slow_bad, malformed = decode_slow(buf, data, lengths, leftover)
+    bad_crc = np.sort(np.concatenate(bad + [slow_bad])) if bad else slow_bad
+    return Decoded(concat(parts + [slow]), bad_crc, malformed)
+
+
+def decode_slow(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray, indices):
+    """The exact per-record path for the records listed in ``indices``: (columns, indices with
+    a bad data CRC, indices that are not valid protobuf)."""
     view = memoryview(buf)
     rows: list[tuple] = []
     tags: dict[str, int] = {}
     plugins: dict[str, set[str]] = {}
-    malformed: list[int] = []
+    bad, malformed = [], []
     for index in np.asarray(indices, np.int64).tolist():
-        start = int(data[index])
+        start, end = int(data[index]), int(data[index] + lengths[index])
+        if masked_crc(view[start:end]) != _U32.unpack_from(view, end)[0]:
+            bad.append(index)
+            continue
         try:
-            wall, step, values, seen = decode_event(view, start, start + int(lengths[index]))
+            wall, step, values, seen = decode_event(view, start, end)
         except MalformedRecord:
             malformed.append(index)
             continue
@@ -36,11 +61,15 @@ def decode_slow(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray, indices)
                          record.value, record.from_tensor))
         for tag, name in seen.items():
             plugins.setdefault(tag, set()).add(name)
+    return _columns(rows, tags, plugins), np.array(bad, np.int64), np.array(malformed, np.int64)
+
+
+def _columns(rows: list[tuple], tags: dict, plugins: dict) -> Columns:
     if not rows:
         empty = Columns.empty()
         empty.plugins = plugins
-        return empty, malformed
+        return empty
     record, tag_id, steps, walls, values, tensor = zip(*rows)
     return Columns(np.array(record, np.int64), np.array(tag_id, np.int32), np.array(steps, np.int64),
                    np.array(walls, np.float64), np.array(values, np.float64), np.array(tensor, bool),
-                   list(tags), plugins), malformed
+                   list(tags), plugins)

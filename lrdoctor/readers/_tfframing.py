@@ -8,7 +8,7 @@ keeping what is readable and saying where it broke:
 * length CRC mismatch: the length cannot be trusted, so scan forward for the next offset whose
   length CRC *and* data CRC verify, resume there, and report how many bytes were skipped;
 * data CRC mismatch: the length was verified, so skip just that record and go on (reported once
-  per file with the count and the first offset);
+  per file with the count and the first offset; checked while decoding, see _tfdecode.py);
 * no valid header at byte 0: not an event file at all.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._crc32c_np import masked_crc, masked_crc_equal_length
+from ._crc32c_np import masked_crc, masked_crc_equal_length, rows
 
 HEADER = 12  # length (8) + length CRC (4)
 OVERHEAD = 16  # header + data CRC (4)
@@ -28,58 +28,69 @@ _U32 = struct.Struct("<I")
 
 
 class Framing(NamedTuple):
-    starts: np.ndarray  # int64 offset of each good record's header
+    starts: np.ndarray  # int64 offset of each record's header (length CRC verified)
     lengths: np.ndarray  # int64 data length of each good record
     problems: list  # (offset, message, partial) tuples
 
 
 def gather(buf: np.ndarray, positions: np.ndarray, width: int, dtype: str) -> np.ndarray:
     """Read one little-endian number of ``width`` bytes at each position."""
-    block = buf[positions[:, None] + np.arange(width)]
-    return np.ascontiguousarray(block).view(dtype).ravel()
+    return rows(buf, positions, width).view(dtype).ravel()
 
 
 def frame_records(buf: np.ndarray, size: int) -> Framing:
-    """Walk the framing of ``buf[:size]`` (``buf`` is followed by PADDING zero bytes)."""
+    """Walk the framing of ``buf[:size]`` (``buf`` is followed by PADDING zero bytes).
+
+    Following the length fields is inherently sequential, so instead of a Python step per
+    record we first find, with numpy, every offset that *looks* like a record start (data
+    begins with Event.wall_time's key 0x09, length < 4 GiB) and whose length CRC verifies;
+    runs of such records that chain into each other are taken whole.  The walk itself is
+    exact: it only ever jumps by verified lengths, and anything the candidates miss (a record
+    without a wall time, damage, the end of the file) is handled one record at a time.
+    """
+    starts, nexts = _verified_candidates(buf, size)
+    run_ends = np.append(np.flatnonzero(nexts[:-1] != starts[1:]), len(starts) - 1)
     pieces, problems, pos = [], [], 0
     view = memoryview(buf)
     while pos < size:
-        starts, stop = walk_chain(view, pos, size)
-        good = _first_bad_header(buf, starts)
-        pieces.append(starts[:good])
-        if good < len(starts):
-            pos = _resynchronise(buf, view, int(starts[good]), size, problems)
-        elif stop < size:
-            pos = _stop_at(buf, view, stop, size, problems)
+        j = int(np.searchsorted(starts, pos))
+        if j < len(starts) and starts[j] == pos:
+            k = int(run_ends[np.searchsorted(run_ends, j)])
+            pieces.append(starts[j:k + 1])
+            pos = int(nexts[k])
         else:
-            pos = size
+            pos = _single_step(buf, view, pos, size, pieces, problems)
     starts = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
     lengths = gather(buf, starts, 8, "<u8").astype(np.int64)
-    starts, lengths = _drop_bad_data(buf, starts, lengths, problems)
     return Framing(starts, lengths, problems)
 
 
-def walk_chain(view: memoryview, pos: int, size: int) -> tuple[np.ndarray, int]:
-    """Follow the length fields from ``pos`` without checking anything; return the starts of
-    the records that fit in the file and where the walk stopped."""
-    starts = []
-    append, unpack = starts.append, _U64.unpack_from
-    while pos + HEADER <= size:
-        end = pos + OVERHEAD + unpack(view, pos)[0]
-        if end > size:
-            break
-        append(pos)
-        pos = end
-    return np.array(starts, np.int64), pos
+def _verified_candidates(buf: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted offsets that start a whole record with a verified length CRC, and the offset
+    right after each record."""
+    if size < OVERHEAD:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    step = 1 << 23  # look at 8 MB at a time: a file-sized boolean array would double the memory
+    cand = np.concatenate([lo + np.flatnonzero(buf[lo + HEADER:min(lo + step, size - HEADER) + HEADER] == 0x09)
+                           for lo in range(0, size - HEADER, step)])
+    cand = cand[(buf[cand + 4] == 0) & (buf[cand + 5] == 0) & (buf[cand + 6] == 0) & (buf[cand + 7] == 0)]
+    nexts = cand + OVERHEAD + gather(buf, cand, 4, "<u4").astype(np.int64)
+    cand, nexts = cand[nexts <= size], nexts[nexts <= size]
+    ok = masked_crc_equal_length(buf, cand, 8) == gather(buf, cand + 8, 4, "<u4")
+    return cand[ok], nexts[ok]
 
 
-def _first_bad_header(buf: np.ndarray, starts: np.ndarray) -> int:
-    """Index of the first record whose length CRC does not verify (len(starts) if none)."""
-    if len(starts) == 0:
-        return 0
-    stored = gather(buf, starts + 8, 4, "<u4")
-    bad = np.flatnonzero(masked_crc_equal_length(buf, starts, 8) != stored)
-    return int(bad[0]) if len(bad) else len(starts)
+def _single_step(buf, view, pos: int, size: int, pieces: list, problems: list) -> int:
+    """Take the one record at ``pos`` (checking its header), or report why not."""
+    if size - pos < HEADER:
+        return _stop_at(buf, view, pos, size, problems)
+    if not _header_ok(view, pos):
+        return _resynchronise(buf, view, pos, size, problems)
+    end = pos + OVERHEAD + _U64.unpack_from(view, pos)[0]
+    if end > size:
+        return _stop_at(buf, view, pos, size, problems)
+    pieces.append(np.array([pos], np.int64))
+    return end
 
 
 def _header_ok(view: memoryview, pos: int) -> bool:
@@ -126,23 +137,3 @@ def _next_valid_record(buf, view, pos: int, size: int, window: int = 1 << 22) ->
             if end + 4 <= size and masked_crc(view[start + HEADER:end]) == _U32.unpack_from(view, end)[0]:
                 return start
     return None
-
-
-def _drop_bad_data(buf, starts, lengths, problems):
-    """Check every data CRC (grouped by length) and drop the records that fail."""
-    if len(starts) == 0:
-        return starts, lengths
-    ok = np.ones(len(starts), bool)
-    order = np.argsort(lengths, kind="stable")
-    bounds = np.flatnonzero(np.diff(lengths[order])) + 1
-    for group in np.split(order, bounds):
-        length = int(lengths[group[0]])
-        data = starts[group] + HEADER
-        stored = gather(buf, data + length, 4, "<u4")
-        ok[group] = masked_crc_equal_length(buf, data, length) == stored
-    if ok.all():
-        return starts, lengths
-    bad = np.flatnonzero(~ok)
-    problems.append((int(starts[bad[0]]), f"{len(bad)} record(s) with a data CRC mismatch skipped "
-                                           f"(first at this offset)", True))
-    return starts[ok], lengths[ok]

@@ -127,8 +127,8 @@ def _decode_value(buf, pos: int, end: int, plugins: dict) -> ValueRecord | None:
         elif number == 8 and wire == 2:
             tensor = payload
         elif number == 9 and wire == 2:
-            plugin = _plugin_name(buf, *payload)
-    if plugin is not None:
+            plugin = plugin_name(buf, *payload)
+    if plugin is not None and tensor is not None:  # a plugin only decides what a tensor is
         plugins.setdefault(tag, plugin)
     if simple is not None:
         return ValueRecord(tag, simple, False, plugin)
@@ -139,7 +139,7 @@ def _decode_value(buf, pos: int, end: int, plugins: dict) -> ValueRecord | None:
     return None
 
 
-def _plugin_name(buf, pos: int, end: int) -> str:
+def plugin_name(buf, pos: int, end: int) -> str:
     for number, wire, payload in iter_fields(buf, pos, end):
         if number == 1 and wire == 2:  # plugin_data
             for inner, inner_wire, name in iter_fields(buf, *payload):

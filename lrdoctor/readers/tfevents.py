@@ -56,13 +56,13 @@ def read_tfevents(path: str) -> tuple[dict[str, RawScalars], list[Problem]]:
     framing = frame_records(buf, size)
     problems = [Problem(path, message, partial=partial, offset=offset)
                 for offset, message, partial in framing.problems]
-    columns, malformed = decode_records(buf, framing.starts + HEADER, framing.lengths)
-    if malformed:
-        first = int(framing.starts[malformed[0]])
-        problems.append(Problem(path, f"{len(malformed)} malformed event record(s) skipped "
-                                      f"(first at this offset)", partial=True, offset=first))
+    decoded = decode_records(buf, framing.starts + HEADER, framing.lengths)
+    for indices, what in ((decoded.bad_crc, "with a data CRC mismatch"), (decoded.malformed, "that are malformed events")):
+        if len(indices):
+            problems.append(Problem(path, f"{len(indices)} record(s) {what} skipped (the first at this offset)",
+                                    partial=True, offset=int(framing.starts[indices[0]])))
     problems.sort(key=lambda problem: problem.offset or 0)
-    return columns.by_tag(RawScalars), problems
+    return decoded.columns.by_tag(RawScalars), problems
 
 
 def _load(path: str) -> tuple[np.ndarray, int]:
