@@ -28,8 +28,9 @@ class LossSpikes(Rule):
 
     What it detects
         Points whose residual from a rolling median exceeds ``min_z`` robust standard deviations
-        (MAD of residuals) *and* ``min_rel`` of the local level, so that both the noise and the scale
-        of the loss say it is a jump.  Counted with the step of the first and largest, and the phase of
+        (MAD of residuals), ``min_rel`` of the local level *and* ``min_undo`` of the progress made so
+        far (start level - local level), so that the noise, the scale of the loss and the progress
+        all say it is a jump.  Counted with the step of the first and largest, and the phase of
         the LR schedule they sit in.
 
     Why it matters
@@ -42,6 +43,7 @@ class LossSpikes(Rule):
 
     Options
         ``min_z`` = 6 (a 1-in-10^9 event for Gaussian noise); ``min_rel`` = 0.5 (half the level);
+        ``min_undo`` = 0.25 (a quarter of the progress undone);
         ``min_count`` = 1; ``min_points`` = 20.
     """
 
@@ -55,6 +57,7 @@ class LossSpikes(Rule):
     class Options:
         min_z: float = 6.0
         min_rel: float = 0.5
+        min_undo: float = 0.25
         min_count: int = 1
         min_points: int = 20
 
@@ -69,7 +72,11 @@ class LossSpikes(Rule):
         level = np.maximum(np.abs(c.smooth), 1e-12)
         z = resid / c.noise
         rel = resid / level
-        hits = np.flatnonzero((z > options.min_z) & (rel > options.min_rel))
+        # Share of the progress made so far that the jump undid: near a loss of ~0 a jump can be
+        # many times the local level and still be harmless.
+        gained = np.maximum(c.head() - c.smooth, 1e-12)
+        undo = resid / gained
+        hits = np.flatnonzero((z > options.min_z) & (rel > options.min_rel) & (undo > options.min_undo))
         hits = hits[hits > 0]  # the very first point is the initial loss, not a spike
         if hits.size < options.min_count:
             return
