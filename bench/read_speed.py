@@ -289,8 +289,11 @@ def main(argv=None) -> int:
                 if "points" in result and result["points"] != expected[case]:
                     result = {"error": f"read {result['points']} points, expected {expected[case]}"}
                 results.setdefault(case, {})[tool] = result
-                print(f"# {case} {tool}: {_cell(result)}", file=sys.stderr, flush=True)
-        print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; scale {args.scale}")
+                load = os.getloadavg()[0]
+                print(f"# {case} {tool}: {_cell(result)} (load {load:.1f})", file=sys.stderr, flush=True)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; scale {args.scale}; "
+              f"load average at the end {load}; total {time.time() - started:.0f} s")
         print(table(results, expected))
         if args.json:
             with open(args.json, "w") as handle:
