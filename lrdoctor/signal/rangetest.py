@@ -89,8 +89,10 @@ def lowess(x, y, *, bandwidth: float, robust_iterations: int = 1) -> np.ndarray:
     """Robust local-linear smoothing of ``y`` over ``x`` with a tricube kernel.
 
     ``bandwidth`` is the kernel half-width in units of ``x``; ``x`` must be sorted ascending.
-    Each robustness pass down-weights points far from the fit (bisquare on 6 MADs), so single
-    spikes do not bend the curve.
+    Each robustness pass down-weights points far from the current fit (bisquare on 6 MADs).  The
+    first pass measures residuals from a running median rather than from a plain local line: a
+    spike pulls a line up over its whole window, which would make its innocent neighbours look
+    like the outliers; a median does not move.
 
     >>> import numpy as np
     >>> x = np.linspace(0, 1, 21)
@@ -102,15 +104,21 @@ def lowess(x, y, *, bandwidth: float, robust_iterations: int = 1) -> np.ndarray:
     lo = np.searchsorted(x, x - bandwidth, side="left")
     hi = np.searchsorted(x, x + bandwidth, side="right")
     robust = np.ones_like(y)
-    fit = y.copy()
-    for _ in range(robust_iterations + 1):
-        fit = np.array([_local_line(x, y, robust, i, lo[i], hi[i], bandwidth) for i in range(x.shape[0])])
-        scale = 6.0 * float(np.median(np.abs(y - fit)))
-        if not scale > 0:
+    if robust_iterations > 0:
+        fit = np.array([np.median(y[a:b]) for a, b in zip(lo, hi)])
+    for _ in range(robust_iterations):
+        residual = np.abs(y - fit)
+        scale = 6.0 * float(np.median(residual))
+        if not scale > 0:  # noiseless: nothing to down-weight
+            robust = np.ones_like(y)
             break
-        u = (y - fit) / scale
-        robust = np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
-    return fit
+        robust = np.clip(1.0 - ((y - fit) / scale) ** 2, 0.0, None) ** 2
+        fit = _local_lines(x, y, robust, lo, hi, bandwidth)
+    return _local_lines(x, y, robust, lo, hi, bandwidth) if robust_iterations == 0 else fit
+
+
+def _local_lines(x, y, robust, lo, hi, bandwidth) -> np.ndarray:
+    return np.array([_local_line(x, y, robust, i, lo[i], hi[i], bandwidth) for i in range(x.shape[0])])
 
 
 def _local_line(x, y, robust, i, lo, hi, bandwidth) -> float:
