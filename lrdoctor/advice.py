@@ -4,7 +4,8 @@ Precedence, most specific first:
   1. divergence (DV) -> decrease; the LR where it began, when the schedule was still moving, sets the target;
   2. stuck at the starting level (PL01) -> decrease;
   3. still improving at the end (SC01) -> increase by a factor from the time constant;
-  4. spikes alone -> keep (warning only) unless they sit at the peak LR of a schedule with warmup;
+  4. spikes alone -> keep, unless most of them come in the first 10 % of a run without warmup
+     (add-warmup);
   5. overfitting alone -> stop-early at the best step (not an LR direction);
   6. otherwise keep.
 """
@@ -105,6 +106,14 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
     slow = _by_kind(findings, "slow_convergence")
     if slow:
         return _increase_for_slow(slow[0], current)
+    early_spikes = [f for f in findings if f.code == "SP01" and f.evidence.get("early_share", 0) >= 0.5
+                    and not f.evidence.get("has_warmup")]
+    if early_spikes:
+        f = early_spikes[0]
+        return _rec("add-warmup", 1.0, current,
+                    f"SP01: {f.evidence.get('count')} loss spike(s), most in the first 10 % of the run (first at step "
+                    f"{f.evidence.get('first_step', 0):,}) and no warmup logged -> ramp the LR up over the first ~5 % "
+                    f"of the steps", "low")
     overfit = _by_kind(findings, "overfitting")
     if overfit:
         f = overfit[0]

@@ -164,3 +164,13 @@ def make_negative(seed=0) -> Run:
     """A log-likelihood-like objective that goes below zero (a falling, healthy shape shifted down)."""
     n = STEPS // K
     return _run("negative", exp_curve(n, seed=seed) - 1.0, exp_curve(EPOCHS, seed=seed + 100) - 1.0, np.full(n, 1e-3))
+
+
+def make_early_spikes(seed=0) -> Run:
+    """Healthy curve with three spikes in the first 10 % of the run and a constant LR (no warmup)."""
+    run = make_healthy(seed=seed)
+    y = run.series["train/loss"].values.copy()
+    for i, f in ((4, 3.0), (8, 4.0), (12, 3.0)):
+        y[i] *= f
+    run.series["train/loss"] = Series.from_lists(run.series["train/loss"].steps, y)
+    return run

@@ -27,6 +27,7 @@ def advise(run, lr=None):
     (C.make_decay_only, "decrease"),  # PL02 wins over SC01's "improving at the end"
     (C.make_overfit, "stop-early"),
     (C.make_spiky, "keep"),
+    (C.make_early_spikes, "add-warmup"),
 ], ids=lambda x: getattr(x, "__name__", x))
 def test_action_per_shape(make, action, seed):
     assert advise(make(seed=seed)).action == action

@@ -17,7 +17,7 @@ CASES = {
     "DV01": ([C.make_nan], [C.make_healthy, C.make_stuck, C.make_too_low]),
     "DV02": ([C.make_blow_up], [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck]),
     "DV03": ([C.make_exploded], [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low]),
-    "SP01": ([C.make_spiky], [C.make_healthy, C.make_too_low, C.make_stuck]),
+    "SP01": ([C.make_spiky, C.make_early_spikes], [C.make_healthy, C.make_too_low, C.make_stuck]),
     "OS01": ([C.make_erratic_val], [C.make_healthy, C.make_too_low, C.make_overfit]),
     "PL01": ([C.make_stuck, C.make_exploded], [C.make_healthy, C.make_too_low, C.make_overfit]),
     "PL02": ([C.make_decay_only], [C.make_healthy, C.make_too_low, C.make_stuck]),

@@ -39,7 +39,8 @@ class LossSpikes(Rule):
 
     Evidence
         ``count``, ``first_step``, ``largest_step``, ``largest_rel`` (jump / local level),
-        ``largest_z``, ``share_at_peak`` (of spikes at >= 90 % of the peak LR), ``lr_at_first``.
+        ``largest_z``, ``share_at_peak`` (of spikes at >= 90 % of the peak LR), ``lr_at_first``,
+        ``early_share`` (of spikes in the first 10 % of the run), ``has_warmup`` (1 when the LR ramps up).
 
     Options
         ``min_z`` = 6 (a 1-in-10^9 event for Gaussian noise); ``min_rel`` = 0.5 (half the level);
@@ -90,5 +91,7 @@ class LossSpikes(Rule):
             tag=c.tag, start_step=first, end_step=int(c.steps[hits[-1]]),
             evidence={"count": int(hits.size), "first_step": first, "largest_step": int(c.steps[big]),
                       "largest_rel": round(float(rel[big]), 3), "largest_z": round(float(z[big]), 2),
-                      "share_at_peak": round(phases.count("peak") / len(phases), 3), "lr_at_first": view.lr_at_step(first)},
+                      "share_at_peak": round(phases.count("peak") / len(phases), 3), "lr_at_first": view.lr_at_step(first),
+                      "early_share": round(float(np.mean(c.steps[hits] <= c.steps[0] + 0.1 * (c.steps[-1] - c.steps[0]))), 3),
+                      "has_warmup": int(view.schedule is not None and view.schedule.warmup_end_step is not None)},
         )
