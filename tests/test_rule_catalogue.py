@@ -68,3 +68,14 @@ def test_rules_command_lists_and_explains(capsys):
     out = capsys.readouterr().out
     assert "What it detects" in out and "non-finite-loss" in out
     assert main(["rules", "XX99"]) == 2
+
+
+def test_docs_rules_md_has_the_current_table():
+    from pathlib import Path
+
+    from lrdoctor.rules.docs import markdown_table
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+    if not doc.exists():
+        pytest.skip("docs/rules.md not present")
+    assert markdown_table() in doc.read_text(), "docs/rules.md rules table is stale: regenerate it from markdown_table()"
