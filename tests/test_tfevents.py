@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
-from lrdoctor.readers import _tfdecode, _tfframing
+from lrdoctor.readers import _tfdecode, _tffast, _tfframing
 from lrdoctor.readers.tfevents import PADDING, RawScalars, read_tfevents
 
 REAL_TB = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "real_logs", "tensorboard")
@@ -217,6 +217,39 @@ def test_bad_length_crc_resynchronises(tmp_path):
     assert sum(len(v) for v in scalars.values()) == 120 - 1
 
 
+def test_bad_data_crc_in_a_large_tensor_file_and_in_an_irregular_record(tmp_path):
+    events = [scalar_event("loss", float(i), i, dtype=types_pb2.DT_FLOAT, float_val=[float(i)]) for i in range(500)]
+    merged = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="m", simple_value=1.0)] * 3)
+    events.insert(300, event_pb2.Event(wall_time=3.0, step=300, summary=merged))
+    path = write_events(tmp_path / "src", events)
+    starts = _record_starts(path)
+    data = bytearray(open(path, "rb").read())
+    data[starts[250] + 30] ^= 0x01  # a regular record (bulk path)
+    data[starts[300] + 20] ^= 0x01  # the merged record (exact path)
+    scalars, problems = read_tfevents(_damaged_copy(path, tmp_path / "e", bytes(data)))
+    (problem,) = problems
+    assert problem.offset == starts[250] and problem.message.startswith("2 record(s) with a data CRC mismatch")
+    assert "m" not in scalars and len(scalars["loss"]) == 499
+    assert 250 not in scalars["loss"].steps
+
+
+def test_records_without_wall_time_or_data_are_walked_one_by_one(tmp_path):
+    events = [scalar_event("a", 1.0, 1), event_pb2.Event(), scalar_event("a", 2.0, 2, wall=0.0),
+              event_pb2.Event(step=5), scalar_event("a", 3.0, 3)] * 10
+    scalars, problems = read_tfevents(write_events(tmp_path / "e", events))
+    assert problems == []
+    np.testing.assert_array_equal(scalars["a"].steps, [1, 2, 3] * 10)
+    np.testing.assert_array_equal(scalars["a"].wall_times, [1e9, 0.0, 1e9] * 10)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can read anything")
+def test_unreadable_file_is_a_problem(tmp_path):
+    path = write_tbx(tmp_path, n=3, extras=False)
+    os.chmod(path, 0)
+    scalars, problems = read_tfevents(path)
+    assert scalars == {} and "cannot read" in problems[0].message and path in problems[0].describe()
+
+
 def test_zero_byte_file_is_empty_without_problem(tmp_path):
     path = _damaged_copy(None, tmp_path / "events.out.tfevents.1.h", b"")
     assert read_tfevents(path) == ({}, [])
@@ -259,7 +292,7 @@ def _exact(path) -> dict:
 
 
 def _assert_same(got: dict, want: dict):
-    assert list(got) == list(want) or set(got) == set(want)
+    assert list(got) == list(want)  # same tags, in order of first appearance
     for tag in want:
         np.testing.assert_array_equal(got[tag].steps, want[tag].steps, err_msg=tag)
         np.testing.assert_array_equal(got[tag].values, want[tag].values, err_msg=tag)
@@ -282,6 +315,13 @@ def test_fast_path_matches_exact_decoder_on_a_mixed_file(tmp_path):
     assert problems == []
     _assert_same(got, _exact(path))
     assert sum(len(v) for v in got.values()) == 3000
+    # and the bulk path really did the work
+    raw = open(path, "rb").read()
+    buf = np.zeros(len(raw) + PADDING, np.uint8)
+    buf[:len(raw)] = np.frombuffer(raw, np.uint8)
+    framing = _tfframing.frame_records(buf, len(raw))
+    columns, leftover, bad = _tffast.decode_regular(buf, framing.starts + 12, framing.lengths)
+    assert len(columns.record) == 3000 and len(leftover) == 0 and len(bad) == 0
 
 
 # --- real corpus -------------------------------------------------------------------------

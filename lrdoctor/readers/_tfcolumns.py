@@ -37,11 +37,10 @@ class Columns:
         order = order[np.argsort(ids.astype(np.uint16) if len(self.tags) < 65536 else ids, kind="stable")]
         ids = self.tag_id[order]
         bounds = np.flatnonzero(np.diff(ids)) + 1
-        result = {}
-        for chunk in np.split(order, bounds) if len(order) else []:
-            result[self.tags[int(self.tag_id[chunk[0]])]] = factory(
-                self.steps[chunk], self.walls[chunk], self.values[chunk])
-        return result
+        chunks = np.split(order, bounds) if len(order) else []
+        chunks.sort(key=lambda chunk: int(self.record[chunk[0]]))  # tags in order of first appearance
+        return {self.tags[int(self.tag_id[chunk[0]])]: factory(self.steps[chunk], self.walls[chunk], self.values[chunk])
+                for chunk in chunks}
 
     def _foreign_plugin_tags(self) -> list[int]:
         index = {tag: i for i, tag in enumerate(self.tags)}
