@@ -4,6 +4,7 @@ Precedence, most specific first:
   1. divergence (DV) -> decrease; the LR where it began, when the schedule was still moving, sets the target;
   2. stuck at the starting level (PL01) -> decrease;
   3. still improving at the end (SC01) -> increase by a factor from the time constant;
+  3b. the loss halved right after a step decay (PL03), with no sign of slowness -> decrease ÷3 (low confidence);
   4. spikes alone -> keep, unless most of them come in the first 10 % of a run without warmup
      (add-warmup);
   5. overfitting alone -> stop-early at the best step (not an LR direction);
@@ -23,6 +24,7 @@ from .model import Run
 # public benchmark and checked on the seed-1 half (docs/scores.md).
 DECREASE_DIVERGED = 10 ** 2.0  # two decades: NaN/inf or an explosion (DV01, DV03)
 DECREASE_UNSTABLE = 10 ** 1.5  # a decade and a half: slow blow-up (DV02), stuck at the start (PL01)
+DECREASE_MILD = 10 ** 0.5  # half a decade: the loss halved right after a step decay (PL03)
 # Too low: in the early, nearly linear part of training the loss falls in proportion to LR x steps,
 # so the improvement reached (relative to the start) says how far short the run stopped.  Factor =
 # INCREASE_SCALE * improvement ** -INCREASE_POWER (a damped power: curves bend, returns diminish).
@@ -104,6 +106,14 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
                     f"PL02: the loss only began to fall at step {f.evidence.get('onset_step', 0):,} once the schedule "
                     f"had lowered the LR to {onset_lr:.3g} -> use about that LR", "medium")
     slow = _by_kind(findings, "slow_convergence")
+    dropped = [f for f in findings if f.code == "PL03"]
+    if dropped and not slow:
+        f = dropped[0]
+        factor = 1.0 / DECREASE_MILD
+        return _rec("decrease", factor, current,
+                    f"PL03: the loss fell {f.evidence.get('drop', 0):.0%} right after the LR decay at step "
+                    f"{f.evidence.get('decay_step', 0):,} -> the peak rate was holding it up; use about a third of it",
+                    "low")
     if slow:
         return _increase_for_slow(slow[0], current)
     early_spikes = [f for f in findings if f.code == "SP01" and f.evidence.get("early_share", 0) >= 0.5

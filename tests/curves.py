@@ -174,3 +174,36 @@ def make_early_spikes(seed=0) -> Run:
         y[i] *= f
     run.series["train/loss"] = Series.from_lists(run.series["train/loss"].steps, y)
     return run
+
+
+def make_drop_after_decay(seed=0, peak=0.5) -> Run:
+    """Step schedule: learns at the peak LR but stalls at a high noisy level; the loss halves at the decay."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    t = _t(n)
+    lr = np.where(t < 0.5, peak, peak / 10)
+    y = np.where(t < 0.5, 0.8 + 1.5 * np.exp(-t / 0.05), 0.2 + 0.6 * np.exp(-(t - 0.5) / 0.01))
+    val = np.interp(_t(EPOCHS), t, y) + 0.005 * rng.standard_normal(EPOCHS)
+    return _run("drop-after-decay", y * (1 + 0.05 * rng.standard_normal(n)), val, lr)
+
+
+def make_mild_step_decay(seed=0, peak=0.1) -> Run:
+    """Step schedule on a healthy run: a modest (annealing) drop of ~20 % at the decay."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    t = _t(n)
+    lr = np.where(t < 0.5, peak, peak / 10)
+    y = np.where(t < 0.5, 0.3 + 2.0 * np.exp(-t / 0.08), 0.25 + 0.05 * np.exp(-(t - 0.5) / 0.02))
+    val = np.interp(_t(EPOCHS), t, y) * 1.3 + 0.005 * rng.standard_normal(EPOCHS)
+    return _run("mild-step-decay", y * (1 + 0.05 * rng.standard_normal(n)), val, lr)
+
+
+def make_warmup_healthy(seed=0, peak=1e-3) -> Run:
+    """Linear warmup over 10 % of the steps, then cosine; the loss waits during warmup, then falls fast."""
+    n = STEPS // K
+    t = _t(n)
+    lr = np.where(t < 0.1, t / 0.1, 0.5 * (1 + np.cos(np.pi * (t - 0.1) / 0.9))) * peak
+    y = np.where(t < 0.1, 2.3 - 0.3 * (t / 0.1) ** 2, 0.1 + 1.9 * np.exp(-(t - 0.1) / 0.1))
+    rng = np.random.default_rng(seed)
+    val = np.interp(_t(EPOCHS), t, y) + 0.1 + 0.005 * rng.standard_normal(EPOCHS)
+    return _run("warmup-healthy", y * (1 + 0.03 * rng.standard_normal(n)), val, lr)

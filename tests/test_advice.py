@@ -28,6 +28,9 @@ def advise(run, lr=None):
     (C.make_overfit, "stop-early"),
     (C.make_spiky, "keep"),
     (C.make_early_spikes, "add-warmup"),
+    (C.make_drop_after_decay, "decrease"),
+    (C.make_mild_step_decay, "keep"),
+    (C.make_warmup_healthy, "keep"),
 ], ids=lambda x: getattr(x, "__name__", x))
 def test_action_per_shape(make, action, seed):
     assert advise(make(seed=seed)).action == action

@@ -6,7 +6,7 @@ from .data_quality import LrNotLogged, NegativeLoss, NoValidationCurve, Restarts
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
 from .oscillation import ErraticValidation
 from .overfitting import ValidationTurnsUp
-from .plateau import LearnsOnlyAfterDecay, StuckAtStart
+from .plateau import DropAfterDecay, LearnsOnlyAfterDecay, StuckAtStart
 from .spikes import LossSpikes
 
 RULES: list = [
@@ -17,6 +17,7 @@ RULES: list = [
     ErraticValidation,
     StuckAtStart,
     LearnsOnlyAfterDecay,
+    DropAfterDecay,
     StillImproving,
     ValidationTurnsUp,
     TooFewPoints,

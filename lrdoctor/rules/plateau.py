@@ -191,3 +191,62 @@ class LearnsOnlyAfterDecay(Rule):
             evidence={"peak_share": round(peak_share, 4), "improvement": round(total / start, 4),
                       "onset_step": onset, "lr_at_onset": lr_onset, "peak_lr": sched.peak_lr},
         )
+
+
+class DropAfterDecay(Rule):
+    """The loss fell by half or more right after a step decay of the LR.
+
+    What it detects
+        With a step schedule: the median train loss over a few points right after a decay step is
+        below ``1 - min_drop`` of the median just before it, and the drop is at least ``min_z``
+        noise sigmas of those medians.
+
+    Why it matters
+        With too large a step the optimiser bounces around the minimum at a distance set by the
+        step size (the SGD "noise ball" scales with the LR).  Cutting the LR then lets the loss fall
+        at once to a much lower level.  A modest drop at a decay is normal (annealing); halving the
+        loss means the rate before the decay was holding it up.
+
+    Evidence
+        ``decay_step``, ``before``, ``after``, ``drop`` (relative), ``lr_before``, ``lr_after``.
+
+    Options
+        ``min_drop`` = 0.5 (the loss halves); ``min_z`` = 4.
+    """
+
+    code = "PL03"
+    name = "drop-after-decay"
+    kind = "plateau"
+    severity = Severity.WARNING
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        min_drop: float = 0.5
+        min_z: float = 4.0
+        min_points: int = 20
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        from ..signal.changepoints import change_at
+
+        view = view_of(run)
+        c, sched = view.train, view.schedule
+        if c is None or c.n < options.min_points or not view.positive or sched is None or not sched.decay_steps:
+            return
+        window = max(3, c.n // 20)
+        for step in sched.decay_steps:
+            before, after = change_at(c.steps, c.values, step, window=window)
+            if not (np.isfinite(before) and np.isfinite(after)) or before <= 0:
+                continue
+            noise = c.noise * np.sqrt(2.0 / window)
+            if after < (1 - options.min_drop) * before and before - after > options.min_z * noise:
+                lr_b, lr_a = view.lr_at_step(step - 1), view.lr_at_step(step)
+                yield self.finding(
+                    run,
+                    f"{c.tag} fell from {before:.3g} to {after:.3g} right after the LR decay at step {step:,} "
+                    f"({lr_b:.3g} -> {lr_a:.3g}): the rate before it was holding the loss up",
+                    tag=c.tag, start_step=int(step), end_step=int(step),
+                    evidence={"decay_step": int(step), "before": before, "after": after,
+                              "drop": round(1 - after / before, 4), "lr_before": lr_b, "lr_after": lr_a},
+                )
+                return
