@@ -60,7 +60,9 @@ def read_log_file(path: str, name: str, named: bool) -> Run | None:
     if kind is None:
         if not named:
             return None
-        return _failed(path, name, f"not a recognisable CSV/JSON training log ({len(data)} bytes)")
+        if len(parse_table(path, "\n".join(text.splitlines()[:60])).header) < 2:
+            return _failed(path, name, f"not a recognisable CSV/JSON training log ({len(data)} bytes)")
+        kind = "csv"  # a header without data: the CSV reader says exactly that
     if kind == "hf":
         from .hf import read_trainer_state
 
