@@ -33,3 +33,12 @@ def bar(items: Sequence[T], label: str, *, enabled: bool | None = None, stream=N
     with click.progressbar(items, label=label, file=stream, show_pos=True,
                            item_show_func=lambda item: getattr(item, "name", None)) as progress:
         yield progress
+
+
+def note(message: str, *, enabled: bool | None = None, stream=None) -> None:
+    """A one-line status on a terminal (e.g. while the readers work, which report no progress)."""
+    stream = stream or sys.stderr
+    if enabled if enabled is not None else bool(getattr(stream, "isatty", lambda: False)()):
+        import click
+
+        click.echo(message, file=stream)

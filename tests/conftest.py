@@ -120,7 +120,12 @@ def sample_report() -> Report:
                   rules_run=(("DV01", "loss-diverged"),)),
     )
     return Report(runs=runs, problems=(Problem("/logs/notes.bin", "not a log file: unknown format"),),
-                  sweeps=({"name": "lr-sweep", "best_lr": 0.001, "runs": ["good", "overfit"]},))
+                  sweeps=({"group": "runs", "loss": "val_loss", "runs": [
+                      {"run": "good", "lr": 0.001, "best_loss": 0.31, "loss_role": "val_loss", "best_step": 180,
+                       "diverged": False, "rank": 1},
+                      {"run": "runs/diverged", "lr": 0.0155, "best_loss": None, "diverged": True, "rank": 2}],
+                      "recommendation": {"suggested_lr": 0.001, "confidence": "medium",
+                                         "basis": "the best run of the sweep"}},))
 
 
 @pytest.fixture(name="sample_report")

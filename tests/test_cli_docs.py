@@ -63,3 +63,7 @@ def test_progress_bar_only_when_wanted():
     with progress.bar(list(range(20)), "diagnosing", stream=quiet) as items:
         assert list(items) == list(range(20))
     assert quiet.getvalue() == ""
+    progress.note("reading", stream=quiet)
+    assert quiet.getvalue() == ""
+    progress.note("reading", stream=stream)
+    assert stream.getvalue().endswith("reading\n")

@@ -59,10 +59,34 @@ def recommendation(rec: dict | None) -> str:
     if sug is not None and cur is not None and sug != cur:
         text += f" {num(cur)} → {num(sug)}"
     elif sug is not None:
-        text += f" ({num(sug)})" if action != "keep" else f" at {num(sug)}"
+        text += f" at {num(sug)}" if action == "keep" else f" (LR {num(sug)})"
     if factor is not None and factor != 1 and action != "keep":
         text += f" (×{num(factor)})"
     return text
+
+
+def sweep_headline(sweep: dict) -> str:
+    """'Sweep over "." (4 runs, by val_loss): suggested LR 0.0316 — basis [medium confidence]'."""
+    runs = sweep.get("runs") or []
+    by = f", by {sweep['loss']}" if sweep.get("loss") else ""
+    head = f"Sweep over {sweep.get('group', '?')!r} ({plural(len(runs), 'run')}{by})"
+    rec = sweep.get("recommendation") or {}
+    if rec.get("suggested_lr") is None:
+        return head
+    basis = f" — {rec['basis']}" if rec.get("basis") else ""
+    confidence = f" [{rec['confidence']} confidence]" if rec.get("confidence") else ""
+    return f"{head}: suggested LR {num(rec['suggested_lr'])}{basis}{confidence}"
+
+
+def sweep_entry(entry: dict) -> str:
+    """'1. healthy_tbx  lr 0.0316  best val_loss 0.172 at step 400' (or 'diverged')."""
+    rank = f"{entry['rank']}. " if entry.get("rank") is not None else "- "
+    if entry.get("diverged"):
+        result = "diverged"
+    else:
+        at = f" at step {num(entry['best_step'])}" if entry.get("best_step") is not None else ""
+        result = f"best {entry.get('loss_role') or 'loss'} {num(entry.get('best_loss'))}{at}"
+    return f"{rank}{entry.get('run', '?')}  lr {num(entry.get('lr'))}  {result}"
 
 
 def sparkline(values) -> str:

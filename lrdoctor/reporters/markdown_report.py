@@ -32,6 +32,8 @@ def render(report, **_options) -> str:
     for run in doc["runs"]:
         if run["findings"] or run["problems"]:
             lines += _run_section(run)
+    for sweep in doc["sweeps"]:
+        lines += _sweep_section(sweep)
     if doc["problems"]:
         lines += ["### Could not read", ""] + [f"- {cell(p['path'])}: {cell(p['message'])}" for p in doc["problems"]]
         lines.append("")
@@ -61,4 +63,19 @@ def _run_section(run: dict) -> list[str]:
         lines.append("")
     if run["problems"]:
         lines += [f"- reading problem: {cell(p['path'])}: {cell(p['message'])}" for p in run["problems"]] + [""]
+    return lines
+
+
+def _sweep_section(sweep: dict) -> list[str]:
+    lines = [f"### {cell(fmt.sweep_headline(sweep))}", ""]
+    entries = sweep.get("runs") or []
+    if entries:
+        lines += ["| Rank | Run | LR | Result |", "| --- | --- | --- | --- |"]
+        for e in entries:
+            result = "diverged" if e.get("diverged") else (
+                f"best {e.get('loss_role') or 'loss'} {fmt.num(e.get('best_loss'))}"
+                + (f" at step {fmt.num(e['best_step'])}" if e.get("best_step") is not None else ""))
+            lines.append(f"| {fmt.num(e.get('rank'))} | {code(e.get('run', '?'))} | {fmt.num(e.get('lr'))} "
+                         f"| {cell(result)} |")
+        lines.append("")
     return lines

@@ -66,11 +66,14 @@ def _problems_block(problems: list[dict]) -> list[str]:
 
 
 def _sweeps_block(sweeps: list[dict]) -> list[str]:
+    """Cross-run sweeps (sweep.py): the suggested LR, then the runs by rank.  Tolerates missing keys."""
     lines = []
     for sweep in sweeps:
-        scalars = {k: v for k, v in sweep.items() if not isinstance(v, (dict, list))}
-        lines.append("sweep: " + ", ".join(f"{k}={fmt.num(v)}" for k, v in scalars.items()))
-    return lines + ([""] if lines else [])
+        lines.append(fmt.sweep_headline(sweep))
+        for entry in sweep.get("runs") or []:
+            lines.append(f"  {fmt.sweep_entry(entry)}")
+        lines.append("")
+    return lines
 
 
 def _summary_line(s: dict) -> str:
