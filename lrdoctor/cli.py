@@ -324,6 +324,26 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
     ctx.exit(EXIT_OK if any(fit is not None and fit.suggested_lr for _, fit, _ in entries) else EXIT_ERROR)
 
 
+# --------------------------------------------------------------------------- runs
+
+
+@cli.command("runs")
+@click.argument("logdir", type=click.Path(exists=True), is_eager=True)
+@config_options
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.pass_context
+def runs_command(ctx: click.Context, logdir: str, fmt: str, **params) -> None:
+    """List the runs found under LOGDIR: format, tags with their roles, points, steps, problems."""
+    from .readers import read_runs
+    from .reporters import runs_report
+
+    runs, problems = read_runs(logdir, tag_roles=_make_config(ctx, params).tag_roles or None)
+    click.echo(runs_report.render(runs, problems, fmt), nl=False)
+    if not runs:
+        click.echo(f"lrdoctor: error: no runs found under {logdir}", err=True)
+    ctx.exit(runs_report.exit_code(runs))
+
+
 # --------------------------------------------------------------------------- rules
 
 
@@ -361,5 +381,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except click.Abort:
         click.echo("Aborted!", err=True)
+        return EXIT_ERROR
+    except Exception:  # a bug in lrdoctor: show it, but never exit 1 ("findings") for it
+        import traceback
+
+        traceback.print_exc()
+        click.echo("lrdoctor: internal error (a bug): please report it with the traceback above", err=True)
         return EXIT_ERROR
     return rv if isinstance(rv, int) else EXIT_OK

@@ -82,6 +82,20 @@ def test_unreadable_input_exits_2(fake_logs, run_cli, monkeypatch):
     assert out == "" and "lrdoctor: error:" in err and "permission denied" in err
 
 
+def test_internal_error_is_exit_2_not_1(fake_logs, run_cli, monkeypatch):
+    import lrdoctor.readers as readers
+
+    monkeypatch.setattr(readers, "read_runs", lambda path, tag_roles=None: 1 / 0)
+    _, err = run_cli(["diagnose", fake_logs["dir"]], 2)
+    assert "ZeroDivisionError" in err and "internal error" in err
+
+
+def test_config_command_with_defaults_only(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out, _ = run_cli(["config"], 0)
+    assert out.startswith("# source: defaults and command-line flags") and 'fail-on = "error"' in out
+
+
 def test_output_file_and_save(fake_logs, run_cli, tmp_path):
     report, junit = tmp_path / "r.md", tmp_path / "r.xml"
     out, err = run_cli(["diagnose", fake_logs["dir"], "--format", "markdown", "-o", report,
