@@ -86,6 +86,24 @@ def summarise(entries: list[dict]) -> dict:
     }
 
 
+def cross_seed(entries: list[dict]) -> dict:
+    """Each group's suggestion (and its best grid LR) against lr_star of the same setup's other
+    seed: a held-out check of whether interpolating between grid points helps."""
+    setups: dict[tuple, dict] = defaultdict(dict)
+    for e in entries:
+        task, opt, sched, seed, batch = e["group"].split("|")
+        setups[(task, opt, sched, batch)][seed] = e
+    vertex, grid = [], []
+    for seeds in setups.values():
+        for a, b in ((x, y) for x in seeds for y in seeds if x != y):
+            if seeds[a]["suggested_lr"]:
+                star = seeds[b]["lr_star"]
+                vertex.append(abs(math.log10(seeds[a]["suggested_lr"] / star)))
+                grid.append(abs(math.log10(seeds[a]["best_lr"] / star)))
+    stats = lambda xs: {"median": statistics.median(xs), "within_0.5": sum(x <= 0.5 + 1e-9 for x in xs) / len(xs)}  # noqa: E731
+    return {"pairs": len(vertex), "suggestion": stats(vertex), "best_grid_lr": stats(grid)} if vertex else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default=DEFAULT_BENCH, help="the bench folder holding labels.csv and runs/")
@@ -101,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             lay_out(args.bench, rows, directory)
             entries.append(score_group(key, rows, diagnose(directory)))
     summary = summarise(entries)
+    summary["cross_seed"] = cross_seed(entries)
     if args.json:
         print(json.dumps({"summary": summary, "groups": entries}, indent=2))
         return 0
@@ -110,8 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{e['group']:45} {fmt(e['lr_star']):>9} {fmt(e['suggested_lr']):>9} {fmt(e['best_lr']):>9} "
               f"{fmt(e['error_decades']):>5}  {e['confidence'] or 'no sweep'}")
     print()
+    held_out = summary.pop("cross_seed")
     for name, value in summary.items():
         print(f"{name:24} {fmt(value) if isinstance(value, float) else value}")
+    if held_out:
+        print(f"\nagainst the other seed's lr_star ({held_out['pairs']} pairs):")
+        for name in ("suggestion", "best_grid_lr"):
+            stats = held_out[name]
+            print(f"  {name:22} median {stats['median']:.3f}  within 0.5 decades {stats['within_0.5']:.3f}")
     return 0
 
 
