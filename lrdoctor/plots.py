@@ -26,17 +26,24 @@ def file_name(run_name: str) -> str:
     return f"{slug or 'run'}.png"
 
 
-def smooth(values: np.ndarray) -> np.ndarray:
-    """Debiased EMA whose time constant is ~1/25 of the curve; non-finite points are carried over."""
+RAW_ONLY_POINTS = 60  # up to this many points the raw curve is drawn as is (no smoothing to hide behind)
+
+
+def smooth(values: np.ndarray, *, log: bool = False) -> np.ndarray:
+    """Debiased EMA with a time constant of ~1/50 of the curve; non-finite points are carried over.
+
+    ``log``: average log10(values) (a geometric mean), so on a log axis the smoothed curve does not
+    lag behind a loss that falls by decades.
+    """
     n = len(values)
-    beta = min(0.98, 1.0 - 1.0 / max(2.0, n / 25.0))
+    beta = min(0.98, 1.0 - 1.0 / max(2.0, n / 50.0))
     out = np.full(n, np.nan)
     avg, weight = 0.0, 0.0
     for i, v in enumerate(values):
-        if math.isfinite(v):
-            avg, weight = beta * avg + (1 - beta) * v, beta * weight + (1 - beta)
+        if math.isfinite(v) and (v > 0 or not log):
+            avg, weight = beta * avg + (1 - beta) * (math.log10(v) if log else v), beta * weight + (1 - beta)
         out[i] = avg / weight if weight > 0 else np.nan
-    return out
+    return 10 ** out if log else out
 
 
 MAX_FINDING_ROWS = 6
@@ -79,10 +86,10 @@ def _draw_losses(ax, run: Run) -> list:
     handles = []
     if train is not None and len(train):
         steps, values = _finite(train)
-        if len(train) > 30:
-            ax.plot(steps, values, color=TRAIN_COLOUR, alpha=0.25, lw=0.8, label="train loss (raw)")
-            handles += ax.plot(train.steps, smooth(train.values), color=TRAIN_COLOUR, lw=1.8,
-                               label="train loss (smoothed)")
+        if len(train) > RAW_ONLY_POINTS:
+            handles += ax.plot(steps, values, color=TRAIN_COLOUR, alpha=0.25, lw=0.8, label="train loss (raw)")
+            handles += ax.plot(train.steps, smooth(train.values, log=_log_scale(train, val)), color=TRAIN_COLOUR,
+                               lw=1.8, label="train loss (smoothed)")
         else:
             handles += ax.plot(steps, values, color=TRAIN_COLOUR, lw=1.5, marker="o", ms=3, label="train loss")
         handles += _mark_nonfinite(ax, train)
@@ -107,6 +114,12 @@ def _mark_nonfinite(ax, series: Series) -> list:
                        label=f"NaN/inf loss (first at step {int(series.steps[bad][0]):,})")]
 
 
+def _log_scale(train: Series | None, val: Series | None) -> bool:
+    """Log axis when every finite loss is positive and they span more than 20x."""
+    values = np.concatenate([s.values[np.isfinite(s.values)] for s in (train, val) if s is not None] or [[]])
+    return bool(len(values)) and values.min() > 0 and values.max() / values.min() > 20
+
+
 def _loss_scale(ax, train: Series | None, val: Series | None) -> None:
     """Log scale when the loss spans > 20x.  Limits come from the smoothed train loss, the val loss
     and the raw maxima, so a few raw dips towards 0 do not squash the picture (they are clipped)."""
@@ -115,13 +128,13 @@ def _loss_scale(ax, train: Series | None, val: Series | None) -> None:
         values = s.values[np.isfinite(s.values)] if s is not None else np.array([])
         if len(values) == 0:
             continue
-        if s is train and len(s) > 30:  # drawn smoothed: the raw curve may leave the view downwards
-            smoothed = smooth(s.values)
+        if s is train and len(s) > RAW_ONLY_POINTS:  # drawn smoothed: raw dips may leave the view downwards
+            smoothed = smooth(s.values, log=_log_scale(train, val))
             keep += [smoothed[np.isfinite(smoothed)], [values.max()]]
         else:
             keep.append(values)
     values = np.concatenate(keep) if keep else np.array([])
-    if len(values) and values.min() > 0 and values.max() / values.min() > 20:
+    if _log_scale(train, val) and len(values) and values.min() > 0:
         ax.set_yscale("log")
         ax.set_ylim(values.min() / 1.5, values.max() * 1.5)
         ax.set_ylabel("loss (log scale)")
@@ -150,7 +163,8 @@ def _draw_lr(ax, run: Run, result) -> list:
         handles += ax2.plot(steps, values, color=LR_COLOUR, lw=1.2, ls="-", label="LR (right axis)")
     elif current:
         handles.append(ax2.axhline(current, color=LR_COLOUR, lw=1.2, label=f"LR {current:.3g} (right axis)"))
-    if suggested and suggested > 0:
+    # A suggestion equal to the current LR (keep, add a warmup) would hide the LR line: not drawn.
+    if suggested and suggested > 0 and not (current and abs(math.log10(suggested / current)) < 0.005):
         handles.append(ax2.axhline(suggested, color=SUGGEST_COLOUR, lw=1.5, ls="--",
                                    label=f"suggested LR {suggested:.3g}"))
     positive = [v for v in (*(lr.values if lr is not None else ()), suggested or 0, current or 0)

@@ -48,6 +48,9 @@ def test_smoothing_is_debiased_and_skips_nan():
     values = np.array([2.0] * 50 + [np.nan] + [2.0] * 49)
     out = plots.smooth(values)
     assert np.allclose(out, 2.0)  # debiased: no ramp-up from 0, NaN carried over
+    decades = 10.0 ** -np.arange(100) / 10  # falls one decade per point
+    lin, geo = plots.smooth(decades), plots.smooth(decades, log=True)
+    assert np.all(geo[1:] < lin[1:]) and geo[-1] < 1e-90  # the log-space average follows the fall
 
 
 def test_cli_plot_dir_and_plot_command(fake_logs, run_cli, tmp_path):
