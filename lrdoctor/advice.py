@@ -74,7 +74,10 @@ def _decrease_for_divergence(f: Finding, current: float | None) -> Recommendatio
 
 def _increase_for_slow(f: Finding, current: float | None) -> Recommendation:
     ev = f.evidence
-    improvement = min(max(float(ev.get("improvement") or 0.0), 1e-3), 1.0)
+    # The train loss is measured from its very first points (before any learning), so its relative
+    # improvement is the cleaner "how far did the run get" than validation's, first logged after an epoch.
+    gained = ev.get("train_improvement", ev.get("improvement"))
+    improvement = min(max(float(gained or 0.0), 1e-3), 1.0)
     lo, hi = INCREASE_RANGE
     factor = min(max(INCREASE_SCALE * improvement ** -INCREASE_POWER, lo), hi)
     target = None if current is None else current * factor

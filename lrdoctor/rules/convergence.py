@@ -20,7 +20,8 @@ class StillImproving(Rule):
         The share of the total improvement made in the last third of the run (measured in
         cumulative LR, so cosine/step schedules compare with constant ones) is at least
         ``min_late_share``, and the curve's last half is a steady fall (Mann-Kendall tau at most
-        -``steady_tau``).  The validation loss is used when logged (it is smoother and is what
+        -``steady_tau``).  A share above 1 (the curve rose above its start before falling) is
+        instability, not slowness, and is left to other rules.  The validation loss is used when logged (it is smoother and is what
         matters); otherwise the smoothed train loss.
 
     Why it matters
@@ -30,8 +31,8 @@ class StillImproving(Rule):
         have got further in the same budget.
 
     Evidence
-        ``late_share``, ``runs_per_tau`` (T / tau from the late share), ``improvement`` (relative to
-        the start), ``tau_mk`` (Mann-Kendall tau of the last half), ``curve`` (val or train).
+        ``late_share``, ``runs_per_tau`` (T / tau from the late share), ``improvement`` (of the judged
+        curve, relative to the start), ``train_improvement`` (smoothed train loss, end vs start), ``tau_mk`` (Mann-Kendall tau of the last half), ``curve`` (val or train).
 
     Options
         ``min_late_share`` = 0.2 (T < ~1.2 tau); ``steady_tau`` = 0.6; ``min_val_points`` = 5 (fewer
@@ -61,10 +62,14 @@ class StillImproving(Rule):
         share = late_share(y, x=c.t)
         falls, tau_mk = still_decreasing(c, min_tau=options.steady_tau)
         best_at_end = float(c.values[-1]) <= float(c.values.min()) + 2 * c.noise / math.sqrt(3)
-        if share < options.min_late_share or not falls or not best_at_end:
+        # A share above 1 means the curve stood above its start two thirds of the way in: it rose
+        # first (instability), which is not slowness.
+        if not options.min_late_share <= share <= 1.0 or not falls or not best_at_end:
             return
         start = start_level(view)
         improvement = 1 - float(c.values.min()) / start if start > 0 else 0.0
+        head = view.train.head()
+        train_improvement = 1 - float(view.train.smooth[-1]) / head if head > 0 else 0.0
         rpt = runs_per_time_constant(share)
         severity = Severity.ERROR if share >= 0.25 else Severity.WARNING
         yield self.finding(
@@ -73,5 +78,6 @@ class StillImproving(Rule):
             f"(run length ~{rpt:.1f} time constants; converged runs show < 10 %)",
             severity=severity, tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
             evidence={"late_share": round(share, 4), "runs_per_tau": round(rpt, 3), "improvement": round(improvement, 4),
+                      "train_improvement": round(train_improvement, 4),
                       "tau_mk": round(tau_mk, 3), "curve": "val" if c is view.val else "train"},
         )
