@@ -227,7 +227,9 @@ def _rule_options(value: Any, where: str) -> dict[str, dict[str, object]]:
             raise ConfigError(f"{where}: unknown rule {key!r}{_suggest(key, names)}")
         if not isinstance(options, Mapping):
             raise ConfigError(f"{where}.{key}: expected a table of option = value")
-        out[rule.name] = {**out.get(rule.name, {}), **rule_option_values(rule, options, f"{where}.{key}")}
+        values = rule_option_values(rule, options, f"{where}.{key}")
+        if values:  # an empty table changes nothing
+            out[rule.name] = {**out.get(rule.name, {}), **values}
     return out
 
 
@@ -313,23 +315,46 @@ def config_from_mapping(settings: Mapping[str, Any]) -> Config:
 # --------------------------------------------------------------------------- showing it
 
 
-def to_toml(config: Config) -> str:
-    """The effective configuration as an lrdoctor.toml (round-trips through read_config_file)."""
+def to_toml(config: Config, rules: list | None = None) -> str:
+    """The effective configuration as an lrdoctor.toml (round-trips through read_config_file).
+
+    With ``rules`` (the catalogue), also which rules are enabled and every rule's options:
+    the ones set by the configuration as values, the defaults as comments.
+    """
     lines = [f"# source: {config.source or 'defaults and command-line flags'}"]
+    if rules is not None:
+        from .engine import selected_rules
+
+        enabled = [r.code for r in selected_rules(config)]
+        lines.append(f"# rules enabled ({len(enabled)} of {len(rules)}): {', '.join(enabled) or 'none'}")
     lines.append(f"select = {_toml_value(list(config.select))}")
     lines.append(f"ignore = {_toml_value(list(config.ignore))}")
     lines.append(f"fail-on = {_toml_value(config.fail_on)}")
     lines.append("# lr = (not set: the LR comes from the logs)" if config.lr is None else f"lr = {config.lr!r}")
-    lines.append("")
-    lines.append("[tags]")
+    lines += ["", "[tags]"]
     lines += [f"{role} = {_toml_value(list(tags))}" for role, tags in sorted(config.tag_roles.items())]
-    lines.append("")
-    lines.append("[per-run-ignores]")
+    lines += ["", "[per-run-ignores]"]
     lines += [f"{_toml_key(g)} = {_toml_value(list(k))}" for g, k in sorted(config.per_run_ignores.items())]
-    for rule, options in sorted(config.rule_options.items()):
-        lines += ["", f"[rules.{_toml_key(rule)}]"]
-        lines += [f"{name} = {_toml_value(v)}" for name, v in sorted(options.items())]
+    for name, options in _rule_tables(config, rules):
+        lines += ["", f"[rules.{_toml_key(name)}]", *options]
     return "\n".join(lines) + "\n"
+
+
+def _rule_tables(config: Config, rules: list | None) -> list[tuple[str, list[str]]]:
+    """(rule name, option lines): set options as values; with the catalogue, defaults as comments."""
+    names = sorted(config.rule_options) if rules is None else [r.name for r in rules]
+    by_name = {r.name: r for r in rules or ()}
+    tables = []
+    for name in names:
+        overrides = config.rule_options.get(name, {})
+        lines = [f"{k} = {_toml_value(v)}" for k, v in sorted(overrides.items())]
+        if name in by_name:
+            defaults = by_name[name].Options()
+            lines += [f"# {f.name} = {_toml_value(getattr(defaults, f.name))}  (default)"
+                      for f in dataclasses.fields(defaults) if f.name not in overrides]
+        if lines:
+            tables.append((name, lines))
+    return tables
 
 
 def _toml_key(key: str) -> str:
@@ -338,6 +363,8 @@ def _toml_key(key: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if value is None:
+        return '""  # none'
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

@@ -194,8 +194,9 @@ def test_config_command_shows_effective_settings(fake_logs, run_cli, tmp_path):
     out, _ = run_cli(["config", fake_logs["dir"], "--fail-on", "warning"], 0)
     shown = tomllib.loads(out)
     assert shown["ignore"] == ["TQ"] and shown["fail-on"] == "warning" and shown["lr"] == 0.01
-    assert shown["tags"] == {"train_loss": ["my_loss"]} and shown["rules"] == {"test-diverged": {"factor": 3.0}}
-    assert out.startswith(f"# source: {tmp_path / 'pyproject.toml'}")
+    assert shown["tags"] == {"train_loss": ["my_loss"]} and shown["rules"]["test-diverged"] == {"factor": 3.0}
+    assert "# min_points = 3  (default)" in out  # the defaults of every rule, as comments
+    assert out.startswith(f"# source: {tmp_path / 'pyproject.toml'}\n# rules enabled (2 of 3): TD01, TO01\n")
 
 
 # --------------------------------------------------------------------------- process level
