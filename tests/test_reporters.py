@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from lrdoctor import __version__
-from lrdoctor.findings import Finding, Recommendation, Severity
+from lrdoctor.findings import Finding, Severity
 from lrdoctor.report import Report, RunResult
 from lrdoctor.reporters import FORMATS, render
 from lrdoctor.reporters import _format as fmt
