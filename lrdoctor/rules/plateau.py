@@ -21,9 +21,14 @@ def start_level(view: View) -> float:
     validation loss (after one epoch) then tells where the model stood more faithfully.
     """
     start = view.train.head()
-    if view.val is not None and view.val.n:
+    if usable_val(view):
         start = min(start, float(view.val.values[0]))
     return start
+
+
+def usable_val(view: View) -> bool:
+    """A validation curve with enough points to say where it started and where it went (>= 3)."""
+    return view.val is not None and view.val.n >= 3
 
 
 MAX_ROUGHNESS = 0.03
@@ -103,7 +108,7 @@ class StuckAtStart(Rule):
             return
         start = start_level(view)
         end = c.tail()
-        best_val = float(view.val.values.min()) if view.val is not None and view.val.n else np.inf
+        best_val = float(view.val.values.min()) if usable_val(view) else np.inf
         reached = min(end, best_val)
         if start <= 0 or start - reached > options.min_improvement * start:
             return
