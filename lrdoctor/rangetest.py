@@ -85,10 +85,14 @@ def lr_loss_pairs(run: Run) -> tuple[np.ndarray, np.ndarray]:
     loss, lr = run.get(TRAIN_LOSS), run.get(LR)
     if loss is None or lr is None or len(lr) == 0:
         return np.empty(0), np.empty(0)
-    lr_steps = np.asarray(lr.steps, dtype=float)
+    values = np.asarray(lr.values, dtype=float)
+    usable = np.isfinite(values) & (values > 0)  # a warmup from 0 has no log
+    if not usable.any():
+        return np.empty(0), np.empty(0)
+    lr_steps, log_values = np.asarray(lr.steps, dtype=float)[usable], np.log10(values[usable])
     inside = (loss.steps >= lr_steps[0]) & (loss.steps <= lr_steps[-1])
     steps = np.asarray(loss.steps[inside], dtype=float)
-    log_lr = np.interp(steps, lr_steps, np.log10(np.asarray(lr.values, dtype=float)))
+    log_lr = np.interp(steps, lr_steps, log_values)
     return 10**log_lr, np.asarray(loss.values[inside], dtype=float)
 
 
@@ -167,6 +171,8 @@ def text_lines(run_name: str, fit: RangeTestFit) -> list[str]:
     """A short human summary of one range test (``lrdoctor findlr``)."""
     ev = fit.evidence()
     fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
+    if fit.suggested_lr is None:
+        return [f"{run_name}: LR range test: no suggestion ({fit.basis})"]
     lines = [f"{run_name}: LR range test"]
     lines.append(f"  suggested LR   {fmt(fit.suggested_lr)}  (confidence {fit.confidence})")
     lines.append(f"  basis          {fit.basis}")
@@ -183,11 +189,13 @@ def text_lines(run_name: str, fit: RangeTestFit) -> list[str]:
 
 
 def findlr(runs) -> list[tuple[Run, RangeTestFit | None, RampShape]]:
-    """Analyse every run with a train loss and an LR as a range test, whatever its LR curve looks
-    like (the user says it is one); the shape says whether it looked like one."""
+    """The range tests among ``runs``; when none looks like one, every run is analysed as one
+    anyway (the user says it is) and the shape says why it did not look like one."""
+    shaped = [(run, ramp_shape(run.get(LR))) for run in sorted(runs, key=lambda r: r.name)]
+    if any(shape.is_range_test and run.get(TRAIN_LOSS) is not None for run, shape in shaped):
+        shaped = [(run, shape) for run, shape in shaped if shape.is_range_test]
     out = []
-    for run in sorted(runs, key=lambda r: r.name):
-        shape = ramp_shape(run.get(LR))
+    for run, shape in shaped:
         lr, loss = lr_loss_pairs(run)
         out.append((run, suggest_lr(lr, loss) if lr.shape[0] else None, shape))
     return out

@@ -242,3 +242,24 @@ def test_no_bench_training_run_is_taken_for_a_range_test():
     runs, _ = lrdoctor.read_runs(BENCH / "runs")
     assert len(runs) == 310
     assert [r.name for r in runs if rangetest.is_range_test(r)] == []
+
+
+def test_findlr_keeps_the_range_tests_of_a_folder_and_forces_a_lone_run():
+    flat = _range_test_run(name="flat")
+    flat.series["lr"] = Series.from_lists(flat.series["lr"].steps, np.full(len(flat.series["lr"]), 1e-3))
+    entries = rangetest.findlr([flat, _range_test_run(name="lr_find")])
+    assert [run.name for run, _, _ in entries] == ["lr_find"]
+    (run, fit, shape), = rangetest.findlr([flat])
+    assert not shape.is_range_test and fit.suggested_lr is None
+    assert "no suggestion" in rangetest.findlr_text([(run, fit, shape)])
+
+
+def test_warmup_from_zero_is_read_without_log_of_zero():
+    run = _range_test_run()
+    lr = run.series["lr"]
+    values = lr.values.copy()
+    values[0] = 0.0
+    run.series["lr"] = Series.from_lists(lr.steps, values)
+    with np.errstate(divide="raise"):
+        pairs_lr, _ = rangetest.lr_loss_pairs(run)
+    assert np.all(pairs_lr > 0)
