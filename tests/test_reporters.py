@@ -161,6 +161,18 @@ def test_github_lines_are_workflow_commands(sample_report):
     assert "%0Asecond line" in lines[1] and "100%25" in lines[1]
 
 
+def test_github_respects_the_ten_per_kind_limit():
+    errors = tuple(Finding("DV01", "x", "divergence", Severity.ERROR, f"boom {i}") for i in range(25))
+    warnings = tuple(Finding("SP01", "y", "spike", Severity.WARNING, f"spike {i}") for i in range(3))
+    lines = render(Report(runs=(RunResult("r", "r", "csv", errors + warnings),)), "github").splitlines()
+    commands = [line for line in lines if line.startswith("::")]
+    assert sum(line.startswith("::error ") for line in commands) == 10
+    assert sum(line.startswith("::warning ") for line in commands) == 3
+    assert "16 more error annotations" in commands[-1]
+    plain = [line for line in lines if not line.startswith("::")]
+    assert len(plain) == 17 and plain[0].startswith("lrdoctor: error: lrdoctor DV01 x (r): r: boom 9")
+
+
 def test_github_escaping():
     assert escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
     assert escape_property("a: b, c%") == "a%3A b%2C c%25"

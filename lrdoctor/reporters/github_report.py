@@ -2,14 +2,21 @@
 
 ``::error title=...::message`` for errors, ``::warning`` for warnings, ``::notice`` for infos,
 with the escaping GitHub's runner expects (``%``, CR and LF in messages; also ``:`` and ``,``
-in property values).  A plain summary line closes the output.
+in property values).
+
+GitHub shows at most 10 annotations of each kind per step and silently drops the rest, so
+when a kind has more, the first 9 (worst runs first) are annotations, the 10th says how many
+more there are, and those are printed as plain log lines.  A summary line closes the output.
 """
 from __future__ import annotations
+
+from collections import Counter
 
 from . import _format as fmt
 from .records import report_to_dict
 
 COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
+PER_KIND = 10  # GitHub's per-step limit for each of error, warning, notice
 
 
 def escape_data(text: str) -> str:
@@ -25,20 +32,40 @@ def command(name: str, message: str, **properties: str) -> str:
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
-def render(report, **_options) -> str:
-    doc = report_to_dict(report)
-    lines = []
+def _annotations(doc: dict) -> list[tuple[str, str, str]]:
+    """(command, title, message) for every finding and unreadable file, in report order."""
+    out = []
     for run in doc["runs"]:
-        advice = fmt.recommendation(run["recommendation"])
+        rec = run["recommendation"]
         for f in run["findings"]:
             where = fmt.steps(f["start_step"], f["end_step"])
             message = f"{run['run']}: {f['message']}" + (f" ({where})" if where else "")
-            if run["recommendation"] and run["recommendation"]["action"] != "keep":
-                message += f"\nRecommendation: {advice}: {run['recommendation']['reason']}"
-            title = f"lrdoctor {f['code']} {f['name']} ({run['run']})"
-            lines.append(command(COMMAND[f["severity"]], message, title=title))
+            if rec and rec["action"] != "keep":
+                message += f"\nRecommendation: {fmt.recommendation(rec)}: {rec['reason']}"
+            out.append((COMMAND[f["severity"]], f"lrdoctor {f['code']} {f['name']} ({run['run']})", message))
     for p in doc["problems"]:
-        lines.append(command("warning", f"{p['path']}: {p['message']}", title="lrdoctor: could not read"))
+        out.append(("warning", "lrdoctor: could not read", f"{p['path']}: {p['message']}"))
+    return out
+
+
+def render(report, **_options) -> str:
+    doc = report_to_dict(report)
+    annotations = _annotations(doc)
+    totals, shown = Counter(kind for kind, _, _ in annotations), Counter()
+    lines, overflow = [], []
+    for kind, title, message in annotations:
+        budget = PER_KIND if totals[kind] <= PER_KIND else PER_KIND - 1
+        if shown[kind] < budget:
+            lines.append(command(kind, message, title=title))
+            shown[kind] += 1
+        else:
+            overflow.append(f"lrdoctor: {kind}: {title}: {message}".replace("\n", " "))
+    for kind in COMMAND.values():
+        if totals[kind] > PER_KIND:
+            more = totals[kind] - shown[kind]
+            lines.append(command(kind, f"{more} more {kind} annotations are in the job log and the report "
+                                       "(GitHub shows 10 per kind)", title=f"lrdoctor: {more} more"))
     s = doc["summary"]
+    lines += overflow
     lines.append(f"lrdoctor: {fmt.plural(s['runs'], 'run')} checked: {fmt.counts(s)}")
     return "\n".join(lines) + "\n"
