@@ -67,8 +67,10 @@ def _decrease_for_divergence(f: Finding, current: float | None) -> Recommendatio
         # Still in warmup (or already decaying) when it broke: the LR at the break is the ceiling.
         factor, basis = (onset_lr / 10.0) / current, f"a tenth of the LR where it began ({onset_lr:.3g})"
     target = None if current is None else current * factor
-    where = f" from step {int(step):,}" if isinstance(step, (int, float)) else ""
-    reason = f"{f.code}: {f.message.split(' (')[0]}{where} -> use {basis}" + (f", ≈{target:.2g}" if target else "")
+    where = f" at step {int(step):,}" if isinstance(step, (int, float)) and "step" not in f.message else ""
+    lr_note = f", lr {onset_lr:.3g}" if onset_lr else ""
+    reason = (f"{f.code}: {f.message.split(' (')[0]}{where}{lr_note} -> use "
+              + (f"≈{target:.2g} ({basis})" if target else basis))
     return _rec("decrease", factor, current, reason, "high" if f.code == "DV01" else "medium")
 
 
@@ -83,7 +85,7 @@ def _increase_for_slow(f: Finding, current: float | None) -> Recommendation:
     target = None if current is None else current * factor
     reason = (f"SC01: still falling steadily at the end ({ev.get('late_share', 0):.0%} of the gain in the last third) "
               f"after improving only {improvement:.1%} on the start -> raise the LR ×{factor:.2g}"
-              + (f", ≈{target:.2g}" if target else ""))
+              + (f" to ≈{target:.2g}" if target else ""))
     return _rec("increase", factor, current, reason, "high" if f.severity >= Severity.ERROR else "medium")
 
 
@@ -99,7 +101,8 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
         factor = 1.0 / DECREASE_UNSTABLE
         return _rec("decrease", factor, current,
                     f"PL01: loss stayed at its starting level ({f.evidence.get('start', 0):.3g} -> {f.evidence.get('end', 0):.3g})"
-                    f" -> divide the LR by {DECREASE_UNSTABLE:.0f}", "medium")
+                    f" -> divide the LR by {DECREASE_UNSTABLE:.0f}" + (f" to ≈{current * factor:.2g}" if current else ""),
+                    "medium")
     late = [f for f in findings if f.code == "PL02"]
     if late:
         f = late[0]
