@@ -147,6 +147,13 @@ def test_markdown_tables_are_well_formed(sample_report):
     assert "### `runs/diverged` — ❌ error" in text and "### `good`" not in text  # sections only with findings
 
 
+def test_markdown_sections_stop_at_the_size_limit(sample_report):
+    full = render(sample_report, "markdown")
+    cut = render(sample_report, "markdown", max_bytes=len(full.split("### `overfit`")[0].encode()))
+    assert "### `runs/diverged`" in cut and "### `overfit`" not in cut
+    assert "*2 more runs with findings are not shown here (size limit)" in cut
+
+
 # --------------------------------------------------------------------------- github
 
 _COMMAND = re.compile(r"^::(error|warning|notice)( title=[^,:\r\n]*)?::[^\r\n]*$")

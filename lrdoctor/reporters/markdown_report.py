@@ -8,6 +8,7 @@ from . import _format as fmt
 from .records import report_to_dict
 
 ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
+MAX_BYTES = 900_000  # below the 1 MiB a $GITHUB_STEP_SUMMARY may hold, leaving room for the sweeps
 
 
 def cell(text) -> str:
@@ -21,7 +22,8 @@ def code(text) -> str:
     return f"`{text}`"
 
 
-def render(report, **_options) -> str:
+def render(report, *, max_bytes: int = MAX_BYTES, **_options) -> str:
+    """``max_bytes`` bounds the per-run sections (GitHub's step summary takes at most 1 MiB)."""
     doc = report_to_dict(report)
     s = doc["summary"]
     lines = [f"## lrdoctor: {ICONS[s['status']]} {fmt.plural(s['runs'], 'run')} checked — {fmt.counts(s)}", ""]
@@ -29,15 +31,27 @@ def render(report, **_options) -> str:
         lines += ["| Run | Status | Recommendation | Findings | Loss |", "| --- | --- | --- | --- | --- |"]
         lines += [_summary_row(run) for run in doc["runs"]]
         lines.append("")
-    for run in doc["runs"]:
-        if run["findings"] or run["problems"]:
-            lines += _run_section(run)
+    lines += _run_sections([run for run in doc["runs"] if run["findings"] or run["problems"]],
+                           budget=max_bytes - len("\n".join(lines).encode()))
     for sweep in doc["sweeps"]:
         lines += _sweep_section(sweep)
     if doc["problems"]:
         lines += ["### Could not read", ""] + [f"- {cell(p['path'])}: {cell(p['message'])}" for p in doc["problems"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _run_sections(runs: list[dict], budget: int) -> list[str]:
+    """One section per run, worst first, while they fit in ``budget`` bytes; then a note."""
+    lines: list[str] = []
+    for i, run in enumerate(runs):
+        section = _run_section(run)
+        size = len("\n".join(section).encode()) + 1
+        if size > budget:
+            return lines + [f"*{len(runs) - i} more runs with findings are not shown here (size limit); "
+                            "see the JSON or JUnit report.*", ""]
+        lines, budget = lines + section, budget - size
+    return lines
 
 
 def _summary_row(run: dict) -> str:
