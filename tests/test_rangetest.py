@@ -263,3 +263,15 @@ def test_warmup_from_zero_is_read_without_log_of_zero():
     with np.errstate(divide="raise"):
         pairs_lr, _ = rangetest.lr_loss_pairs(run)
     assert np.all(pairs_lr > 0)
+
+
+def test_a_test_stopped_while_the_loss_climbs_counts_the_end_as_the_blowup():
+    lr, loss = simulate(seed=0)
+    clean = suggest_lr(lr, loss)
+    start = float(np.median(loss[:20]))
+    smooth_min = 0.5
+    # stop at the first point where the raw loss has climbed 60% of the way back (a 4x-min style stop)
+    stop = int(np.nonzero((np.arange(lr.shape[0]) > np.argmin(loss)) & (loss > smooth_min + 0.6 * (start - smooth_min)))[0][0])
+    fit = suggest_lr(lr[: stop + 3], loss[: stop + 3])
+    assert fit.blowup_seen and "stopped" in fit.basis
+    assert err(fit.suggested_lr, clean.suggested_lr) < 0.25

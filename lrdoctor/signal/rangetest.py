@@ -234,7 +234,10 @@ def _assemble(x, y, smooth, i_min, blow_index, nonfinite_at, initial, spd, bandw
     min_loss = float(smooth[i_min])
     noise = _smoothed_noise(y, smooth, spd, bandwidth)
     drop_over_noise = (initial - min_loss) / noise if noise > 0 else math.inf
-    blow_x, seen = _blowup_x(x, blow_index, nonfinite_at)
+    # Stopped on its way back up?  The last raw points say it best: a local line lags at an edge.
+    end_level = max(float(smooth[-1]), float(np.median(y[-3:])))
+    climbing = end_level - min_loss >= 0.5 * (initial - min_loss)
+    blow_x, seen = _blowup_x(x, blow_index, nonfinite_at, climbing)
     lag = instability_lag(spd)
     steep = _fastest_fall(x, smooth, i_min, initial)
     common = dict(
@@ -257,18 +260,21 @@ def _assemble(x, y, smooth, i_min, blow_index, nonfinite_at, initial, spd, bandw
         return RangeTestFit(None, "low", basis, **common)
     stability_x = blow_x - lag if seen else float(x[i_min])
     suggested = 10 ** (stability_x - margin)
-    basis = _basis(seen, nonfinite_at is not None and blow_index is None, lag, margin)
+    how = "back" if blow_index is not None else "nonfinite" if nonfinite_at is not None else "stopped"
+    basis = _basis(seen, how, lag, margin)
     confidence = "high" if seen and drop_over_noise >= 10.0 else "medium" if seen else "low"
     return RangeTestFit(suggested, confidence, basis, stability_lr=10**stability_x, **common)
 
 
-def _blowup_x(x, blow_index, nonfinite_at) -> tuple[float, bool]:
-    """log10 LR of the blow-up and whether it was seen (else the test's last LR, a lower bound)."""
+def _blowup_x(x, blow_index, nonfinite_at, climbing: bool) -> tuple[float, bool]:
+    """log10 LR of the blow-up and whether it was seen (else the test's last LR, a lower bound).
+    A test that stopped while its loss had climbed half-way back counts as seen: range-test tools
+    stop on divergence (fastai and Lightning at 4x the smoothed minimum), so its end is the blow-up."""
     if blow_index is not None:  # the data stop before any NaN/inf, so this comes first
         return float(x[blow_index]), True
     if nonfinite_at is not None:
         return nonfinite_at, True
-    return float(x[-1]), False
+    return float(x[-1]), climbing
 
 
 def _smoothed_noise(y, smooth, spd, bandwidth) -> float:
@@ -278,13 +284,14 @@ def _smoothed_noise(y, smooth, spd, bandwidth) -> float:
     return sigma / math.sqrt(points)
 
 
-def _basis(seen: bool, nonfinite: bool, lag: float, margin: float) -> str:
+def _basis(seen: bool, how: str, lag: float, margin: float) -> str:
     if not seen:
         return (
             "the test ended before the loss blew up, so the stability limit is unknown; "
             f"{margin:g} decade(s) below the LR of the lowest smoothed loss (a lower bound)"
         )
-    what = "the first NaN/inf loss" if nonfinite else "the smoothed loss back at its starting level"
+    what = {"nonfinite": "the first NaN/inf loss", "back": "the smoothed loss back at its starting level",
+            "stopped": "the end of the test, stopped while the loss climbed back"}[how]
     return (
         f"blow-up at {what}; stability limit {lag:.2f} decades below it (instability growth lag); "
         f"suggestion {margin:g} decade(s) below the limit"
