@@ -207,3 +207,23 @@ def make_warmup_healthy(seed=0, peak=1e-3) -> Run:
     rng = np.random.default_rng(seed)
     val = np.interp(_t(EPOCHS), t, y) + 0.1 + 0.005 * rng.standard_normal(EPOCHS)
     return _run("warmup-healthy", y * (1 + 0.03 * rng.standard_normal(n)), val, lr)
+
+
+def make_lm_healthy(seed=0, peak=3e-4) -> Run:
+    """Language-model-like: 4.2 -> ~1.5 along a power law, warmup 5 % then linear decay."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    t = _t(n)
+    lr = np.where(t < 0.05, t / 0.05, 1 - (t - 0.05) / 0.95) * peak
+    y = 1.5 + 2.7 * (1 + t / 0.02) ** -0.7
+    val = np.interp(_t(EPOCHS), t, y) * 1.02
+    return _run("lm-healthy", y * (1 + 0.02 * rng.standard_normal(n)), val, lr)
+
+
+def make_finetune(seed=0, peak=2e-5) -> Run:
+    """Fine-tuning a pretrained model: starts low, gains fast, three evaluations, linear decay."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    t = _t(n)
+    y = 0.25 + 0.44 * np.exp(-t / 0.15) + 0.05 * rng.standard_normal(n) * np.exp(-t)
+    return _run("finetune", np.abs(y), np.array([0.35, 0.30, 0.29]), (1 - t) * peak)

@@ -31,6 +31,8 @@ def advise(run, lr=None):
     (C.make_drop_after_decay, "decrease"),
     (C.make_mild_step_decay, "keep"),
     (C.make_warmup_healthy, "keep"),
+    (C.make_lm_healthy, "keep"),
+    (C.make_finetune, "keep"),
 ], ids=lambda x: getattr(x, "__name__", x))
 def test_action_per_shape(make, action, seed):
     assert advise(make(seed=seed)).action == action
