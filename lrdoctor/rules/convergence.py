@@ -32,7 +32,7 @@ class StillImproving(Rule):
 
     Evidence
         ``late_share``, ``runs_per_tau`` (T / tau from the late share), ``improvement`` (of the judged
-        curve, relative to the start), ``train_improvement`` (smoothed train loss, end vs start), ``tau_mk`` (Mann-Kendall tau of the last half), ``curve`` (val or train).
+        curve, relative to the start), ``train_improvement`` (smoothed train loss, end vs start), ``tau_mk`` (Mann-Kendall tau of the last half), ``on_val`` (1: judged on validation, 0: on train).
 
     Options
         ``min_late_share`` = 0.2 (T < ~1.2 tau); ``steady_tau`` = 0.6; ``min_val_points`` = 5 (fewer
@@ -79,5 +79,5 @@ class StillImproving(Rule):
             severity=severity, tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
             evidence={"late_share": round(share, 4), "runs_per_tau": round(rpt, 3), "improvement": round(improvement, 4),
                       "train_improvement": round(train_improvement, 4),
-                      "tau_mk": round(tau_mk, 3), "curve": "val" if c is view.val else "train"},
+                      "tau_mk": round(tau_mk, 3), "on_val": int(c is view.val)},
         )

@@ -122,7 +122,7 @@ class LrNotLogged(Rule):
         Without the LR the schedule's phases are unknown and the advice can only give a factor.
 
     Evidence
-        ``lr_source`` (hparams / none).
+        ``lr_from_hparams`` (1 when hyper-parameters gave the LR, 0 when none was found).
 
     Options
         none.
@@ -141,7 +141,8 @@ class LrNotLogged(Rule):
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         if run.get(LR) is None:
             source = view_of(run).lr_source if run.get(TRAIN_LOSS) is not None else "none"
-            yield self.finding(run, f"the learning rate is not logged (LR taken from: {source})", evidence={"lr_source": source})
+            yield self.finding(run, f"the learning rate is not logged (LR taken from: {source})",
+                               evidence={"lr_from_hparams": int(source == "hparams")})
 
 
 class NegativeLoss(Rule):
