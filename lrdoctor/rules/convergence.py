@@ -32,7 +32,8 @@ class StillImproving(Rule):
 
     Evidence
         ``late_share``, ``runs_per_tau`` (T / tau from the late share), ``improvement`` (of the judged
-        curve, relative to the start), ``train_improvement`` (smoothed train loss, end vs start), ``tau_mk`` (Mann-Kendall tau of the last half), ``on_val`` (1: judged on validation, 0: on train).
+        curve, relative to the start), ``train_improvement`` (smoothed train loss, end vs start),
+        ``tau_mk`` (Mann-Kendall tau of the last half), ``on_val`` (1: judged on validation, 0: on train).
 
     Options
         ``min_late_share`` = 0.2 (T < ~1.2 tau); ``steady_tau`` = 0.6; ``min_val_points`` = 5 (fewer
