@@ -164,7 +164,12 @@ def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
     with progress.bar(runs, "plotting", enabled=progress_flag) as items:
         for run in items:
             plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, _plot_name(run.name, logdir)))
-    click.echo(f"lrdoctor: wrote {len(runs)} plot(s) to {plot_dir}", err=True)
+    if report.sweeps:  # best loss vs LR, one PNG per sweep
+        from .plots_lr import plot_sweep
+
+        for sweep in report.sweeps:
+            plot_sweep(sweep, os.path.join(plot_dir, plots.file_name(f"sweep {sweep['group']}")))
+    click.echo(f"lrdoctor: wrote {len(runs) + len(report.sweeps)} plot(s) to {plot_dir}", err=True)
 
 
 # --------------------------------------------------------------------------- config
