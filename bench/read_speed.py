@@ -15,7 +15,9 @@ Writes a log directory to a temporary directory (kept with --keep):
 Large files are generated from the same protobuf messages the real writers build (checked
 byte for byte against tensorboardX and tensorboard.summary.Writer at start-up), because the
 writers themselves need ~250 us per scalar.  Each (tool, case) is measured in its own
-subprocess: wall time of the read call, and the process's peak RSS (ru_maxrss) so that
+subprocess: wall time of importing the tool and reading (the median of --repeat runs for
+runs under --repeat-below seconds), and the process's peak RSS (ru_maxrss, including the
+interpreter; for lrdoctor's multi-process read_runs the largest worker's peak too) so that
 peaks do not mix.  Every tool must return the same number of scalar points.
 """
 from __future__ import annotations
@@ -228,6 +230,23 @@ def run_child(tool: str, case: str, path: str, timeout: float) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure_repeatedly(tool: str, case: str, path: str, args) -> dict:
+    """The median of up to --repeat runs; a run slower than --repeat-below seconds is not
+    repeated (minutes-long runs average the machine's noise out by themselves)."""
+    runs = []
+    for _ in range(args.repeat):
+        result = run_child(tool, case, path, args.timeout)
+        if "error" in result:
+            return result
+        runs.append(result)
+        if result["seconds"] > args.repeat_below:
+            break
+    runs.sort(key=lambda r: r["seconds"])
+    median = dict(runs[len(runs) // 2])  # of two runs, the slower
+    median["all_seconds"] = [round(r["seconds"], 3) for r in runs]
+    return median
+
+
 # --- reporting ---------------------------------------------------------------------------
 
 def _cell(result: dict | None) -> str:
@@ -236,7 +255,9 @@ def _cell(result: dict | None) -> str:
     if "error" in result:
         return result["error"]
     peak = max(result["peak_mb"], result.get("worker_peak_mb", 0))
-    return f"{result['seconds']:.2f} s, {peak:.0f} MB"
+    runs = len(result.get("all_seconds", [1]))
+    note = f" (median of {runs})" if runs > 1 else ""
+    return f"{result['seconds']:.2f} s{note}, {peak:.0f} MB"
 
 
 def table(results: dict, expected: dict) -> str:
@@ -262,6 +283,9 @@ def main(argv=None) -> int:
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma list of lrdoctor, ea, tbparse")
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per (tool, case)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per (tool, case); the median is kept")
+    parser.add_argument("--repeat-below", type=float, default=20.0,
+                        help="only repeat measurements that took less than this many seconds")
     parser.add_argument("--skip-slow", action="store_true",
                         help="EventAccumulator and tbparse only on simple_1m and mixed")
     parser.add_argument("--workdir", help="where to write the logs (default: a temporary directory)")
@@ -285,7 +309,7 @@ def main(argv=None) -> int:
             for tool in tools:
                 if args.skip_slow and tool != "lrdoctor" and case in ("tensor_1m", "runs_1000"):
                     continue
-                result = run_child(tool, case, os.path.join(root, case), args.timeout)
+                result = measure_repeatedly(tool, case, os.path.join(root, case), args)
                 if "points" in result and result["points"] != expected[case]:
                     result = {"error": f"read {result['points']} points, expected {expected[case]}"}
                 results.setdefault(case, {})[tool] = result

@@ -205,16 +205,17 @@ def test_bad_data_crc_skips_only_that_record(tmp_path):
     assert sum(len(v) for v in scalars.values()) == 120 - 1
 
 
-def test_bad_length_crc_resynchronises(tmp_path):
+@pytest.mark.parametrize("record, lost", [(10, 1), (0, 0), (1, 1)])
+def test_bad_length_crc_resynchronises(tmp_path, record, lost):
     src = write_tbx(tmp_path / "src", extras=False)
     starts = _record_starts(src)
     data = bytearray(open(src, "rb").read())
-    data[starts[10]] ^= 0x40  # the length itself: the walk cannot trust it
+    data[starts[record]] ^= 0x40  # the length itself: the walk cannot trust it
     scalars, problems = read_tfevents(_damaged_copy(src, tmp_path / "e", bytes(data)))
     (problem,) = problems
-    assert problem.offset == starts[10] and "length CRC" in problem.message and problem.partial
-    assert f"skipped {starts[11] - starts[10]} bytes" in problem.message
-    assert sum(len(v) for v in scalars.values()) == 120 - 1
+    assert problem.offset == starts[record] and "length CRC" in problem.message and problem.partial
+    assert f"skipped {starts[record + 1] - starts[record]} bytes" in problem.message
+    assert sum(len(v) for v in scalars.values()) == 120 - lost
 
 
 def test_bad_data_crc_in_a_large_tensor_file_and_in_an_irregular_record(tmp_path):

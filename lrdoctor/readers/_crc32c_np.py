@@ -49,7 +49,7 @@ def rows(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return windows[starts]
 
 
-_MAX_VECTOR_LENGTH = 2048  # longer records are rare (histograms, graphs): the C library is faster
+_MAX_VECTOR_LENGTH = 512  # longer records are rare (histograms, graphs): the C library is faster
 _positions = np.zeros((0, 256), np.uint32)
 
 

@@ -9,7 +9,7 @@ keeping what is readable and saying where it broke:
   length CRC *and* data CRC verify, resume there, and report how many bytes were skipped;
 * data CRC mismatch: the length was verified, so skip just that record and go on (reported once
   per file with the count and the first offset; checked while decoding, see _tfdecode.py);
-* no valid header at byte 0: not an event file at all.
+* no verifiable record anywhere: not an event file at all.
 """
 from __future__ import annotations
 
@@ -110,10 +110,10 @@ def _stop_at(buf, view, pos: int, size: int, problems: list) -> int:
 
 def _resynchronise(buf, view, bad: int, size: int, problems: list) -> int:
     """Header at ``bad`` is corrupt: find the next verifiable record, report the skip."""
-    if bad == 0:
-        problems.append((0, "not a TensorBoard event file (no valid record header at the start)", False))
-        return size
     found = _next_valid_record(buf, view, bad + 1, size)
+    if found is None and bad == 0:
+        problems.append((0, "not a TensorBoard event file (no valid record in it)", False))
+        return size
     if found is None:
         problems.append((bad, "corrupted record header (length CRC mismatch); nothing readable after it", True))
         return size
