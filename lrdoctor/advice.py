@@ -5,6 +5,7 @@ Precedence, most specific first:
   2. stuck at the starting level (PL01) -> decrease;
   3. still improving at the end (SC01) -> increase by a factor from the time constant;
   3b. the loss halved right after a step decay (PL03), with no sign of slowness -> decrease ÷3 (low confidence);
+  3c. (after SC01) accuracy pinned or collapsed (PL04) -> decrease ÷31.6;
   4. spikes alone -> keep, unless most of them come in the first 10 % of a run without warmup
      (add-warmup);
   5. overfitting alone -> stop-early at the best step (not an LR direction);
@@ -122,6 +123,13 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
                     "low")
     if slow:
         return _increase_for_slow(slow[0], current)
+    acc = [f for f in findings if f.code == "PL04"]
+    if acc:
+        f = acc[0]
+        factor = 1.0 / DECREASE_UNSTABLE
+        return _rec("decrease", factor, current,
+                    f"PL04: {f.message.split(':')[0]} -> divide the LR by {DECREASE_UNSTABLE:.0f}"
+                    + (f" to ≈{current * factor:.2g}" if current else ""), "medium")
     early_spikes = [f for f in findings if f.code == "SP01" and f.evidence.get("early_share", 0) >= 0.5
                     and not f.evidence.get("has_warmup")]
     if early_spikes:

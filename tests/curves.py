@@ -227,3 +227,34 @@ def make_finetune(seed=0, peak=2e-5) -> Run:
     t = _t(n)
     y = 0.25 + 0.44 * np.exp(-t / 0.15) + 0.05 * rng.standard_normal(n) * np.exp(-t)
     return _run("finetune", np.abs(y), np.array([0.35, 0.30, 0.29]), (1 - t) * peak)
+
+
+def _with_val_acc(run: Run, acc) -> Run:
+    from lrdoctor.model import VAL_ACC
+
+    v = run.series["val/loss"]
+    run.series["val/acc"] = Series.from_lists(v.steps, np.asarray(acc, dtype=float)[: len(v)])
+    run.roles[VAL_ACC] = "val/acc"
+    return run
+
+
+def make_acc_pinned(seed=0) -> Run:
+    """Collapsed predictions: accuracy sits at the majority-class frequency; the loss wanders near its start."""
+    run = make_stuck(seed=seed)
+    return _with_val_acc(run, np.full(EPOCHS, 0.102))
+
+
+def make_acc_collapsed(seed=0) -> Run:
+    """Accuracy learned to 0.9, then fell to 0.1 (the loss is healthy-looking by the median)."""
+    run = make_healthy(seed=seed)
+    acc = np.r_[np.linspace(0.5, 0.9, 10), np.full(EPOCHS - 10, 0.1)]
+    return _with_val_acc(run, acc)
+
+
+def make_healthy_acc(seed=0) -> Run:
+    return _with_val_acc(make_healthy(seed=seed), 0.95 - 0.5 * np.exp(-np.arange(EPOCHS) / 3))
+
+
+def make_too_low_acc(seed=0) -> Run:
+    """A slow learner whose accuracy has hardly moved yet (+0.5 points) while its loss falls steadily."""
+    return _with_val_acc(make_too_low(seed=seed), 0.100 + 0.005 * np.linspace(0, 1, EPOCHS))

@@ -32,6 +32,9 @@ def advise(run, lr=None):
     (C.make_mild_step_decay, "keep"),
     (C.make_warmup_healthy, "keep"),
     (C.make_lm_healthy, "keep"),
+    (C.make_acc_collapsed, "decrease"),
+    (C.make_too_low_acc, "increase"),
+    (C.make_healthy_acc, "keep"),
     (C.make_finetune, "keep"),
 ], ids=lambda x: getattr(x, "__name__", x))
 def test_action_per_shape(make, action, seed):

@@ -1,6 +1,7 @@
 """The registry: every rule, in run/documentation order.  A code is never reused."""
 from __future__ import annotations
 
+from .accuracy import AccuracyStuckOrCollapsed
 from .convergence import StillImproving
 from .data_quality import LrNotLogged, NegativeLoss, NoValidationCurve, RestartsInLog, TooFewPoints
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
@@ -18,6 +19,7 @@ RULES: list = [
     StuckAtStart,
     LearnsOnlyAfterDecay,
     DropAfterDecay,
+    AccuracyStuckOrCollapsed,
     StillImproving,
     ValidationTurnsUp,
     TooFewPoints,

@@ -1,0 +1,74 @@
+"""Plateau family, accuracy view (PL04): the accuracy never moved, or fell back from what it reached."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..findings import Finding, Severity
+from ..model import TRAIN_ACC, VAL_ACC, Run
+from ._view import view_of
+from .base import Rule
+from .plateau import still_decreasing
+
+
+class AccuracyStuckOrCollapsed(Rule):
+    """The validation accuracy stayed pinned at one value, or collapsed from its best.
+
+    What it detects
+        Over at least ``min_points`` evaluations: (a) pinned — the accuracy never varied by more
+        than ``pinned_range`` (absolute), while the loss is not falling steadily; or (b) collapsed —
+        the last two evaluations are ``collapse_drop`` (absolute) or more below the best.  Uses the
+        validation accuracy, else the train accuracy.
+
+    Why it matters
+        Accuracy is a scale-free view of the same model: a network that predicts one class for every
+        input scores exactly that class's frequency at every evaluation, however its loss moves.  A
+        pinned accuracy while the optimiser keeps stepping, or a learned accuracy lost again, are the
+        classic signatures of a rate so high that units died or the outputs saturated.  A slow
+        learner's accuracy is also nearly flat, but its loss falls steadily, which is checked.
+
+    Evidence
+        ``first``, ``best``, ``last``, ``range``, ``drop`` (best - last).
+
+    Options
+        ``pinned_range`` = 0.01 (one percentage point); ``collapse_drop`` = 0.25 (a quarter of all
+        examples); ``min_points`` = 5.
+    """
+
+    code = "PL04"
+    name = "accuracy-stuck-or-collapsed"
+    kind = "plateau"
+    severity = Severity.ERROR
+    requires = ()
+
+    @dataclass(frozen=True)
+    class Options:
+        pinned_range: float = 0.01
+        collapse_drop: float = 0.25
+        min_points: int = 5
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        series = run.get(VAL_ACC) or run.get(TRAIN_ACC)
+        if series is None:
+            return
+        acc = series.values[np.isfinite(series.values)]
+        if acc.size < options.min_points or acc.max() > 1.0 + 1e-9 or acc.min() < 0:
+            return  # not a fraction in [0, 1]: a percentage or another metric
+        view = view_of(run)
+        first, best, last = float(acc[0]), float(acc.max()), float(np.max(acc[-2:]))
+        spread = float(acc.max() - acc.min())
+        falling = any(still_decreasing(c, min_tau=0.6)[0] for c in (view.val, view.train) if c is not None)
+        if spread <= options.pinned_range and not falling:
+            why = f"stayed pinned at {first:.3f} ({spread * 100:.1f} points of range over {acc.size} evaluations)"
+        elif best - last >= options.collapse_drop:
+            why = f"collapsed from its best {best:.3f} to {last:.3f}"
+        else:
+            return
+        tag = run.roles.get(VAL_ACC) or run.roles.get(TRAIN_ACC, "")
+        yield self.finding(
+            run, f"{tag} {why}: the model stopped discriminating, a sign of a rate high enough to kill units",
+            tag=tag, start_step=int(series.steps[0]), end_step=int(series.steps[-1]),
+            evidence={"first": first, "best": best, "last": last, "range": spread, "drop": best - last},
+        )
