@@ -7,7 +7,7 @@ from typing import Iterator
 import numpy as np
 
 from ..findings import Finding, Severity
-from ..model import TRAIN_ACC, VAL_ACC, Run
+from ..model import VAL_ACC, Run
 from ._view import view_of
 from .base import Rule
 from .plateau import still_decreasing
@@ -20,7 +20,8 @@ class AccuracyStuckOrCollapsed(Rule):
         Over at least ``min_points`` evaluations: (a) pinned — the accuracy never varied by more
         than ``pinned_range`` (absolute), while the loss is not falling steadily; or (b) collapsed —
         the last two evaluations are ``collapse_drop`` (absolute) or more below the best.  Uses the
-        validation accuracy, else the train accuracy.
+        validation accuracy only: a minibatch train accuracy scatters too much to read single points.
+        An accuracy that is 0 throughout is taken as a metric that does not apply, not as a model.
 
     Why it matters
         Accuracy is a scale-free view of the same model: a network that predicts one class for every
@@ -41,7 +42,7 @@ class AccuracyStuckOrCollapsed(Rule):
     name = "accuracy-stuck-or-collapsed"
     kind = "plateau"
     severity = Severity.ERROR
-    requires = ()
+    requires = (VAL_ACC,)
 
     @dataclass(frozen=True)
     class Options:
@@ -50,12 +51,12 @@ class AccuracyStuckOrCollapsed(Rule):
         min_points: int = 5
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
-        series = run.get(VAL_ACC) or run.get(TRAIN_ACC)
+        series = run.get(VAL_ACC)
         if series is None:
             return
         acc = series.values[np.isfinite(series.values)]
-        if acc.size < options.min_points or acc.max() > 1.0 + 1e-9 or acc.min() < 0:
-            return  # not a fraction in [0, 1]: a percentage or another metric
+        if acc.size < options.min_points or acc.max() > 1.0 + 1e-9 or acc.min() < 0 or acc.max() <= 0:
+            return  # not a working fraction in [0, 1]: a percentage, another metric, or a dead metric
         view = view_of(run)
         first, best, last = float(acc[0]), float(acc.max()), float(np.max(acc[-2:]))
         spread = float(acc.max() - acc.min())
@@ -66,7 +67,7 @@ class AccuracyStuckOrCollapsed(Rule):
             why = f"collapsed from its best {best:.3f} to {last:.3f}"
         else:
             return
-        tag = run.roles.get(VAL_ACC) or run.roles.get(TRAIN_ACC, "")
+        tag = run.roles.get(VAL_ACC, "")
         yield self.finding(
             run, f"{tag} {why}: the model stopped discriminating, a sign of a rate high enough to kill units",
             tag=tag, start_step=int(series.steps[0]), end_step=int(series.steps[-1]),
