@@ -32,7 +32,8 @@ def test_ci_workflow_is_yaml_and_its_command_runs(fake_logs, run_cli, tmp_path, 
     assert out.startswith("::error title=")
     assert ET.parse(tmp_path / "lrdoctor.xml").getroot().get("failures") == "1"
     assert (tmp_path / "lrdoctor.md").read_text().startswith("## lrdoctor:")
-    assert len(list((tmp_path / "lrdoctor-plots").glob("*.png"))) == 4
+    plots = {p.name for p in (tmp_path / "lrdoctor-plots").glob("*.png")}
+    assert plots >= {"diverged.png", "good.png", "overfit.png", "short.png"}  # (+ one per sweep)
 
 
 def test_configuration_example_is_valid():

@@ -56,7 +56,7 @@ def test_smoothing_is_debiased_and_skips_nan():
 def test_cli_plot_dir_and_plot_command(fake_logs, run_cli, tmp_path):
     fake_logs["runs"] = [r for r in fake_logs["runs"] if r.name in ("good", "short")]
     run_cli(["diagnose", fake_logs["dir"], "--plot", tmp_path / "png", "--fail-on", "never"], 0)
-    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["good.png", "short.png"]
+    assert {p.name for p in (tmp_path / "png").iterdir()} >= {"good.png", "short.png"}  # (+ sweeps, if any)
     _, err = run_cli(["plot", fake_logs["dir"]], 2)  # two runs: must pick one
     assert "--run" in err and "good, short" in err
     run_cli(["plot", fake_logs["dir"], "--run", "short", "-o", tmp_path / "one.png"], 0)
