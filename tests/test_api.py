@@ -55,6 +55,11 @@ def test_nothing_to_diagnose_is_exit_2():
     assert report.exit_code("never") == 2 and report.exit_code() == 2
 
 
+def test_missing_path_is_a_report_without_runs(tmp_path):
+    report = lrdoctor.diagnose(tmp_path / "absent")
+    assert report.runs == () and report.exit_code() == 2 and "no such file" in report.problems[0].message
+
+
 def test_exit_code_rejects_unknown_level(hand_runs, fake_rules):
     with pytest.raises(ValueError, match="fail_on must be one of"):
         lrdoctor.diagnose(hand_runs).exit_code("fatal")
