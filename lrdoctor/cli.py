@@ -107,8 +107,8 @@ def _read_and_diagnose(logdir: str, config, progress_flag):
     from .engine import diagnose_runs
     from .readers import read_runs
 
-    progress.note(f"lrdoctor: reading {logdir} ...", enabled=progress_flag)
-    runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None)
+    with progress.status(f"lrdoctor: reading {logdir} ...", enabled=progress_flag):
+        runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None)
     with progress.bar(runs, "diagnosing", enabled=progress_flag) as items:
         report = diagnose_runs(runs, config, problems, progress=lambda _runs: items)
     return runs, report

@@ -35,10 +35,18 @@ def bar(items: Sequence[T], label: str, *, enabled: bool | None = None, stream=N
         yield progress
 
 
-def note(message: str, *, enabled: bool | None = None, stream=None) -> None:
-    """A one-line status on a terminal (e.g. while the readers work, which report no progress)."""
+@contextlib.contextmanager
+def status(message: str, *, enabled: bool | None = None, stream=None) -> Iterator[None]:
+    """A transient one-line status on a terminal while the block runs (the readers report no
+    progress of their own); erased afterwards, so nothing is left behind."""
     stream = stream or sys.stderr
-    if enabled if enabled is not None else bool(getattr(stream, "isatty", lambda: False)()):
-        import click
-
-        click.echo(message, file=stream)
+    show = enabled if enabled is not None else bool(getattr(stream, "isatty", lambda: False)())
+    if show:
+        stream.write(message)
+        stream.flush()
+    try:
+        yield
+    finally:
+        if show:
+            stream.write("\r\x1b[K")  # back to the line start, clear to its end
+            stream.flush()

@@ -64,7 +64,9 @@ def test_progress_bar_only_when_wanted():
     with progress.bar(list(range(20)), "diagnosing", stream=quiet) as items:
         assert list(items) == list(range(20))
     assert quiet.getvalue() == ""
-    progress.note("reading", stream=quiet)
+    with progress.status("reading", stream=quiet):
+        pass
     assert quiet.getvalue() == ""
-    progress.note("reading", stream=stream)
-    assert stream.getvalue().endswith("reading\n")
+    with progress.status("reading", stream=stream):
+        assert stream.getvalue().endswith("reading")
+    assert stream.getvalue().endswith("reading\r\x1b[K")  # erased when done
