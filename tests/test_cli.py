@@ -121,6 +121,14 @@ def test_colour_only_when_asked_or_on_a_tty(fake_logs, run_cli):
     assert "\x1b[" not in plain and "\x1b[" in coloured
 
 
+def test_colour_on_by_default_on_a_tty_unless_no_color(fake_logs, run_cli, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    coloured, _ = run_cli(["diagnose", fake_logs["dir"]], 1)
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain, _ = run_cli(["diagnose", fake_logs["dir"]], 1)
+    assert "\x1b[" in coloured and "\x1b[" not in plain
+
+
 def test_tag_flag_reaches_the_readers(fake_logs, run_cli):
     run_cli(["diagnose", fake_logs["dir"], "--tag", "train_loss=my_loss,other", "--fail-on", "never"], 0)
     assert fake_logs["tag_roles"] == {"train_loss": ("my_loss", "other")}
