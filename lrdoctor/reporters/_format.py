@@ -69,7 +69,9 @@ def sweep_headline(sweep: dict) -> str:
     """'Sweep over "." (4 runs, by val_loss): suggested LR 0.0316 — basis [medium confidence]'."""
     runs = sweep.get("runs") or []
     by = f", by {sweep['loss']}" if sweep.get("loss") else ""
-    head = f"Sweep over {sweep.get('group', '?')!r} ({plural(len(runs), 'run')}{by})"
+    group = sweep.get("group", "?")
+    where = "the log directory" if group == "." else repr(group)
+    head = f"Sweep over {where} ({plural(len(runs), 'run')}{by})"
     rec = sweep.get("recommendation") or {}
     if rec.get("suggested_lr") is None:
         return head
