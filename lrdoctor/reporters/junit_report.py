@@ -60,7 +60,8 @@ def _suite(run: dict, threshold: int) -> ET.Element:
         ET.SubElement(props, "property", name=name, value=_clean(value))
     failures = skipped = 0
     for code, case in _cases(run).items():
-        tc = ET.SubElement(suite, "testcase", classname=_clean(run["run"]), name=f"{code} {case['name']}")
+        # time="0": the rules' run time is not measured, and some JUnit readers expect the attribute.
+        tc = ET.SubElement(suite, "testcase", classname=_clean(run["run"]), name=f"{code} {case['name']}", time="0")
         if case["skipped"] is not None:
             ET.SubElement(tc, "skipped", message=_clean(case["skipped"]))
             skipped += 1
@@ -77,7 +78,7 @@ def _suite(run: dict, threshold: int) -> ET.Element:
     out += [f"reading problem: {p['path']}: {p['message']}" for p in run["problems"]]
     ET.SubElement(suite, "system-out").text = _clean("\n".join(out))
     n_tests = sum(1 for el in suite if el.tag == "testcase")
-    for attr, value in (("tests", n_tests), ("failures", failures), ("errors", 0), ("skipped", skipped)):
+    for attr, value in (("tests", n_tests), ("failures", failures), ("errors", 0), ("skipped", skipped), ("time", 0)):
         suite.set(attr, str(value))
     return suite
 
@@ -95,9 +96,9 @@ def _finding_text(f: dict) -> str:
 def _reading_suite(problems: list[dict]) -> ET.Element:
     suite = ET.Element("testsuite", name="lrdoctor: reading")
     for p in problems:
-        tc = ET.SubElement(suite, "testcase", classname="lrdoctor.reading", name=_clean(p["path"]))
+        tc = ET.SubElement(suite, "testcase", classname="lrdoctor.reading", name=_clean(p["path"]), time="0")
         ET.SubElement(tc, "error", message=_clean(p["message"]), type="read-error")
     n = len(problems)
-    for attr, value in (("tests", n), ("failures", 0), ("errors", n), ("skipped", 0)):
+    for attr, value in (("tests", n), ("failures", 0), ("errors", n), ("skipped", 0), ("time", 0)):
         suite.set(attr, str(value))
     return suite
