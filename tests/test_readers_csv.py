@@ -176,3 +176,34 @@ def test_broken_named_logs_give_one_clear_problem_and_other_runs_still_read(tmp_
     assert len(bad.problems) == 1 and expected in bad.problems[0].message
     assert "bad/metrics.csv" in bad.problems[0].describe()
     assert not bad.series
+
+
+def test_ragged_rows_take_the_forgiving_path_with_the_same_result_and_a_problem(tmp_path):
+    regular = "step,loss,lr\n0,1.0,0.1\n1,nan,0.1\n2,0.5,\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "log.csv").write_text(regular)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "log.csv").write_text(regular + "3,0.4,0.1,EXTRA,9\n")  # pandas' C parser refuses this
+    runs, _ = read_runs(tmp_path)
+    a, b = runs
+    for tag in ("loss", "lr"):
+        assert list(a.series[tag].steps) == list(b.series[tag].steps)[: len(a.series[tag])]
+    assert np.isnan(a.series["loss"].values[1]) and np.isnan(b.series["loss"].values[1])
+    assert list(a.series["lr"].steps) == [0, 1]  # the blank lr cell is missing, not NaN
+    assert a.problems == []
+    (problem,) = b.problems
+    assert problem.line == 5 and "more fields than the header" in problem.message
+
+
+def test_a_large_lightning_log_reads_fast_enough(tmp_path):
+    import time
+
+    n = 30000
+    steps = np.arange(n)
+    lines = ["epoch,lr-Adam,step,train_loss"]
+    lines += [f",0.001,{s}," for s in steps] + [f"{s // 1000},,{s},{1.0 / (s + 1)}" for s in steps]
+    (tmp_path / "metrics.csv").write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    run = only_run(tmp_path)
+    assert time.perf_counter() - start < 5.0  # ~0.05 s on a quiet machine; pure-Python parsing took ~1 s
+    assert len(run.series["train_loss"]) == n and len(run.series["lr-Adam"]) == n

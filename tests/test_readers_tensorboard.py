@@ -131,3 +131,16 @@ def test_nan_and_inf_values_survive(tmp_path):
     run = only_run(tmp_path)
     values = run.series["epoch_loss"].values
     assert values[0] == 1.0 and math.isnan(values[1]) and math.isinf(values[2])
+
+
+def test_event_files_without_scalars_give_a_run_with_a_note(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "events.out.tfevents.1.host").write_bytes(b"")
+    writer = tensorboardX.SummaryWriter(str(tmp_path / "hist"))
+    writer.add_histogram("w", [1.0, 2.0, 3.0], 0)
+    writer.add_text("notes", "hello", 0)
+    writer.close()
+    runs, problems = read_runs(tmp_path)
+    assert problems == [] and [r.name for r in runs] == ["empty", "hist"]
+    for run in runs:
+        assert not run.series and not run.problems and "no scalar data" in run.notes[0]

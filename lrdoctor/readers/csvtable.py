@@ -8,6 +8,7 @@ their line, the rest of the column kept).  Empty cells are *missing*; ``nan``/``
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,94 +72,155 @@ def _kind(row: list[str]) -> str:
 
 def _find_header(rows: list[list[str]]) -> int | None:
     """The first names-only row followed (after blanks) by a data row; else the first names-only row."""
-    first_names = None
-    for i, row in enumerate(rows):
-        if _kind(row) != "header":
-            continue
-        first_names = i if first_names is None else first_names
-        following = next((_kind(r) for r in rows[i + 1:] if _kind(r) != "blank"), None)
-        if following == "data":
-            return i
-    return first_names
+    kinds = [_kind(row) for row in rows[:200]]  # a header further down is not a log's header
+    next_kind: str | None = None
+    header_then_data = first_names = None
+    for i in range(len(kinds) - 1, -1, -1):  # backwards, so "the next non-blank row" is known
+        if kinds[i] == "header":
+            first_names = i
+            if next_kind == "data":
+                header_then_data = i
+        if kinds[i] != "blank":
+            next_kind = kinds[i]
+    return header_then_data if header_then_data is not None else first_names
 
 
-def _split_rows(text: str) -> tuple[list[list[str]], str]:
+def _lines(text: str) -> list[str]:
     text = text.lstrip("\ufeff").replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    return lines
+
+
+def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> list[tuple] | None:
+    """Converted columns after the header, one row per line, parsed by pandas' C parser: a column
+    of numbers and blanks comes back as floats (blank -> NaN, so NaN there means *missing*); a
+    column with any other text (a literal ``nan`` included) goes through ``_convert``.
+    None when the rows are ragged or quoted across lines: the csv module handles those."""
+    import pandas as pd
+
+    body = lines[header_at + 1:]
+    if not body:
+        return [_convert(np.asarray([], dtype=object)) for _ in range(width)]
+    try:
+        frame = pd.read_csv(io.StringIO("\n".join(body)), sep=delim, header=None, engine="c",
+                            keep_default_na=False, na_values=[""], skip_blank_lines=False, names=range(width))
+    except Exception:  # ragged rows, odd quoting: the slower, forgiving path
+        return None
+    if len(frame) != len(body):
+        return None
+    columns = []
+    for c in range(width):
+        col = frame[c]
+        if col.dtype.kind in "fiub":
+            values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            empty = np.isnan(values)
+            columns.append((None, values, ~empty, np.zeros(len(values), dtype=bool), empty))
+        else:
+            cells = col.astype(object).to_numpy().copy()
+            cells[col.isna().to_numpy()] = ""
+            columns.append(_convert(cells))
+    return columns
+
+
+def _cells_slow(lines, header_at, delim, width, path, problems) -> list[np.ndarray]:
+    rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines[header_at + 1:]]
+    extra = [i for i, r in enumerate(rows) if any(c.strip() for c in r[width:])]
+    if extra:
+        problems.append(Problem(path, f"{len(extra)} row(s) have more fields than the header; the extra fields "
+                                      f"were ignored", partial=True, line=header_at + 2 + extra[0]))
+    return [np.asarray([r[c] if c < len(r) else "" for r in rows], dtype=object) for c in range(width)]
+
+
+_NAN_WORDS = ["nan", "+nan", "-nan"]
+
+
+def _convert(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(cells, float values, present: a number incl. nan/inf, bad: text that is no number, empty).
+
+    pandas parses the numbers in C; only cells that came out NaN are looked at in Python
+    (a literal ``nan`` is a value, blanks are missing, anything else is bad)."""
+    import pandas as pd
+
+    cells = np.asarray(cells, dtype=object)
+    empty = cells == ""
+    bad = np.zeros(len(cells), dtype=bool)
+    try:  # the common case, every cell a number or empty: one C loop
+        values = np.where(empty, "nan", cells).astype(np.float64)
+        return cells, values, ~empty, bad, empty
+    except (ValueError, TypeError):
+        values = np.asarray(pd.to_numeric(cells, errors="coerce"), dtype=np.float64)
+    for i in np.flatnonzero(np.isnan(values) & ~empty):
+        text = str(cells[i]).strip()
+        if not text:
+            empty[i] = True
+        elif text.lower() not in _NAN_WORDS:
+            bad[i] = True
+    return cells, values, ~empty & ~bad, bad, empty
+
+
+def _rows_to_keep(columns, header, header_at, path, problems, notes) -> np.ndarray:
+    """Skip blank rows and a repeated header; stop at a second block (a names-only row)."""
+    n_rows = len(columns[0][1]) if columns else 0
+    nonempty = np.zeros(n_rows, dtype=np.int64)
+    numeric = np.zeros(n_rows, dtype=np.int64)
+    for _, _, present, _, empty in columns:
+        nonempty += ~empty
+        numeric += present
+    keep = nonempty > 0
+    for i in np.flatnonzero(keep & (numeric == 0)):
+        line = header_at + 2 + int(i)
+        cells = ["" if col[0] is None else str(col[0][i]).strip() for col in columns]
+        if [c for c in cells if c] == [h for h in header if h]:
+            notes.append(f"header repeated at line {line}; rows after it read as more data")
+            keep[i] = False
+            continue
+        first = next(c for c in cells if c)
+        problems.append(Problem(path, f"a second block starts here ({first[:40]!r}); only the first block "
+                                      f"(lines {header_at + 1}-{line - 1}) was read", partial=True, line=line))
+        keep[i:] = False
+        break
+    return keep
+
+
+def parse_table(path: str, text: str) -> Table:
+    """Parse ``text`` into the numeric columns of its first block; problems say what was skipped."""
+    lines = _lines(text)
     delim = _choose_delimiter(lines)
-    return list(csv.reader(lines, delimiter=delim)), delim
-
-
-def _block_rows(rows, header_at, header, path, problems, notes):
-    """Data rows of the first block, with their 1-based line numbers."""
-    data, lines = [], []
-    for i in range(header_at + 1, len(rows)):
-        row, kind = rows[i], _kind(rows[i])
-        if kind == "blank":
-            continue
-        if kind == "header":
-            if [c.strip() for c in row] == header:
-                notes.append(f"header repeated at line {i + 1}; rows after it read as more data")
-                continue
-            problems.append(Problem(path, f"a second block starts here ({row[0].strip()[:40]!r}); only the first "
-                                          f"block (lines {header_at + 1}-{i}) was read", partial=True, line=i + 1))
-            break
-        data.append(row)
-        lines.append(i + 1)
-    return data, np.asarray(lines, dtype=np.int64)
-
-
-def _convert_column(name, cells, lines, path, problems):
-    values = np.full(len(cells), np.nan)
-    present = np.zeros(len(cells), dtype=bool)
-    bad = []
-    for j, cell in enumerate(cells):
-        cell = cell.strip()
-        if not cell:
-            continue
-        try:
-            values[j] = float(cell)
-            present[j] = True
-        except ValueError:
-            bad.append(j)
-    if bad and present.any():
-        first = bad[0]
-        problems.append(Problem(path, f"column {name!r}: {len(bad)} non-numeric cell(s), first {cells[first].strip()[:30]!r}; "
-                                      f"those cells skipped, the rest kept", partial=True, line=int(lines[first])))
-    return values, present, bool(bad) and not present.any()
-
-
-def parse_table(path: str, text: str) -> Table | None:
-    """Parse ``text``; None (with nothing to read) is reported by the caller from ``problems``."""
-    rows, _ = _split_rows(text)
-    problems: list[Problem] = []
-    notes: list[str] = []
-    header_at = _find_header(rows)
+    head_rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines[:200]]
+    header_at = _find_header(head_rows)
     if header_at is None:
         return Table([], {}, {}, [], np.zeros(0, np.int64), [Problem(path, "no header line found; not a CSV log")], [])
-    if header_at:
-        notes.append(f"skipped {header_at} line(s) before the header at line {header_at + 1}")
-    header = [c.strip() for c in rows[header_at]]
-    data, lines = _block_rows(rows, header_at, header, path, problems, notes)
-    table = Table(header=[], values={}, present={}, text_columns=[], lines=lines, problems=problems, notes=notes)
-    seen: set[str] = set()
+    problems: list[Problem] = []
+    notes = [f"skipped {header_at} line(s) before the header at line {header_at + 1}"] if header_at else []
+    header = [c.strip() for c in head_rows[header_at]]
+    columns = _columns_fast(lines, header_at, delim, len(header))
+    if columns is None:
+        columns = [_convert(c) for c in _cells_slow(lines, header_at, delim, len(header), path, problems)]
+    keep = _rows_to_keep(columns, header, header_at, path, problems, notes)
+    line_numbers = (header_at + 2 + np.flatnonzero(keep)).astype(np.int64)
+    table = Table(header=[], values={}, present={}, text_columns=[], lines=line_numbers, problems=problems, notes=notes)
     for col, name in enumerate(header):
-        cells = [r[col] if col < len(r) else "" for r in data]
-        if not name:
-            if any(c.strip() for c in cells):
-                name = f"column_{col + 1}"
-            else:
-                continue  # padding: no name, no data
-        while name in seen:
-            name += "_"
-        seen.add(name)
-        values, present, is_text = _convert_column(name, cells, lines, path, problems)
-        table.header.append(name)
-        if is_text:
-            table.text_columns.append(name)
-            table.texts[name] = [c.strip() for c in cells]
-        else:
-            table.values[name], table.present[name] = values, present
+        column = [None if a is None else a[keep] for a in columns[col]]
+        _add_column(table, name or f"column_{col + 1}", column, path, bool(name))
     return table
+
+
+def _add_column(table: Table, name: str, column, path: str, named: bool) -> None:
+    cells, values, present, bad, empty = column
+    if not named and empty.all():
+        return  # padding: no name, no data
+    while name in table.values or name in table.texts:
+        name += "_"
+    table.header.append(name)
+    if bad.any() and not present.any():
+        table.text_columns.append(name)
+        table.texts[name] = [str(t).strip() for t in cells]
+        return
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        table.problems.append(Problem(
+            path, f"column {name!r}: {int(bad.sum())} non-numeric cell(s), first {str(cells[first]).strip()[:30]!r}; "
+                  f"those cells skipped, the rest kept", partial=True, line=int(table.lines[first])))
+    table.values[name], table.present[name] = values, present

@@ -28,7 +28,7 @@ _NAMED_LOGS = ("training.log", "trainer_state.json")
 _NAMED_SUFFIXES = (".csv", ".tsv", ".jsonl")
 _SNIFFED_SUFFIXES = (".log", ".json")
 _PARALLEL_MIN_RUNS = 16
-_PARALLEL_MIN_BYTES = 8 << 20
+_PARALLEL_MIN_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -157,13 +157,24 @@ def _job_bytes(job) -> int:
     return total
 
 
+def _import_readers(jobs: list) -> None:
+    """Import the readers the jobs need before forking, so that every worker does not pay for it."""
+    if any(isinstance(j, TensorBoardJob) for j in jobs):
+        from . import tfevents  # noqa: F401
+    if any(isinstance(j, FileJob) for j in jobs):
+        import pandas  # noqa: F401
+
+        from . import csvlog, files, hf  # noqa: F401
+
+
 def _read_all(jobs: list, tag_roles) -> list[Run | None]:
     """In-process for a few small runs; a process pool when there are many runs and many bytes."""
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(jobs) >= _PARALLEL_MIN_RUNS and sum(map(_job_bytes, jobs)) >= _PARALLEL_MIN_BYTES:
+        _import_readers(jobs)
         try:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                chunk = max(1, len(jobs) // (workers * 4))
+                chunk = max(1, min(32, len(jobs) // (workers * 8)))
                 return list(pool.map(read_job, jobs, [tag_roles] * len(jobs), chunksize=chunk))
         except (OSError, RuntimeError):  # no processes available (sandbox): read here instead
             pass
