@@ -60,8 +60,10 @@ def test_decay_only_suggests_the_lr_where_learning_began():
     assert rec.suggested_lr == pytest.approx(0.1)
 
 
-def test_lr_from_hparams_then_override():
+def test_current_lr_log_then_override_then_hparams():
+    assert advise(C.make_healthy(lr=1e-2), lr=0.5).current_lr == pytest.approx(1e-2)  # the log wins
     assert advise(C.make_no_lr(hparam_lr=0.02)).current_lr == pytest.approx(0.02)
+    assert advise(C.make_no_lr(hparam_lr=0.02), lr=0.5).current_lr == pytest.approx(0.5)
     assert advise(C.make_no_lr()).current_lr is None
     assert advise(C.make_no_lr(), lr=0.5).current_lr == pytest.approx(0.5)
 
