@@ -29,9 +29,10 @@ def _find(table: Table, candidates) -> str | None:
 def classify(path: str, table: Table) -> str:
     """Which CSV dialect this is (Run.format)."""
     lower = [h.lower() for h in table.header]
-    if lower == ["wall time", "step", "value"]:
+    numeric = {h.lower() for h in table.values}
+    if lower == ["wall time", "step", "value"] and {"step", "value"} <= numeric:
         return "tb_csv_export"
-    if {"step", "value"} <= set(lower) and any(t in lower for t in _TAG_COLUMNS):
+    if {"step", "value"} <= numeric and any(h.lower() in _TAG_COLUMNS for h in table.texts):
         return "long_csv"
     if ("step" in lower and os.path.basename(path) == "metrics.csv") or "created_at" in lower \
             or any(h.startswith("lr-") for h in lower):
@@ -97,7 +98,7 @@ def _wide_chunks(table: Table, notes: list[str]) -> dict[str, list[Chunk]]:
 
 def _long_chunks(table: Table, texts: dict[str, list[str]], problems: list[Problem], path: str) -> dict[str, list[Chunk]]:
     lower = {h.lower(): h for h in table.header}
-    tag_col = next(lower[t] for t in _TAG_COLUMNS if t in lower)
+    tag_col = next(lower[t] for t in _TAG_COLUMNS if t in lower and lower[t] in texts)
     tags = np.asarray(texts[tag_col])
     steps, values = table.values[lower["step"]], table.values[lower["value"]]
     ok = table.present[lower["step"]] & table.present[lower["value"]]
@@ -126,8 +127,9 @@ def read_csv_text(path: str, text: str, name: str) -> Run:
     if fmt == "tb_csv_export":
         lower = {h.lower(): h for h in table.header}
         ok = table.present[lower["step"]] & table.present[lower["value"]]
+        walls = table.values.get(lower["wall time"])  # None when the clock is not numeric
         chunks = {_export_tag(path): [Chunk.of(table.values[lower["step"]][ok], table.values[lower["value"]][ok],
-                                               table.values[lower["wall time"]][ok])]}
+                                               None if walls is None else walls[ok])]}
     elif fmt == "long_csv":
         chunks = _long_chunks(table, table.texts, problems, path)
     elif table.header:

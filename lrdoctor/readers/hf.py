@@ -110,6 +110,8 @@ def read_jsonl(path: str, text: str, name: str) -> Run:
             problems.append(Problem(path, f"not a JSON object ({exc.msg}); line skipped", partial=True, line=lineno))
             continue
         if not isinstance(entry, dict):
+            problems.append(Problem(path, f"not a JSON object ({type(entry).__name__}); line skipped", partial=True,
+                                    line=lineno))
             continue
         step_key = next((k for k in STEP_KEYS if _number(entry.get(k)) is not None), None)
         step = int(entry[step_key]) if step_key else lineno - 1
