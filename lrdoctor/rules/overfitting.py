@@ -19,7 +19,7 @@ class ValidationTurnsUp(Rule):
 
     What it detects
         The best validation point lies at least ``min_after`` of the evaluations (and 2) before the
-        end; the final validation loss is above the minimum by more than ``min_rise`` (relative) and
+        end and below the train loss's starting level (the model first learned something that generalises); the final validation loss is above the minimum by more than ``min_rise`` (relative) and
         by more than ``min_z`` times the validation scatter; and the final train loss is below the
         train loss at the best point and below the final validation loss.
 
@@ -60,6 +60,8 @@ class ValidationTurnsUp(Rule):
         if b > v.n - 1 - max(2, math.ceil(options.min_after * v.n)):
             return
         best, final = float(v.values[b]), float(np.median(v.values[-2:]))
+        if best >= c.head():
+            return  # it never learned anything that generalised: a rise from there is not memorising
         if final <= best * (1 + options.min_rise) or final - best <= options.min_z * max(v.noise, 1e-12) / math.sqrt(2):
             return
         best_step = int(v.steps[b])
