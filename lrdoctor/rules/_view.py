@@ -139,10 +139,13 @@ def build_view(run: Run) -> View:
     return View(train, val, schedule, lr_steps, lr_values, current, source, positive)
 
 
-_cache: list = [None, None]  # (run, view): the engine runs all rules on one run before the next
+_cache: list = [None, None, None]  # (run, its role series, view): the engine runs all rules on one run before the next
 
 
 def view_of(run: Run) -> View:
-    if _cache[0] is not run:
-        _cache[0], _cache[1] = run, build_view(run)
-    return _cache[1]
+    """The prepared view of ``run``, built once and reused by every rule (and advice) on that run."""
+    series = tuple(run.get(role) for role in (TRAIN_LOSS, VAL_LOSS, LR))
+    # Identity of the run *and* of its curves, so a run whose series were replaced is rebuilt.
+    if _cache[0] is not run or any(a is not b for a, b in zip(_cache[1], series)):
+        _cache[0], _cache[1], _cache[2] = run, series, build_view(run)
+    return _cache[2]
