@@ -144,3 +144,19 @@ def test_event_files_without_scalars_give_a_run_with_a_note(tmp_path):
     assert problems == [] and [r.name for r in runs] == ["empty", "hist"]
     for run in runs:
         assert not run.series and not run.problems and "no scalar data" in run.notes[0]
+
+
+def test_epochs_come_from_an_epoch_tag_or_keras_epoch_steps(tmp_path):
+    tbx_write(tmp_path / "lightning", {
+        "train_loss": [(s, 1.0, 1.0 + s) for s in range(0, 40, 5)],
+        "epoch": [(s, s // 10, 1.0 + s) for s in range(0, 40, 5)],
+        "val_loss": [(9, 0.5, 50.0), (19, 0.4, 60.0)],
+    })
+    tf2_write(tmp_path / "keras" / "train", {"epoch_loss": [(e, 1.0) for e in range(3)],
+                                             "batch_loss": [(b, 1.0) for b in range(1, 30, 5)]})
+    runs, _ = read_runs(tmp_path)
+    keras, lightning = runs
+    assert list(lightning.series["val_loss"].epochs) == [0.0, 1.0]
+    assert list(lightning.series["train_loss"].epochs) == [s // 10 for s in range(0, 40, 5)]
+    assert list(keras.series["train/epoch_loss"].epochs) == [0.0, 1.0, 2.0]
+    assert keras.series["train/batch_loss"].epochs is None

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..model import Problem, Run
+import numpy as np
+
+from ..model import Problem, Run, Series
 from .merge import Chunk, merge_tags
 
 _NAME_TIME = re.compile(r"tfevents\.(\d+)")
@@ -64,6 +66,26 @@ def _read_part(files: tuple[str, ...], problems: list[Problem]) -> list[dict]:
     return [scalars for _, scalars in loaded]
 
 
+_EPOCH_TAGS = ("epoch", "train/epoch")  # Lightning, HF Trainer
+
+
+def _with_epochs(series: dict[str, Series], keras: bool) -> dict[str, Series]:
+    """Fill ``Series.epochs`` where the run says: from an epoch tag logged beside the metrics
+    (the value last logged at or before each step), or, in Keras' layout, for ``epoch_*`` tags whose step is the epoch."""
+    clock = next((series[t] for t in _EPOCH_TAGS if t in series and len(series[t]) > 1), None)
+    if clock is not None and not np.all(np.diff(clock.values) >= 0):
+        clock = None  # restarted or odd: better no epochs than wrong ones
+    out = {}
+    for tag, s in series.items():
+        if keras and tag.rsplit("/", 1)[-1].startswith("epoch_"):
+            s = replace(s, epochs=s.steps.astype(np.float64))
+        elif clock is not None and tag not in _EPOCH_TAGS:
+            at = np.clip(np.searchsorted(clock.steps, s.steps, side="right") - 1, 0, None)
+            s = replace(s, epochs=clock.values[at])  # the epoch last logged at or before each step
+        out[tag] = s
+    return out
+
+
 def read_tensorboard_run(job: TensorBoardJob) -> Run:
     problems: list[Problem] = []
     tag_chunks: dict[str, list[Chunk]] = {}
@@ -73,6 +95,7 @@ def read_tensorboard_run(job: TensorBoardJob) -> Run:
                 chunk = Chunk.of(raw.steps, raw.values, raw.wall_times)
                 tag_chunks.setdefault(prefix + tag, []).append(chunk)
     series, restarts, notes = merge_tags(tag_chunks)
+    series = _with_epochs(series, keras=job.format == "keras_tensorboard")
     if not series and not problems:
         notes.append(f"no scalar data in {len(job.paths)} event file(s)")
     return Run(
