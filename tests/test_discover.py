@@ -42,9 +42,12 @@ def test_a_single_file_is_a_run_named_by_its_file_name(tmp_path):
 
 def test_sniffed_by_content_not_by_name(tmp_path):
     (tmp_path / "history.log").write_text("epoch;loss\n0;1.0\n1;0.5\n")          # a CSV named .log
+    (tmp_path / "losses.txt").write_text("step\tloss\n0\t1.0\n10\t0.5\n")       # a TSV named .txt
+    (tmp_path / "log.txt").write_text("Epoch 1: loss 0.5\nEpoch 2: loss 0.4\n")   # prose: not a log
     (tmp_path / "state.json").write_text('{"log_history": [{"loss": 1.0, "step": 5}]}')  # a trainer state
     runs, _ = read_runs(tmp_path)
-    assert {r.name: r.format for r in runs} == {"history.log": "keras_csv", "state.json": "hf_trainer_state"}
+    assert {r.name: r.format for r in runs} == {"history.log": "keras_csv", "state.json": "hf_trainer_state",
+                                                "losses.txt": "csv"}
 
 
 def test_missing_path_is_a_problem_not_an_exception(tmp_path):

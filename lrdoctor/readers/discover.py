@@ -7,7 +7,7 @@ A log directory is walked recursively (symlinked directories are not followed). 
   whose tags are then keyed ``train/<tag>``, ``validation/<tag>``...;
 * an MLflow run directory (``metrics/`` beside ``meta.yaml`` or ``params/``);
 * a CSV/JSON log file: ``*.csv``/``*.tsv``, ``training.log``, ``*.jsonl``, ``trainer_state.json``
-  (always read; a broken one is reported), or a ``*.log``/``*.json`` file whose content sniffs as
+  (always read; a broken one is reported), or a ``*.log``/``*.json``/``*.txt`` file whose content sniffs as
   a CSV log or a trainer state (others are not logs and are skipped quietly).
 
 Run names are paths relative to the diagnosed directory with '/' separators: the directory for
@@ -26,7 +26,7 @@ from .tensorboard_run import TensorBoardJob, read_tensorboard_run
 _PART_DIRS = ("train", "validation", "eval", "val")
 _NAMED_LOGS = ("training.log", "trainer_state.json")
 _NAMED_SUFFIXES = (".csv", ".tsv", ".jsonl")
-_SNIFFED_SUFFIXES = (".log", ".json")
+_SNIFFED_SUFFIXES = (".log", ".json", ".txt")
 _PARALLEL_MIN_RUNS = 16
 _PARALLEL_MIN_BYTES = 32 << 20
 
