@@ -81,10 +81,19 @@ def test_other_json_files_are_not_logs_and_are_skipped_quietly(tmp_path):
 def test_jsonl_one_object_per_line_with_a_bad_line_reported(tmp_path):
     lines = [json.dumps({"step": s, "loss": 1.0 / (s + 1), "lr": 0.01}) for s in range(5)]
     lines.insert(2, "{not json")
+    lines.insert(4, "[1, 2]")
     (tmp_path / "log.jsonl").write_text("\n".join(lines) + "\n")
     run = only_run(tmp_path)
     assert run.format == "jsonl"
     assert list(run.series["loss"].steps) == [0, 1, 2, 3, 4]
     assert run.roles["lr"] == "lr" and "step" not in run.series
     (problem,) = run.problems
-    assert problem.line == 3 and problem.partial
+    assert problem.line == 3 and problem.partial and "2 line(s) are not JSON objects" in problem.message
+
+
+def test_trainer_state_cut_before_its_log_history_is_reported_as_invalid_json(tmp_path):
+    (tmp_path / "trainer_state.json").write_text('{\n  "best_metric": nu')
+    run = only_run(tmp_path)
+    (problem,) = run.problems
+    assert run.format == "hf_trainer_state" and "invalid JSON" in problem.message and not problem.partial
+    assert not run.series

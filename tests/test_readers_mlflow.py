@@ -44,7 +44,8 @@ def test_mlflow_lr_metric_wins_over_the_param(tmp_path):
 def test_mlflow_bad_metric_line_reported(tmp_path):
     run_dir = write_mlflow_run(tmp_path, {"loss": [(0, 2.0), (1, 1.0)]}, {})
     with open(run_dir / "metrics" / "loss", "a") as fh:
-        fh.write("garbage\n")
+        fh.write("garbage\nmore garbage\n")
     (run,), _ = read_runs(tmp_path)
     (problem,) = run.problems
     assert problem.line == 3 and problem.partial and len(run.series["loss"]) == 2
+    assert "2 line(s)" in problem.message and "garbage" in problem.message

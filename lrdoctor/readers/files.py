@@ -28,7 +28,7 @@ def sniff(path: str, text: str) -> str | None:
     """'hf' (trainer state), 'jsonl', 'csv' or None (not a log we know)."""
     head = text.lstrip("\ufeff \t\r\n")[:65536]
     if head.startswith("{"):
-        if '"log_history"' in head:
+        if '"log_history"' in head or os.path.basename(path) == "trainer_state.json":
             return "hf"
         first = head.split("\n", 1)[0].strip()
         try:

@@ -97,25 +97,33 @@ def read_trainer_state(path: str, text: str, name: str) -> Run:
                problems=problems, restarts=restarts, notes=notes, hparams=hparams)
 
 
+def _jsonl_object(line: str) -> tuple[dict | None, str]:
+    try:
+        entry = json.loads(line)
+    except ValueError as exc:
+        return None, exc.msg
+    return (entry, "") if isinstance(entry, dict) else (None, f"a JSON {type(entry).__name__}")
+
+
 def read_jsonl(path: str, text: str, name: str) -> Run:
-    """One object per line; the step is the first of STEP_KEYS present, else the line's index."""
-    problems: list[Problem] = []
+    """One object per line; the step is the first of STEP_KEYS present, else the line's index.
+    Lines that are not JSON objects are skipped and reported once (count and first line)."""
     points: dict = {}
+    bad: list[tuple[int, str]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            entry = json.loads(line)
-        except ValueError as exc:
-            problems.append(Problem(path, f"not a JSON object ({exc.msg}); line skipped", partial=True, line=lineno))
-            continue
-        if not isinstance(entry, dict):
-            problems.append(Problem(path, f"not a JSON object ({type(entry).__name__}); line skipped", partial=True,
-                                    line=lineno))
+        entry, why = _jsonl_object(line)
+        if entry is None:
+            bad.append((lineno, why))
             continue
         step_key = next((k for k in STEP_KEYS if _number(entry.get(k)) is not None), None)
         step = int(entry[step_key]) if step_key else lineno - 1
         _add_entry(points, entry, step, "", (step_key,) if step_key else ())
+    problems = []
+    if bad:
+        problems.append(Problem(path, f"{len(bad)} line(s) are not JSON objects ({bad[0][1]}) and were skipped",
+                                partial=bool(points), line=bad[0][0]))
     series, restarts, notes = merge_tags(_chunks(points))
     return Run(name=name, source=os.path.abspath(path), format="jsonl", series=series,
                problems=problems, restarts=restarts, notes=notes)

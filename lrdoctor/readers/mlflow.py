@@ -28,7 +28,7 @@ def _files_under(root: str) -> list[tuple[str, str]]:
 
 
 def _parse_metric(path: str, problems: list[Problem]) -> Chunk | None:
-    steps, values, walls = [], [], []
+    steps, values, walls, bad = [], [], [], []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             fields = line.split()
@@ -38,12 +38,14 @@ def _parse_metric(path: str, problems: list[Problem]) -> Chunk | None:
                 wall, value = float(fields[0]) / 1000.0, float(fields[1])
                 step = int(fields[2]) if len(fields) > 2 else len(steps)
             except (ValueError, IndexError):
-                problems.append(Problem(path, f"expected 'timestamp value step', got {line.strip()[:40]!r}; line skipped",
-                                        partial=True, line=lineno))
+                bad.append((lineno, line.strip()[:40]))
                 continue
             steps.append(step)
             values.append(value)
             walls.append(wall)
+    if bad:
+        problems.append(Problem(path, f"{len(bad)} line(s) not 'timestamp value step' (first: {bad[0][1]!r}) skipped",
+                                partial=bool(steps), line=bad[0][0]))
     return Chunk.of(steps, values, walls) if steps else None
 
 
