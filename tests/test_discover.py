@@ -18,6 +18,8 @@ def make_tree(root):
     (v0 / "hparams.yaml").write_text("lr: 0.01\n")
     (v0 / "checkpoints").mkdir()
     (v0 / "checkpoints" / "epoch=0.ckpt").write_bytes(b"\x80\x04binary")
+    (root / "r0001" / ".ipynb_checkpoints").mkdir()
+    (root / "r0001" / ".ipynb_checkpoints" / "training-checkpoint.log").write_text("epoch,loss\n0,1.0\n")
     (root / "r0003").mkdir()
     (root / "r0003" / "train.log").write_text("INFO starting training\nINFO epoch 1 done\n")  # prose, not a log
     (root / "r0003" / "notes.txt").write_text("hello")

@@ -1,6 +1,7 @@
 """Which files form which run, and which reader reads them.
 
-A log directory is walked recursively (symlinked directories are not followed).  A *run* is:
+A log directory is walked recursively (symlinked and hidden directories, such as ``.git`` or
+``.ipynb_checkpoints``, are not entered).  A *run* is:
 
 * a directory holding event files (``*tfevents*``), as TensorBoard sees it; Keras' ``train/``,
   ``validation/`` (and TF1's ``eval/``, ``val/``) subdirectories are parts of their parent's run,
@@ -95,7 +96,7 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
         problems.append(Problem(exc.filename or root, f"cannot list directory: {exc.strerror or exc}"))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # .git, .ipynb_checkpoints
         if is_mlflow_run(dirpath, dirnames + filenames):
             jobs.append(MlflowJob(_rel(dirpath, root), dirpath))
             dirnames[:] = [d for d in dirnames if d not in ("metrics", "params", "tags")]
