@@ -258,3 +258,45 @@ def make_healthy_acc(seed=0) -> Run:
 def make_too_low_acc(seed=0) -> Run:
     """A slow learner whose accuracy has hardly moved yet (+0.5 points) while its loss falls steadily."""
     return _with_val_acc(make_too_low(seed=seed), 0.100 + 0.005 * np.linspace(0, 1, EPOCHS))
+
+
+def _epoch_run(name, train, val, lr) -> Run:
+    """An epoch-level log as Keras writes it: one point per epoch, step = epoch index (0-based)."""
+    run = Run(name=name, source=f"<generated:{name}>", format="generated")
+    epochs = np.arange(len(train))
+    for tag, role, values in (("epoch_loss", TRAIN_LOSS, train), ("val_loss", VAL_LOSS, val),
+                              ("learning_rate", LR, lr)):
+        run.series[tag] = Series.from_lists(epochs[: len(values)], values)
+        run.roles[role] = tag
+    return run
+
+
+def short_epochs(seed) -> int:
+    """8, 10 or 15 epochs by seed: short epoch-level logs (the last half holds only 4-8 points)."""
+    return (8, 10, 15)[seed % 3]
+
+
+def make_too_low_epochs(seed=0, lr=3e-5) -> Run:
+    """Epoch-level too-low run: 8-15 epoch means falling slowly and steadily (2.73 -> ~2.45 over 10 epochs).
+
+    Epoch means average dozens of minibatches, so they scatter little (0.2 % of the level) next to the
+    fall per epoch (~1 %); validation on a fixed set scatters even less.
+    """
+    n = short_epochs(seed)
+    rng = np.random.default_rng(seed)
+    e = np.arange(n)
+    train = 2.3 + 0.43 * np.exp(-e / 12.0)
+    val = 2.3 + 0.47 * np.exp(-(e + 1) / 12.0)
+    return _epoch_run("too-low-epochs", train * (1 + 0.002 * rng.standard_normal(n)),
+                      val * (1 + 0.0005 * rng.standard_normal(n)), np.full(n, lr))
+
+
+def make_healthy_epochs(seed=0, lr=3e-2) -> Run:
+    """Epoch-level healthy run: the epoch means fall fast (time constant 1.5 epochs) and flatten."""
+    n = short_epochs(seed)
+    rng = np.random.default_rng(seed)
+    e = np.arange(n)
+    train = 0.05 + 1.4 * np.exp(-e / 1.5)
+    val = 0.18 + 0.25 * np.exp(-(e + 1) / 1.5)
+    return _epoch_run("healthy-epochs", train * (1 + 0.01 * rng.standard_normal(n)),
+                      val * (1 + 0.01 * rng.standard_normal(n)), np.full(n, lr))

@@ -20,6 +20,8 @@ def advise(run, lr=None):
 @pytest.mark.parametrize("make,action", [
     (C.make_healthy, "keep"),
     (C.make_too_low, "increase"),
+    (C.make_too_low_epochs, "increase"),  # 8-15 epoch means: the last half is only 4-8 points
+    (C.make_healthy_epochs, "keep"),
     (C.make_nan, "decrease"),
     (C.make_blow_up, "decrease"),
     (C.make_exploded, "decrease"),

@@ -37,3 +37,20 @@ def test_late_share_uses_the_given_axis():
     y = np.linspace(3, 0, 30)
     x = np.r_[np.linspace(0, 0.99, 20), np.linspace(0.991, 1.0, 10)]
     assert late_share(y, x=x) > late_share(y)
+
+
+@pytest.mark.parametrize("n", [5, 8, 12, 20, 30])
+def test_mann_kendall_one_sided_p_is_calibrated_under_no_trend(n):
+    # Under "no trend" the share of p_down < 0.01 must be about 1 % (at most: S is discrete).
+    rng = np.random.default_rng(n)
+    p = np.array([mann_kendall(rng.standard_normal(n)).p_down for _ in range(4000)])
+    assert 0.003 <= np.mean(p < 0.01) <= 0.014
+    assert 0.3 <= np.mean(p < 0.5) <= 0.53  # discrete S: at most half of the orders, the symmetric middle excluded
+
+
+def test_mann_kendall_five_ordered_points_are_significant_only_exactly():
+    # 1 of the 5! = 120 orders is strictly decreasing; the normal approximation says p = 0.028.
+    mk = mann_kendall([2.56, 2.52, 2.50, 2.46, 2.43])
+    assert mk.p_down == pytest.approx(1 / 120) and mk.p > 0.01
+    assert mann_kendall([2.43, 2.46, 2.50, 2.52, 2.56]).p_down == pytest.approx(1.0)
+    assert mann_kendall([2.56, 2.52, 2.50, 2.46]).p_down > 0.01  # four points can never be

@@ -51,8 +51,10 @@ def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_
     """Is the last ``part`` of a curve a steady, material fall?
 
     The part is measured on the curve's progress axis (cumulative LR when logged).
-    Steady: Mann-Kendall tau at most -``min_tau`` with p < 0.01 (a strongly ordered fall), and a
-    smooth curve (``roughness`` at most ``max_rough``).
+    Steady: Mann-Kendall tau at most -``min_tau`` with a one-sided p < 0.01 for a decrease (a
+    strongly ordered fall), and a smooth curve (``roughness`` at most ``max_rough``).  The p-value
+    is exact for short curves: with the normal approximation the five points of a ten-epoch log's
+    last half could never be significant, however cleanly they fall.
     Material: the smoothed fall over that part is at least ``min_share`` of the curve's whole
     smoothed range, so a curve that settled after a big early change does not count.
     """
@@ -64,7 +66,7 @@ def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_
     seg = c.smooth[-k:]
     whole = float(c.smooth.max() - c.smooth.min())
     material = whole > 0 and float(seg[0] - seg[-1]) >= min_share * whole
-    return (mk.tau <= -min_tau and mk.p < 0.01 and material and roughness(c) <= max_rough), mk.tau
+    return (mk.tau <= -min_tau and mk.p_down < 0.01 and material and roughness(c) <= max_rough), mk.tau
 
 
 class StuckAtStart(Rule):
