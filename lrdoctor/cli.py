@@ -72,18 +72,13 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
               help="Write one annotated PNG per run into this directory.")
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: only on a terminal).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
-@click.option("--group-by", default=None, metavar="MODE",
-              help="Which runs form an LR sweep: auto (default), none, all, dir, hparams:K1,K2 or name:REGEX.")
 @click.pass_context
-def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, group_by,
-             **params) -> None:
+def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, **params) -> None:
     """Diagnose every run under LOGDIR and report the learning-rate findings."""
     from .reporters import render
 
     config = _make_config(ctx, params)
     runs, report = _read_and_diagnose(logdir, config, progress)
-    if group_by is not None:
-        report = _regroup_sweeps(runs, report, group_by)
     fail_on = config.fail_on
     _emit(render(report, fmt, **_render_options(fmt, fail_on, color, output)), output)
     for save_fmt, path in save:
@@ -91,15 +86,6 @@ def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, 
     if plot_dir is not None and runs:
         _plot_all(runs, report, plot_dir, progress, logdir)
     ctx.exit(_exit_code(report, fail_on, logdir))
-
-
-def _regroup_sweeps(runs, report, group_by: str):
-    """The sweep sections again, with the runs grouped as --group-by says."""
-    import dataclasses
-
-    from .sweep import find_sweeps
-
-    return dataclasses.replace(report, sweeps=tuple(find_sweeps(runs, report.runs, group_by=group_by)))
 
 
 def _read_and_diagnose(logdir: str, config, progress_flag):

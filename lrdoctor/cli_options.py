@@ -27,7 +27,7 @@ def _read_config(ctx: click.Context, _param, value: str | None) -> str | None:
         return None
     settings = parse_settings(read_config_file(path), f"{path} {section_name(path)}")
     defaults = {"select": settings.get("select"), "ignore": settings.get("ignore"),
-                "fail_on": settings.get("fail_on"), "lr": settings.get("lr")}
+                "fail_on": settings.get("fail_on"), "lr": settings.get("lr"), "group_by": settings.get("group_by")}
     if "tag_roles" in settings:
         defaults["tag"] = [f"{role}={','.join(tags)}" for role, tags in settings["tag_roles"].items()]
     ctx.default_map = {**(ctx.default_map or {}), **{k: v for k, v in defaults.items() if v is not None}}
@@ -54,6 +54,12 @@ def _tags(_ctx, _param, values) -> dict[str, tuple[str, ...]]:
     return parse_settings({"tags": roles}, "--tag")["tag_roles"] if roles else {}
 
 
+def _group_by(_ctx, _param, value: str | None) -> str | None:
+    from .sweep import check_group_by
+
+    return None if value is None else check_group_by(value)
+
+
 def config_options(command):
     """The options that make up a Config, declared once, shared by every command that diagnoses."""
     options = [
@@ -72,6 +78,9 @@ def config_options(command):
                      help="The learning rate used, for logs that do not record it."),
         click.option("--tag", multiple=True, callback=_tags, metavar="ROLE=TAG[,TAG]",
                      help="Use these tags for a role (train_loss, val_loss, lr, train_acc, val_acc, grad_norm)."),
+        click.option("--group-by", default=None, callback=_group_by, metavar="MODE",
+                     help="Which runs form an LR sweep: auto (default: runs that plausibly share a setup), "
+                          "none, all, dir, hparams:K1,K2 or name:REGEX."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -84,4 +93,5 @@ def make_config(ctx: click.Context, params: dict):
 
     file_only = ctx.meta.get(_FILE_ONLY, {})
     return Config(select=params["select"], ignore=params["ignore"], fail_on=params["fail_on"],
-                  lr=params["lr"], tag_roles=params["tag"], source=params["config_path"], **file_only)
+                  lr=params["lr"], tag_roles=params["tag"], group_by=params["group_by"] or "auto",
+                  source=params["config_path"], **file_only)

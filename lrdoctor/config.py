@@ -44,6 +44,8 @@ class Config:
     per_run_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # The LR used when the log has none (--lr).
     lr: float | None = None
+    # Which runs form an LR sweep (--group-by; see sweep.py): auto, none, all, dir, hparams:..., name:...
+    group_by: str = "auto"
     # The file the settings came from (None: defaults and flags only).  Informational.
     source: str | None = None
 
@@ -57,6 +59,7 @@ FILE_KEYS = {
     "tags": "tag_roles",
     "rules": "rule_options",
     "per_run_ignores": "per_run_ignores",
+    "group_by": "group_by",
 }
 
 
@@ -278,6 +281,14 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
     return value
 
 
+def _group_by(value: Any, where: str) -> str:
+    from .sweep import check_group_by
+
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    return check_group_by(value, where)
+
+
 _PARSERS = {
     "select": parse_rule_keys,
     "ignore": parse_rule_keys,
@@ -286,6 +297,7 @@ _PARSERS = {
     "tag_roles": _tag_roles,
     "rule_options": _rule_options,
     "per_run_ignores": _per_run_ignores,
+    "group_by": _group_by,
 }
 
 
@@ -331,6 +343,7 @@ def to_toml(config: Config, rules: list | None = None) -> str:
     lines.append(f"ignore = {_toml_value(list(config.ignore))}")
     lines.append(f"fail-on = {_toml_value(config.fail_on)}")
     lines.append("# lr = (not set: the LR comes from the logs)" if config.lr is None else f"lr = {config.lr!r}")
+    lines.append(f"group-by = {_toml_value(config.group_by)}")
     lines += ["", "[tags]"]
     lines += [f"{role} = {_toml_value(list(tags))}" for role, tags in sorted(config.tag_roles.items())]
     lines += ["", "[per-run-ignores]"]

@@ -2,12 +2,16 @@
 
 Which runs form a sweep (``group_by``):
 
-* ``"auto"`` (default): runs in the same directory whose names differ only in an LR token
-  (``lr_0.01``, ``lr=1e-3``, ``learning_rate-3e-4``) form a group; runs without such a token group
-  by directory, split where their hyper-parameters (other than the LR) disagree.  A group is a
-  sweep when it has at least 3 distinct LRs and no LR more than 3 times (seeds): a folder of
-  unrelated runs is not a sweep (the check is made on the whole folder before any split by
-  hyper-parameters, which are rarely a complete description of a setup).
+* ``"auto"`` (default): only runs that plausibly share one setup.  Runs in the same directory
+  whose names differ only in an LR token (``lr_0.01``, ``lr=1e-3``, ``learning_rate-3e-4``) form
+  a candidate group; runs without such a token group by directory.  A candidate is split where
+  the runs were evidently written by different code -- another format, other tags for the
+  train/val loss or the LR -- or where their hyper-parameters (other than the LR) or the shape
+  of their LR schedule disagree; a part whose finished runs differ in length by more than
+  ``MAX_BUDGET_RATIO`` is not a sweep (another budget, another setup).  A group is a sweep when
+  it has at least 3 distinct LRs and no LR more than 3 times (seeds): a folder of many runs per
+  LR is a collection of setups, not a sweep (checked on the whole folder before any split, since
+  hyper-parameters are rarely a complete description of a setup).  docs/rangetest.md says why.
 * ``"none"``: no sweeps.  ``"all"``: every run with an LR is one sweep.  ``"dir"``: by directory
   only.  ``"hparams:a,b"``: by the values of those hyper-parameters.  ``"name:REGEX"``: by the
   text the regex matches in the run name (its first group when it has one).
@@ -39,6 +43,9 @@ _NUMBER = r"(\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)"
 NAME_LR = re.compile(r"(?<![a-z])(?:lr|learning[_-]?rate)[_=:\-]?" + _NUMBER + r"(?![\d.])", re.IGNORECASE)
 MIN_LRS = 3
 MAX_REPEATS = 3
+# Longest over shortest run (last logged loss step) in an auto sweep; runs that diverged are
+# left out, since a crash ends a run early.  Early stopping can exceed it: use --group-by then.
+MAX_BUDGET_RATIO = 2.0
 
 
 def lr_from_name(name: str) -> float | None:
@@ -126,10 +133,15 @@ def is_diverged(run: Run, result=None) -> bool:
 # ---------------------------------------------------------------- grouping
 
 
-def _setup_hparams(run: Run) -> dict:
-    """Hyper-parameters that describe the setup, plus the schedule's shape read from the logged LR
-    (a constant and a cosine run at one LR are different setups even when nothing else says so)."""
+def _setup(run: Run) -> dict:
+    """What describes the run's setup, LR aside: its hyper-parameters; what one training script
+    writes the same way for every LR (the format, the tags of the losses and the LR -- a role a
+    run lacks, such as the validation loss of a run that crashed before its first evaluation,
+    says nothing); and the schedule's shape read from the logged LR (a constant and a cosine run
+    at one LR are different setups even when nothing else says so)."""
     setup = {k: v for k, v in run.hparams.items() if k not in LR_HPARAMS and k.lower() not in _BOOKKEEPING}
+    setup["(format)"] = run.format
+    setup.update({f"({role} tag)": run.roles[role] for role in (TRAIN_LOSS, VAL_LOSS, LR) if role in run.roles})
     lr = run.get(LR)
     if lr is not None and len(lr) >= 3 and not is_diverged(run):  # a crash truncates the schedule
         from .signal.schedule import detect_schedule
@@ -145,6 +157,17 @@ def _compatible(a: Mapping, b: Mapping) -> bool:
     return all(str(a[k]) == str(b[k]) for k in a.keys() & b.keys())
 
 
+def _last_loss_step(run: Run) -> int | None:
+    loss = run.get(TRAIN_LOSS) if run.get(TRAIN_LOSS) is not None else run.get(VAL_LOSS)
+    return int(loss.steps[-1]) if loss is not None and len(loss) else None
+
+
+def _similar_budget(runs: Sequence[Run]) -> bool:
+    """The runs that did not diverge ran for about as long (a sweep changes the LR, not the budget)."""
+    ends = [end for end in (_last_loss_step(r) for r in runs if not is_diverged(r)) if end is not None]
+    return not ends or max(ends) <= MAX_BUDGET_RATIO * max(min(ends), 1)
+
+
 def _auto_groups(runs: Sequence[Run]) -> dict[str, list[Run]]:
     coarse: dict[str, list[Run]] = defaultdict(list)
     for run in runs:
@@ -158,7 +181,7 @@ def _auto_groups(runs: Sequence[Run]) -> dict[str, list[Run]]:
     for key, members in coarse.items():
         if _max_repeats(members) > MAX_REPEATS:  # a collection of setups, not a sweep: don't guess
             continue
-        for k, split in enumerate(_split_by_hparams(members)):
+        for k, split in enumerate(s for s in _split_by_setup(members) if _similar_budget(s)):
             groups[key if k == 0 else f"{key} [{k + 1}]"] = split
     return groups
 
@@ -168,11 +191,11 @@ def _max_repeats(runs: Sequence[Run]) -> int:
     return max((lrs.count(v) for v in set(lrs)), default=0)
 
 
-def _split_by_hparams(runs: Sequence[Run]) -> list[list[Run]]:
-    """Greedy: a run joins the first group whose hyper-parameters it does not contradict."""
+def _split_by_setup(runs: Sequence[Run]) -> list[list[Run]]:
+    """Greedy: a run joins the first group whose setup it does not contradict."""
     groups: list[tuple[dict, list[Run]]] = []
     for run in sorted(runs, key=lambda r: r.name):
-        hp = _setup_hparams(run)
+        hp = _setup(run)
         for merged, members in groups:
             if _compatible(merged, hp):
                 merged.update(hp)
@@ -183,9 +206,28 @@ def _split_by_hparams(runs: Sequence[Run]) -> list[list[Run]]:
     return [members for _, members in groups]
 
 
+_MODES = "auto, none, all, dir, hparams:K1,K2 or name:REGEX"
+
+
+def check_group_by(value: str, where: str = "--group-by") -> str:
+    """``value`` stripped, or a ConfigError naming ``where`` when it is no grouping mode."""
+    mode = value.strip()
+    if mode in ("auto", "none", "all", "dir"):
+        return mode
+    if mode.startswith("hparams:") and mode[len("hparams:"):].strip(" ,"):
+        return mode
+    if mode.startswith("name:"):
+        try:
+            re.compile(mode[len("name:"):])
+        except re.error as exc:
+            raise ConfigError(f"{where}: name: invalid regular expression: {exc}") from None
+        return mode
+    raise ConfigError(f"{where}: must be {_MODES}, not {value!r}")
+
+
 def group_runs(runs: Sequence[Run], group_by: str | None = "auto") -> dict[str, list[Run]]:
     """Candidate groups by ``group_by`` (see the module docstring); not yet checked to be sweeps."""
-    mode = (group_by or "auto").strip()
+    mode = check_group_by(group_by or "auto")
     if mode == "none":
         return {}
     if mode == "auto":
@@ -198,13 +240,8 @@ def group_runs(runs: Sequence[Run], group_by: str | None = "auto") -> dict[str, 
         keys = [k.strip() for k in mode[len("hparams:"):].split(",") if k.strip()]
         return _keyed(runs, lambda r: ", ".join(f"{k}={r.hparams[k]}" for k in keys)
                       if all(k in r.hparams for k in keys) else None)
-    if mode.startswith("name:"):
-        try:
-            pattern = re.compile(mode[len("name:"):])
-        except re.error as exc:
-            raise ConfigError(f"--group-by name: invalid regular expression: {exc}") from None
-        return _keyed(runs, lambda r: _regex_key(pattern, r.name))
-    raise ConfigError(f"--group-by must be auto, none, all, dir, hparams:K1,K2 or name:REGEX, not {group_by!r}")
+    pattern = re.compile(mode[len("name:"):])
+    return _keyed(runs, lambda r: _regex_key(pattern, r.name))
 
 
 def _regex_key(pattern: re.Pattern, name: str) -> str | None:

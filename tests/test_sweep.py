@@ -154,6 +154,51 @@ def test_a_folder_of_unrelated_runs_is_not_a_sweep():
     assert len(sweep.find_sweeps(runs, group_by="all")) == 1
 
 
+def test_runs_written_by_different_code_are_not_one_sweep():
+    """The sample_logs case: four unrelated runs (formats, tags) with distinct LRs in one folder."""
+    runs = [make_run(f"logs/run{k}", lr, seed=k) for k, lr in enumerate(GRID[:4])]
+    for run, fmt in zip(runs, ("tensorboard", "keras_csv", "lightning_csv", "hf_trainer_state")):
+        run.format = fmt
+    assert sweep.find_sweeps(runs) == []
+    assert len(sweep.find_sweeps(runs, group_by="dir")) == 1  # the user says it is a sweep
+
+
+def test_other_tags_for_a_role_split_the_folder():
+    runs = sweep_runs(prefix="x/")
+    for run in runs[::2]:
+        run.series["train_loss"] = run.series.pop("loss")
+        run.roles[TRAIN_LOSS] = "train_loss"
+    assert sorted(len(s["runs"]) for s in sweep.find_sweeps(runs)) == [4, 5]
+
+
+def test_a_run_without_a_validation_curve_still_joins_its_sweep():
+    runs = sweep_runs()
+    runs[-1] = make_run(runs[-1].name, GRID[-1], val=False, diverge=True)  # crashed before evaluating
+    (s,) = sweep.find_sweeps(runs)
+    assert len(s["runs"]) == len(GRID)
+
+
+def test_runs_of_different_length_are_not_a_sweep_but_a_diverged_short_run_is_fine():
+    runs = sweep_runs(prefix="x/")
+    short = runs[1]
+    short.series["loss"] = Series.from_lists(short.series["loss"].steps[:10], short.series["loss"].values[:10])
+    assert sweep.find_sweeps(runs) == []
+    short.series["loss"].values[-1] = math.nan  # it stopped because it diverged
+    assert len(sweep.find_sweeps(runs)) == 1
+
+
+def test_group_by_is_a_config_key_and_a_flag():
+    from lrdoctor.config import config_from_mapping, to_toml
+    from lrdoctor.errors import ConfigError
+
+    assert config_from_mapping({"group-by": "dir"}).group_by == "dir"
+    assert 'group-by = "hparams:opt"' in to_toml(config_from_mapping({"group-by": "hparams:opt"}))
+    with pytest.raises(ConfigError, match="group-by.*invalid regular expression"):
+        config_from_mapping({"group-by": "name:("})
+    with pytest.raises(ConfigError, match="must be auto"):
+        config_from_mapping({"group-by": "folder"})
+
+
 def test_group_by_modes():
     runs = sweep_runs(prefix="a/") + sweep_runs(prefix="b/", seed=50)
     assert sweep.find_sweeps(runs, group_by="none") == []
@@ -209,7 +254,7 @@ def test_bench_group_best_run_is_lr_star(group, tmp_path):
 
     rows = sweep_eval.read_groups(str(BENCH))[group]
     sweep_eval.lay_out(str(BENCH), rows, str(tmp_path / "g"))
-    report = lrdoctor.diagnose(str(tmp_path / "g"))
+    report = lrdoctor.diagnose(str(tmp_path / "g"), config={"group-by": "dir"})  # formats are mixed: say it
     assert len(report.sweeps) == 1
     s = report.sweeps[0]
     assert len(s["runs"]) == len(rows)
