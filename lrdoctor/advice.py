@@ -10,7 +10,7 @@
   5. still improving (SC01)        -> increase by a factor from the improvement made
   6. accuracy pinned/lost (PL04)   -> decrease 1.5 decades (after SC01: a slow learner's accuracy
                                       has not moved yet either)
-  7. early spikes, no warmup (SP01)-> add-warmup
+  7. early spikes, no warmup (SP01)-> add-warmup (two or more in the first 10 %, most of them there)
   8. overfitting alone (OF01)      -> stop-early at the best step (not an LR direction)
   9. otherwise                     -> keep, suggested LR = current LR
 """
@@ -119,8 +119,15 @@ def _overfit(f: Finding, current: float | None) -> Recommendation:
                 f"{f.evidence.get('rise', 0):.0%} after it; the LR looks fine -> stop there (early stopping)", "medium")
 
 
+# One spike is one hard batch; a warmup fixes a *pattern*: the first steps repeatedly too large for
+# the curvature at initialisation.  So at least two spikes in the first 10 % of the run, and most of
+# the run's spikes there.
+WARMUP_MIN_EARLY_SPIKES = 2
+
+
 def _is_early_spike(f: Finding) -> bool:
-    return f.evidence.get("early_share", 0) >= 0.5 and not f.evidence.get("has_warmup")
+    return (f.evidence.get("early_count", 0) >= WARMUP_MIN_EARLY_SPIKES and f.evidence.get("early_share", 0) >= 0.5
+            and not f.evidence.get("has_warmup"))
 
 
 Selector = Callable[[Sequence[Finding]], list]

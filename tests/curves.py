@@ -99,10 +99,11 @@ def make_stuck(seed=0, lr=1.0) -> Run:
 
 
 def make_spiky(seed=0, lr=1e-2) -> Run:
-    """Healthy curve with three isolated spikes (3-5x the local level) that recover at once."""
+    """Healthy curve with three isolated spikes (4-8x the local level, each undoing over a quarter of the
+    progress) that recover at once."""
     run = make_healthy(seed=seed, lr=lr)
     y = run.series["train/loss"].values.copy()
-    for i, f in ((60, 4.0), (100, 5.0), (130, 3.0)):
+    for i, f in ((60, 4.0), (100, 8.0), (130, 8.0)):
         y[i] *= f
     run.series["train/loss"] = Series.from_lists(run.series["train/loss"].steps, y)
     return run
@@ -300,3 +301,22 @@ def make_healthy_epochs(seed=0, lr=3e-2) -> Run:
     val = 0.18 + 0.25 * np.exp(-(e + 1) / 1.5)
     return _epoch_run("healthy-epochs", train * (1 + 0.01 * rng.standard_normal(n)),
                       val * (1 + 0.01 * rng.standard_normal(n)), np.full(n, lr))
+
+
+def make_overfit_epochs(seed=0, lr=3e-2, n=120) -> Run:
+    """Keras-CSV-like overfitting run: the epoch mean falls 3.0 -> 0.3 in the first three epochs, then to
+    ~1e-3 (memorised); validation is lowest at epoch 3 and climbs 50 % by the end."""
+    rng = np.random.default_rng(seed)
+    e = np.arange(n)
+    train = (3e-4 + 3.0 * np.exp(-e / 0.9) + 0.25 * np.exp(-e / 8.0)) * np.exp(0.08 * rng.standard_normal(n))
+    val = 1.0 + 2.0 * np.exp(-e / 1.0) + 0.6 * (1 - np.exp(-np.clip(e - 3, 0, None) / 40.0))
+    return _epoch_run("overfit-epochs", train, val * (1 + 0.01 * rng.standard_normal(n)), np.full(n, lr))
+
+
+def make_one_spike(seed=0) -> Run:
+    """Healthy curve with one isolated spike (4x the local level) that recovers at once: a hard batch."""
+    run = make_healthy(seed=seed)
+    y = run.series["train/loss"].values.copy()
+    y[60] *= 4.0
+    run.series["train/loss"] = Series.from_lists(run.series["train/loss"].steps, y)
+    return run

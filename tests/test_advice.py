@@ -28,6 +28,8 @@ def advise(run, lr=None):
     (C.make_stuck, "decrease"),
     (C.make_decay_only, "decrease"),  # PL02 wins over SC01's "improving at the end"
     (C.make_overfit, "stop-early"),
+    (C.make_overfit_epochs, "stop-early"),  # the steep first epochs are not a spike (no add-warmup)
+    (C.make_one_spike, "keep"),
     (C.make_spiky, "keep"),
     (C.make_early_spikes, "add-warmup"),
     (C.make_drop_after_decay, "decrease"),
@@ -73,3 +75,12 @@ def test_current_lr_log_then_override_then_hparams():
 def test_crashed_rule_is_not_evidence():
     crash = Finding("DV01", "non-finite-loss", "data_quality", Severity.INFO, "crashed", evidence={"crashed": 1})
     assert recommend(C.make_healthy(), [crash]).action == "keep"
+
+
+def test_one_early_spike_is_not_enough_for_a_warmup():
+    def spike(count, early):
+        return Finding("SP01", "loss-spikes", "spike", Severity.WARNING, "spikes",
+                       evidence={"count": count, "early_count": early, "early_share": early / count, "has_warmup": 0})
+    assert recommend(C.make_healthy(), [spike(1, 1)]).action == "keep"
+    assert recommend(C.make_healthy(), [spike(3, 2)]).action == "add-warmup"
+    assert recommend(C.make_healthy(), [spike(5, 2)]).action == "keep"  # most spikes later in the run

@@ -18,7 +18,8 @@ CASES = {
     "DV02": ([C.make_blow_up], [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy,
                                 C.make_finetune]),
     "DV03": ([C.make_exploded], [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low]),
-    "SP01": ([C.make_spiky, C.make_early_spikes], [C.make_healthy, C.make_too_low, C.make_stuck]),
+    "SP01": ([C.make_spiky, C.make_early_spikes, C.make_one_spike],
+             [C.make_healthy, C.make_too_low, C.make_stuck, C.make_overfit_epochs]),
     "OS01": ([C.make_erratic_val], [C.make_healthy, C.make_too_low, C.make_overfit]),
     "PL01": ([C.make_stuck, C.make_exploded], [C.make_healthy, C.make_too_low, C.make_overfit, C.make_warmup_healthy,
                                                C.make_lm_healthy, C.make_finetune, C.make_too_low_epochs]),
@@ -27,7 +28,7 @@ CASES = {
     "PL04": ([C.make_acc_pinned, C.make_acc_collapsed], [C.make_healthy_acc, C.make_too_low_acc, C.make_healthy]),
     "SC01": ([C.make_too_low, C.make_too_low_epochs], [C.make_healthy, C.make_healthy_epochs, C.make_stuck, C.make_overfit, C.make_warmup_healthy,
                                 C.make_mild_step_decay, C.make_lm_healthy, C.make_finetune]),
-    "OF01": ([C.make_overfit], [C.make_healthy, C.make_too_low, C.make_stuck]),
+    "OF01": ([C.make_overfit, C.make_overfit_epochs], [C.make_healthy, C.make_too_low, C.make_stuck]),
     "DQ01": ([C.make_short], [C.make_healthy]),
     "DQ02": ([C.make_no_val], [C.make_healthy]),
     "DQ03": ([C.make_restarted], [C.make_healthy]),
@@ -79,3 +80,13 @@ def test_decay_only_reports_where_learning_began():
     f = next(f for f in result.findings if f.code == "PL02")
     assert f.evidence["lr_at_onset"] == pytest.approx(0.1)
     assert 400 <= f.evidence["onset_step"] <= 480
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_one_spike_is_info_and_several_are_a_warning(seed):
+    _, one = codes_for(C.make_one_spike(seed=seed))
+    _, three = codes_for(C.make_spiky(seed=seed))
+    sp_one = next(f for f in one.findings if f.code == "SP01")
+    sp_three = next(f for f in three.findings if f.code == "SP01")
+    assert sp_one.evidence["count"] == 1 and sp_one.severity.name == "INFO"
+    assert sp_three.evidence["count"] == 3 and sp_three.severity.name == "WARNING"

@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-MODULES = ["smoothing", "noise", "trend", "schedule", "spectra", "changepoints"]
+MODULES = ["smoothing", "noise", "trend", "schedule", "spectra", "changepoints", "jumps"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -68,7 +68,7 @@ class View:
         return float(lr_at(self.lr_steps, self.lr_values, [step])[0])
 
 
-def _window(n: int) -> int:
+def smoothing_window(n: int) -> int:
     # ~5 % of the curve, odd, 3..31 points: long enough to beat minibatch noise, short enough to keep shape.
     w = int(max(3, min(31, round(n / 20))))
     return w if w % 2 else w + 1
@@ -83,7 +83,7 @@ def _curve(tag: str, series: Series, steps_axis: np.ndarray | None, lr_s, lr_v) 
     y = vals[:end].astype(float)
     if y.size == 0:
         return Curve(tag, steps, y, y, 0.0, first_bad, int(vals.size), y)
-    w = _window(y.size)
+    w = smoothing_window(y.size)
     noise = mad_noise(y, window=w).sigma if y.size >= 9 else diff_noise(y)
     if lr_s is not None and lr_s.size >= 2 and y.size >= 2:
         t = lr_time(lr_s, lr_v, steps)

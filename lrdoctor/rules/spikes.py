@@ -8,7 +8,8 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
-from ._view import View, view_of
+from ..signal.jumps import upward_jumps
+from ._view import View, smoothing_window, view_of
 from .base import Rule
 
 
@@ -27,25 +28,31 @@ class LossSpikes(Rule):
     """Transient jumps of the train loss far outside its local noise band.
 
     What it detects
-        Points whose residual from a rolling median exceeds ``min_z`` robust standard deviations
-        (MAD of residuals), ``min_rel`` of the local level *and* ``min_undo`` of the progress made so
-        far (start level - local level), so that the noise, the scale of the loss and the progress
-        all say it is a jump.  Counted with the step of the first and largest, and the phase of
+        Points that rise above both the local trend (rolling median) and the level of the points
+        just before them by more than ``min_z`` local noise sigmas, ``min_rel`` of the local level
+        *and* ``min_undo`` of the progress made so far (start level - local level), so that the
+        noise, the scale of the loss and the progress all say it is a jump.  The noise is measured
+        within a few smoothing windows of each point and on the upper side of the trend
+        (``signal.jumps``): a loss's noise shrinks with its level and minibatch losses are
+        right-skewed.  A point on the flank of a steep early fall is below the points before it,
+        so it is not a jump.  Counted with the step of the first and largest, and the phase of
         the LR schedule they sit in.
 
     Why it matters
-        Isolated spikes that recover are usually harmless; several, or spikes at the end of warmup /
-        at the peak LR, mean the step size is at the edge of stability.
+        An isolated spike that recovers is usually harmless (a hard batch): reported as info.
+        Several (``min_count_warning``), or spikes at the end of warmup / at the peak LR, mean the
+        step size is at the edge of stability: a warning.
 
     Evidence
         ``count``, ``first_step``, ``largest_step``, ``largest_rel`` (jump / local level),
         ``largest_z``, ``share_at_peak`` (of spikes at >= 90 % of the peak LR), ``lr_at_first``,
-        ``early_share`` (of spikes in the first 10 % of the run), ``has_warmup`` (1 when the LR ramps up).
+        ``early_share`` and ``early_count`` (spikes in the first 10 % of the run), ``has_warmup``
+        (1 when the LR ramps up).
 
     Options
         ``min_z`` = 6 (a 1-in-10^9 event for Gaussian noise); ``min_rel`` = 0.5 (half the level);
-        ``min_undo`` = 0.25 (a quarter of the progress undone);
-        ``min_count`` = 1; ``min_points`` = 20.
+        ``min_undo`` = 0.25 (a quarter of the progress undone); ``min_count`` = 1;
+        ``min_count_warning`` = 2 (a repeated event, not one hard batch); ``min_points`` = 20.
     """
 
     code = "SP01"
@@ -60,6 +67,7 @@ class LossSpikes(Rule):
         min_rel: float = 0.5
         min_undo: float = 0.25
         min_count: int = 1
+        min_count_warning: int = 2
         min_points: int = 20
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
@@ -69,9 +77,12 @@ class LossSpikes(Rule):
         c = view.train
         if c is None or c.n < options.min_points or c.noise <= 0:
             return
-        resid = c.values - c.smooth
+        w = smoothing_window(c.n)
+        # The noise band spans a few smoothing windows (>= 21 points, enough for a stable median),
+        # so a burst of spikes does not set its own noise level.
+        jumps = upward_jumps(c.values, c.smooth, window=w, noise_window=max(4 * w + 1, 21))
+        resid, z = jumps.height, jumps.z
         level = np.maximum(np.abs(c.smooth), 1e-12)
-        z = resid / c.noise
         rel = resid / level
         # Share of the progress made so far that the jump undid: near a loss of ~0 a jump can be
         # many times the local level and still be harmless.
@@ -84,14 +95,16 @@ class LossSpikes(Rule):
         big = int(hits[np.argmax(rel[hits])])
         phases = [phase_of(view, int(c.steps[i])) for i in hits]
         first = int(c.steps[hits[0]])
+        early = c.steps[hits] <= c.steps[0] + 0.1 * (c.steps[-1] - c.steps[0])
+        severity = Severity.WARNING if hits.size >= options.min_count_warning else Severity.INFO
         yield self.finding(
             run,
             f"{hits.size} loss spike(s) in {c.tag}; largest {rel[big]:.1f}x the local level at step {int(c.steps[big]):,} "
             f"({phases[int(np.argmax(hits == big))]} of the schedule)",
-            tag=c.tag, start_step=first, end_step=int(c.steps[hits[-1]]),
+            severity=severity, tag=c.tag, start_step=first, end_step=int(c.steps[hits[-1]]),
             evidence={"count": int(hits.size), "first_step": first, "largest_step": int(c.steps[big]),
                       "largest_rel": round(float(rel[big]), 3), "largest_z": round(float(z[big]), 2),
                       "share_at_peak": round(phases.count("peak") / len(phases), 3), "lr_at_first": view.lr_at_step(first),
-                      "early_share": round(float(np.mean(c.steps[hits] <= c.steps[0] + 0.1 * (c.steps[-1] - c.steps[0]))), 3),
+                      "early_share": round(float(np.mean(early)), 3), "early_count": int(np.sum(early)),
                       "has_warmup": int(view.schedule is not None and view.schedule.warmup_end_step is not None)},
         )
