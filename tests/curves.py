@@ -320,3 +320,20 @@ def make_one_spike(seed=0) -> Run:
     y[60] *= 4.0
     run.series["train/loss"] = Series.from_lists(run.series["train/loss"].steps, y)
     return run
+
+
+def make_keras_running_mean(seed=0, lr=1e-2, per_epoch=40, epochs=20, k=5) -> Run:
+    """Keras ``batch_loss``: the running mean of the batch losses over the current epoch, logged every
+    ``k`` batches at the global batch number (1-based); it resets each epoch (a sawtooth)."""
+    rng = np.random.default_rng(seed)
+    total = per_epoch * epochs
+    batch = (0.05 + 2.25 * np.exp(-np.arange(total) / 120.0)) * np.exp(0.3 * rng.standard_normal(total))
+    g = np.arange(k, total + 1, k)  # global batch numbers logged
+    running = np.array([batch[(i - 1) // per_epoch * per_epoch: i].mean() for i in g])
+    run = Run(name="keras-running-mean", source="<generated:keras-running-mean>", format="generated")
+    run.series["train/batch_loss"] = Series.from_lists(g, running)
+    val = 0.15 + 1.6 * np.exp(-(np.arange(epochs) + 1) * per_epoch / 120.0)
+    run.series["validation/epoch_loss"] = Series.from_lists(np.arange(epochs), val * (1 + 0.01 * rng.standard_normal(epochs)))
+    run.series["train/epoch_learning_rate"] = Series.from_lists(np.arange(epochs), np.full(epochs, lr))
+    run.roles.update({TRAIN_LOSS: "train/batch_loss", VAL_LOSS: "validation/epoch_loss", LR: "train/epoch_learning_rate"})
+    return run

@@ -30,6 +30,7 @@ def advise(run, lr=None):
     (C.make_overfit, "stop-early"),
     (C.make_overfit_epochs, "stop-early"),  # the steep first epochs are not a spike (no add-warmup)
     (C.make_one_spike, "keep"),
+    (C.make_keras_running_mean, "keep"),  # Keras' per-epoch running mean: resets are not spikes or blow-ups
     (C.make_spiky, "keep"),
     (C.make_early_spikes, "add-warmup"),
     (C.make_drop_after_decay, "decrease"),

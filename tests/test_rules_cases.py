@@ -16,10 +16,10 @@ import curves as C
 CASES = {
     "DV01": ([C.make_nan], [C.make_healthy, C.make_stuck, C.make_too_low]),
     "DV02": ([C.make_blow_up], [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy,
-                                C.make_finetune]),
-    "DV03": ([C.make_exploded], [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low]),
+                                C.make_finetune, C.make_keras_running_mean]),
+    "DV03": ([C.make_exploded], [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low, C.make_keras_running_mean]),
     "SP01": ([C.make_spiky, C.make_early_spikes, C.make_one_spike],
-             [C.make_healthy, C.make_too_low, C.make_stuck, C.make_overfit_epochs]),
+             [C.make_healthy, C.make_too_low, C.make_stuck, C.make_overfit_epochs, C.make_keras_running_mean]),
     "OS01": ([C.make_erratic_val], [C.make_healthy, C.make_too_low, C.make_overfit]),
     "PL01": ([C.make_stuck, C.make_exploded], [C.make_healthy, C.make_too_low, C.make_overfit, C.make_warmup_healthy,
                                                C.make_lm_healthy, C.make_finetune, C.make_too_low_epochs]),
