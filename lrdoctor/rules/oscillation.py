@@ -26,7 +26,11 @@ class ErraticValidation(Rule):
     Why it matters
         Validation is computed on a fixed set, so it scatters only because the weights jump from
         one evaluation to the next.  Jumps that are large next to the progress made mean the steps
-        are too large to settle into the minimum (or the batch too small for the rate).
+        are too large to settle into the minimum (or the batch too small for the rate).  But a small
+        validation set or a noisy task scatters that much at a well-tuned rate too: on the labelled
+        benchmark this fired on as many well-tuned runs as on too-high ones, and where it was the
+        only finding, 7 of 8 runs were well tuned.  So it is a note (info) that single evaluations
+        (the best epoch, a rise) should be read with care, not an LR verdict, and advice ignores it.
 
     Evidence
         ``scatter``, ``improvement``, ``ratio``, ``lag1`` (autocorrelation of the differences),
@@ -39,7 +43,7 @@ class ErraticValidation(Rule):
     code = "OS01"
     name = "erratic-validation"
     kind = "oscillation"
-    severity = Severity.WARNING
+    severity = Severity.INFO
     requires = (VAL_LOSS,)
 
     @dataclass(frozen=True)
