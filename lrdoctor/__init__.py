@@ -13,11 +13,12 @@ from .report import Report, RunResult
 __all__ = ["diagnose", "read_runs", "Report", "RunResult", "Finding", "Recommendation", "Severity", "__version__"]
 
 
-def read_runs(path, tag_roles=None):
-    """Read every run under ``path``; returns (runs, problems).  See lrdoctor.readers."""
+def read_runs(path, tag_roles=None, *, progress=None):
+    """Read every run under ``path``; returns (runs, problems).  ``progress(done, total)`` is
+    called after each run (silent by default).  See lrdoctor.readers."""
     from .readers import read_runs as _read
 
-    return _read(path, tag_roles=tag_roles)
+    return _read(path, tag_roles=tag_roles, progress=progress)
 
 
 def diagnose(path_or_runs, config=None) -> Report:
@@ -39,7 +40,11 @@ def diagnose(path_or_runs, config=None) -> Report:
     elif not isinstance(config, Config):
         config = config_from_mapping(config)
     if isinstance(path_or_runs, (str, bytes)) or hasattr(path_or_runs, "__fspath__"):
+        from .readers import split_runs_without_data
+
         runs, problems = read_runs(path_or_runs, tag_roles=config.tag_roles or None)
+        runs, empty = split_runs_without_data(runs)
+        problems += empty
     else:
         runs, problems = list(path_or_runs), []
     return diagnose_runs(runs, config, problems)

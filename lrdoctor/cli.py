@@ -89,14 +89,16 @@ def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, 
 
 
 def _read_and_diagnose(logdir: str, config, progress_flag):
+    """(the runs diagnosed, the report); runs with nothing to diagnose are reading problems."""
     from . import progress
     from .engine import diagnose_runs
-    from .readers import read_runs
+    from .readers import read_runs, split_runs_without_data
 
-    with progress.status(f"lrdoctor: reading {logdir} ...", enabled=progress_flag):
-        runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None)
+    with progress.counter("reading", enabled=progress_flag) as tick:
+        runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None, progress=tick)
+    runs, empty = split_runs_without_data(runs)
     with progress.bar(runs, "diagnosing", enabled=progress_flag) as items:
-        report = diagnose_runs(runs, config, problems, progress=lambda _runs: items)
+        report = diagnose_runs(runs, config, problems + empty, progress=lambda _runs: items)
     return runs, report
 
 
@@ -126,10 +128,15 @@ def _write(path: str, text: str) -> None:
     click.echo(f"lrdoctor: wrote {path}", err=True)
 
 
+def _warn(problems) -> None:
+    """One line on stderr per reading problem, naming the file."""
+    for problem in problems:
+        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+
+
 def _exit_code(report, fail_on: str, logdir: str) -> int:
     """Reading problems go to stderr as messages; no run at all is exit 2 (see report.exit_code)."""
-    for problem in report.problems:
-        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+    _warn([*report.problems, *(p for result in report.runs for p in result.problems)])
     if not report.runs:
         click.echo(f"lrdoctor: error: no runs found under {logdir}", err=True)
     return report.exit_code(fail_on)
@@ -193,8 +200,7 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
 
     config = _make_config(ctx, params)
     runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None)
-    for problem in problems:
-        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+    _warn(problems)
     names = sorted(r.name for r in runs)
     if run_name is not None:
         runs = [r for r in runs if r.name == run_name]
@@ -227,8 +233,7 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
     from .readers import read_runs
 
     runs, problems = read_runs(logdir, tag_roles=_make_config(ctx, params).tag_roles or None)
-    for problem in problems:
-        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+    _warn(problems)
     entries = [e for e in rangetest.findlr(runs) if run_name is None or e[0].name == run_name]
     if not entries:
         click.echo(f"lrdoctor: error: no run to analyse under {logdir}", err=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 MIN_ITEMS = 8  # below this the work is quick and a bar would only flicker
@@ -36,17 +36,26 @@ def bar(items: Sequence[T], label: str, *, enabled: bool | None = None, stream=N
 
 
 @contextlib.contextmanager
-def status(message: str, *, enabled: bool | None = None, stream=None) -> Iterator[None]:
-    """A transient one-line status on a terminal while the block runs (the readers report no
-    progress of their own); erased afterwards, so nothing is left behind."""
+def counter(label: str, *, enabled: bool | None = None, stream=None) -> Iterator[Callable[[int, int], None]]:
+    """``with counter("reading") as tick: read_runs(path, progress=tick)`` — ``tick(done, total)``
+    drives a bar once the total is known (on a terminal, for enough items); a no-op when silent."""
     stream = stream or sys.stderr
-    show = enabled if enabled is not None else bool(getattr(stream, "isatty", lambda: False)())
-    if show:
-        stream.write(message)
-        stream.flush()
+    shown = []  # the bar, once the first tick says how many items there are
+
+    def tick(done: int, total: int) -> None:
+        if not shown:
+            if not wanted(total, stream, enabled=enabled):
+                shown.append(None)
+                return
+            import click
+
+            shown.append(click.progressbar(length=total, label=label, file=stream, show_pos=True))
+        bar_ = shown[0]
+        if bar_ is not None:
+            bar_.update(done - bar_.pos)
+
     try:
-        yield
+        yield tick
     finally:
-        if show:
-            stream.write("\r\x1b[K")  # back to the line start, clear to its end
-            stream.flush()
+        if shown and shown[0] is not None:
+            shown[0].render_finish()

@@ -206,7 +206,7 @@ def fake_logs(monkeypatch, hand_runs, fake_rules, tmp_path):
     logdir.mkdir()
     state = {"runs": hand_runs, "problems": []}
 
-    def read_runs(path, tag_roles=None):
+    def read_runs(path, tag_roles=None, progress=None):
         state["tag_roles"] = tag_roles
         return list(state["runs"]), list(state["problems"])
 

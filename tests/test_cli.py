@@ -74,7 +74,7 @@ def test_no_runs_found_exits_2_and_still_reports(fake_logs, run_cli):
 def test_unreadable_input_exits_2(fake_logs, run_cli, monkeypatch):
     import lrdoctor.readers as readers
 
-    def broken(path, tag_roles=None):
+    def broken(path, tag_roles=None, progress=None):
         raise ReadError(f"{path}: permission denied")
 
     monkeypatch.setattr(readers, "read_runs", broken)
@@ -85,7 +85,7 @@ def test_unreadable_input_exits_2(fake_logs, run_cli, monkeypatch):
 def test_internal_error_is_exit_2_not_1(fake_logs, run_cli, monkeypatch):
     import lrdoctor.readers as readers
 
-    monkeypatch.setattr(readers, "read_runs", lambda path, tag_roles=None: 1 / 0)
+    monkeypatch.setattr(readers, "read_runs", lambda path, tag_roles=None, progress=None: 1 / 0)
     _, err = run_cli(["diagnose", fake_logs["dir"]], 2)
     assert "ZeroDivisionError" in err and "internal error" in err
 

@@ -64,9 +64,17 @@ def test_progress_bar_only_when_wanted():
     with progress.bar(list(range(20)), "diagnosing", stream=quiet) as items:
         assert list(items) == list(range(20))
     assert quiet.getvalue() == ""
-    with progress.status("reading", stream=quiet):
-        pass
+
+
+def test_reading_counter_draws_a_bar_on_a_terminal_only():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream, quiet = Tty(), io.StringIO()
+    for out in (stream, quiet):
+        with progress.counter("reading", stream=out) as tick:
+            for done in range(1, 21):
+                tick(done, 20)
+    assert "reading" in stream.getvalue() and "20/20" in stream.getvalue()
     assert quiet.getvalue() == ""
-    with progress.status("reading", stream=stream):
-        assert stream.getvalue().endswith("reading")
-    assert stream.getvalue().endswith("reading\r\x1b[K")  # erased when done

@@ -139,3 +139,45 @@ def test_many_runs_are_read_by_a_process_pool_with_the_same_result(tmp_path, mon
     assert [r.name for r in parallel] == [r.name for r in serial]
     assert all((p.series["loss"].values == s.series["loss"].values).all() and p.roles == s.roles
                for p, s in zip(parallel, serial))
+
+
+MANIFEST = "path,format,n_bytes,tags,notes\n" + "".join(f"logs/r{i}.csv,csv,{100 + i},loss;lr,copied\n" for i in range(5))
+
+
+def test_a_csv_table_that_is_no_training_log_is_one_problem_not_a_run(tmp_path):
+    make_tree(tmp_path)
+    (tmp_path / "MANIFEST.csv").write_text(MANIFEST)
+    (tmp_path / "index.txt").write_text(MANIFEST)  # not named as a log: skipped quietly
+    runs, problems = read_runs(tmp_path)
+    assert [r.name for r in runs] == ["r0001/training.log", "r0002/version_0/metrics.csv"]
+    (problem,) = problems
+    assert problem.path.endswith("MANIFEST.csv") and problem.message.startswith("not a training log")
+
+
+def test_a_tag_override_makes_a_mostly_text_csv_a_run(tmp_path):
+    (tmp_path / "MANIFEST.csv").write_text(MANIFEST)
+    runs, problems = read_runs(tmp_path, tag_roles={"train_loss": ["n_bytes"]})
+    assert problems == [] and runs[0].roles == {"train_loss": "n_bytes"}
+
+
+def test_progress_is_called_once_per_run_and_is_optional(tmp_path):
+    make_tree(tmp_path)
+    calls = []
+    runs, _ = read_runs(tmp_path, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(k, 5) for k in range(1, 6)]  # five candidate files, three of them not logs
+    assert len(runs) == 2
+
+
+def test_runs_without_data_are_set_apart_as_problems(tmp_path):
+    from lrdoctor.readers import split_runs_without_data
+
+    make_tree(tmp_path)
+    (tmp_path / "r0004").mkdir()
+    (tmp_path / "r0004" / "metrics.csv").write_bytes(b"")
+    runs, _ = read_runs(tmp_path)
+    empty_tb = discover.Run(name="tb", source="/logs/tb", format="tensorboard", notes=["no scalar data in 1 event file(s)"])
+    with_data, problems = split_runs_without_data([*runs, empty_tb])
+    assert [r.name for r in with_data] == ["r0001/training.log", "r0002/version_0/metrics.csv"]
+    assert [p.describe() for p in problems] == [
+        f"{tmp_path / 'r0004' / 'metrics.csv'}: empty file (0 bytes)",
+        "/logs/tb: nothing to diagnose: no scalar data in 1 event file(s)"]

@@ -1,11 +1,12 @@
 """Readers: find the runs under a log directory and read each into a ``Run``.
 
-Public entry point: ``read_runs(path, tag_roles=None) -> (runs, problems)``.
-``problems`` are the ones that belong to no run (an unreadable directory, say);
-a run's own reading problems are in ``run.problems``.
+Public entry point: ``read_runs(path, tag_roles=None, *, progress=None) -> (runs, problems)``.
+``problems`` are the ones that belong to no run (an unreadable directory, a CSV that is no
+training log, say); a run's own reading problems are in ``run.problems``.
+``split_runs_without_data(runs)`` sets the runs with nothing to diagnose apart, as problems.
 """
 from __future__ import annotations
 
-from .discover import read_runs
+from .discover import read_runs, split_runs_without_data
 
-__all__ = ["read_runs"]
+__all__ = ["read_runs", "split_runs_without_data"]

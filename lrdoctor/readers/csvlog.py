@@ -19,6 +19,11 @@ STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "steps", "training_i
 EPOCH_COLUMNS = ("epoch", "epoch#", "epochs")
 CLOCK_COLUMNS = ("wall time", "wall_time", "walltime", "timestamp", "time", "created_at")
 _TAG_COLUMNS = ("tag", "name", "metric", "key")
+NOT_A_LOG = "not a training log: no numeric metric columns"
+
+
+class NotATrainingLog(Exception):
+    """A CSV table that holds no training curve (a manifest, a results table): it forms no run."""
 
 
 def _find(table: Table, candidates) -> str | None:
@@ -120,7 +125,22 @@ def _export_tag(path: str) -> str:
     return match.group(1) if match else stem
 
 
-def read_csv_text(path: str, text: str, name: str) -> Run:
+def _check_is_a_log(table: Table, series: dict, tag_roles) -> None:
+    """A generic CSV whose columns are mostly text and none of whose numeric columns is a loss,
+    metric or LR (by name, or by the user's --tag overrides) is some other table."""
+    if len(table.text_columns) <= len(series):
+        return
+    from ..tags import assign_roles
+
+    probe = Run(name="", source="", format="csv", series=series)
+    assign_roles(probe, tag_roles)
+    if not probe.roles:
+        raise NotATrainingLog(f"{NOT_A_LOG} ({len(table.text_columns)} of {len(table.header)} columns are text; "
+                              f"no loss, accuracy or LR among the rest)")
+
+
+def read_csv_text(path: str, text: str, name: str, tag_roles=None) -> Run:
+    """Raises NotATrainingLog for a CSV that is no training log (see _check_is_a_log)."""
     table = parse_table(path, text)
     problems, notes = list(table.problems), list(table.notes)
     fmt = classify(path, table) if table.header else "csv"
@@ -139,6 +159,8 @@ def read_csv_text(path: str, text: str, name: str) -> Run:
     else:
         chunks = {}
     series, restarts, merge_notes = merge_tags(chunks)
+    if fmt == "csv":
+        _check_is_a_log(table, series, tag_roles)
     if table.header and not table.n_rows:
         problems.append(Problem(path, "header but no data rows"))
     return Run(name=name, source=os.path.abspath(path), format=fmt, series=series,

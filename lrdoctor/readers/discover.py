@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from ..model import Problem, Run
 from .tensorboard_run import TensorBoardJob, read_tensorboard_run
@@ -119,9 +119,13 @@ def _single_file_job(path: str):
     return FileJob(name, path, named=True)
 
 
-def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> Run | None:
-    """Read one run; never raises (a crash becomes a Problem on an empty run).  Picklable for pools."""
+def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> Run | Problem | None:
+    """Read one run; never raises (a crash becomes a Problem on an empty run).  Picklable for pools.
+
+    A Problem instead of a Run: the file is no training log (a CSV table of something else).
+    None: an unnamed candidate (``*.log``, ``*.txt``...) that is not a log, skipped quietly."""
     from ..tags import assign_roles
+    from .csvlog import NotATrainingLog
     from .files import read_log_file
     from .hparams import read_hparams_beside
     from .mlflow import read_mlflow_run
@@ -134,13 +138,15 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> Run |
         elif isinstance(job, MlflowJob):
             run = read_mlflow_run(job.directory, job.name)
         else:
-            run = read_log_file(job.path, job.name, job.named)
+            run = read_log_file(job.path, job.name, job.named, tag_roles)
             if run is None:
                 return None
             if run.format == "lightning_csv":
                 run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
         assign_roles(run, tag_roles)
         return run
+    except NotATrainingLog as exc:
+        return Problem(job.path, str(exc)) if job.named else None
     except Exception as exc:  # last line of defence: one bad run must not stop the others
         where = getattr(job, "path", None) or getattr(job, "directory", "?")
         return Run(name=job.name, source=os.path.abspath(where), format="unknown",
@@ -168,7 +174,19 @@ def _import_readers(jobs: list) -> None:
         from . import csvlog, files, hf  # noqa: F401
 
 
-def _read_all(jobs: list, tag_roles) -> list[Run | None]:
+Progress = Callable[[int, int], None]  # (jobs read so far, jobs in all)
+
+
+def _counted(results: Iterable, total: int, progress: Progress | None) -> list:
+    out = []
+    for result in results:
+        out.append(result)
+        if progress is not None:
+            progress(len(out), total)
+    return out
+
+
+def _read_all(jobs: list, tag_roles, progress: Progress | None = None) -> list[Run | Problem | None]:
     """In-process for a few small runs; a process pool when there are many runs and many bytes."""
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(jobs) >= _PARALLEL_MIN_RUNS and sum(map(_job_bytes, jobs)) >= _PARALLEL_MIN_BYTES:
@@ -176,16 +194,18 @@ def _read_all(jobs: list, tag_roles) -> list[Run | None]:
         try:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 chunk = max(1, min(32, len(jobs) // (workers * 8)))
-                return list(pool.map(read_job, jobs, [tag_roles] * len(jobs), chunksize=chunk))
+                return _counted(pool.map(read_job, jobs, [tag_roles] * len(jobs), chunksize=chunk), len(jobs), progress)
         except (OSError, RuntimeError):  # no processes available (sandbox): read here instead
             pass
-    return [read_job(job, tag_roles) for job in jobs]
+    return _counted((read_job(job, tag_roles) for job in jobs), len(jobs), progress)
 
 
-def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | None = None) -> tuple[list[Run], list[Problem]]:
+def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | None = None, *,
+              progress: Progress | None = None) -> tuple[list[Run], list[Problem]]:
     """Read every run under ``path`` (a directory, searched recursively, or one log file).
 
-    Returns (runs sorted by name, problems that belong to no run).
+    Returns (runs sorted by name, problems that belong to no run).  ``progress(done, total)`` is
+    called after each run is read (silent by default).
     """
     root = os.fspath(path)
     if not os.path.exists(root):
@@ -195,5 +215,21 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     else:
         jobs, problems = find_jobs(root)
     tag_roles = {k: list(v) for k, v in (tag_roles or {}).items()} or None
-    runs = [run for run in _read_all(jobs, tag_roles) if run is not None]
+    results = _read_all(jobs, tag_roles, progress)
+    runs = [r for r in results if isinstance(r, Run)]
+    problems += [p for p in results if isinstance(p, Problem)]
     return sorted(runs, key=lambda r: r.name), problems
+
+
+def split_runs_without_data(runs: Sequence[Run]) -> tuple[list[Run], list[Problem]]:
+    """(runs holding at least one curve, a Problem for each other run): a file that could not be
+    read, or holds no scalar, is reported as such rather than diagnosed as a run with no loss."""
+    with_data, problems = [], []
+    for run in runs:
+        if any(len(s) for s in run.series.values()):
+            with_data.append(run)
+        elif run.problems:
+            problems += run.problems
+        else:
+            problems.append(Problem(run.source, "nothing to diagnose: " + ("; ".join(run.notes) or "no scalar data")))
+    return with_data, problems

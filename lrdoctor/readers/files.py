@@ -43,8 +43,9 @@ def sniff(path: str, text: str) -> str | None:
     return "csv" if table.header and table.n_rows and table.values else None
 
 
-def read_log_file(path: str, name: str, named: bool) -> Run | None:
-    """None when an unnamed candidate (a ``*.log``/``*.json``) turns out not to be a log."""
+def read_log_file(path: str, name: str, named: bool, tag_roles=None) -> Run | None:
+    """None when an unnamed candidate (a ``*.log``/``*.json``) turns out not to be a log.
+    Raises csvlog.NotATrainingLog for a CSV table that is no log (``tag_roles`` may make it one)."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -61,7 +62,7 @@ def read_log_file(path: str, name: str, named: bool) -> Run | None:
         if not named:
             return None
         if len(parse_table(path, "\n".join(text.splitlines()[:60])).header) < 2:
-            return _failed(path, name, f"not a recognisable CSV/JSON training log ({len(data)} bytes)")
+            return _failed(path, name, f"not a recognisable CSV/JSON training log ({len(data)} byte{'' if len(data) == 1 else 's'})")
         kind = "csv"  # a header without data: the CSV reader says exactly that
     if kind == "hf":
         from .hf import read_trainer_state
@@ -73,4 +74,4 @@ def read_log_file(path: str, name: str, named: bool) -> Run | None:
         return read_jsonl(path, text, name)
     from .csvlog import read_csv_text
 
-    return read_csv_text(path, text, name)
+    return read_csv_text(path, text, name, tag_roles)
