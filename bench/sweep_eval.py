@@ -3,8 +3,10 @@
 
 Each bench group (runs sharing task, optimizer, schedule, seed and batch size; labels.csv's
 group_id) is laid out as one directory of its runs -- symlinks to the runs' files, so nothing is
-copied -- in a temporary folder; ``lrdoctor diagnose DIR --format json`` runs on each, and the
-sweep's ``recommendation.suggested_lr`` is compared with the group's ``lr_star``.
+copied -- in a temporary folder; ``lrdoctor diagnose DIR --group-by dir --format json`` runs on
+each (the layout states that the folder is one sweep; its runs mix six log formats, which auto
+grouping would rightly keep apart), and the sweep's ``recommendation.suggested_lr`` is compared
+with the group's ``lr_star``.
 
     python bench/sweep_eval.py [--bench ../shared/bench/public] [--json] [--keep DIR]
 
@@ -50,7 +52,7 @@ def lay_out(bench: str, rows: list[dict], dest: str) -> None:
 
 
 def diagnose(directory: str) -> dict:
-    cmd = [sys.executable, "-m", "lrdoctor", "diagnose", directory, "--format", "json"]
+    cmd = [sys.executable, "-m", "lrdoctor", "diagnose", directory, "--group-by", "dir", "--format", "json"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode not in (0, 1):
         raise RuntimeError(f"lrdoctor failed on {directory} (exit {out.returncode}): {out.stderr.strip()}")
