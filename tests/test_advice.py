@@ -1,6 +1,8 @@
 """One recommendation per run: direction, factor, current/suggested LR and a reason with numbers."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from lrdoctor.advice import recommend
@@ -85,3 +87,32 @@ def test_one_early_spike_is_not_enough_for_a_warmup():
     assert recommend(C.make_healthy(), [spike(1, 1)]).action == "keep"
     assert recommend(C.make_healthy(), [spike(3, 2)]).action == "add-warmup"
     assert recommend(C.make_healthy(), [spike(5, 2)]).action == "keep"  # most spikes later in the run
+
+
+def test_increase_factor_follows_the_time_constant_argument():
+    from lrdoctor.advice import increase_factor
+
+    # Small gains: 3 time constants needed, -ln(1 - g) ~ g done -> ~3 / g.
+    assert increase_factor(0.01) == pytest.approx(3 / 0.01, rel=0.01)
+    assert increase_factor(0.1) == pytest.approx(3 / -math.log(0.9))
+    # Monotone: the less a run gained, the larger the step up; bounded on both sides.
+    gains = [0.0, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.9]
+    factors = [increase_factor(g) for g in gains]
+    assert all(a >= b for a, b in zip(factors, factors[1:]))
+    assert factors[0] == pytest.approx(10 ** 3.5) and factors[-1] == pytest.approx(2.5)
+
+
+def test_increase_uses_the_smaller_read_of_the_gain():
+    sc = Finding("SC01", "still-improving", "slow_convergence", Severity.ERROR, "slow",
+                 evidence={"late_share": 0.3, "improvement": 0.02, "train_improvement": 0.4})
+    rec = recommend(C.make_too_low(lr=1e-4), [sc])
+    assert rec.action == "increase" and rec.factor == pytest.approx(3 / -math.log(0.98))
+
+
+def test_advice_docstring_examples():
+    import doctest
+
+    import lrdoctor.advice
+
+    result = doctest.testmod(lrdoctor.advice)
+    assert result.attempted > 0 and result.failed == 0
