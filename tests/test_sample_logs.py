@@ -26,11 +26,16 @@ def _load_generator():
     spec = importlib.util.spec_from_file_location("make_sample_logs", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))  # its sibling sample_training.py, as when run as a script
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 
 gen = _load_generator()
+training = sys.modules["sample_training"]
 
 
 # ------------------------------------------------------------------------------ format readers
@@ -110,7 +115,7 @@ def test_healthy_run_learns_with_the_picked_lr():
     assert loss[0] > 2.0 and np.median(loss[-10:]) < 0.2
     np.testing.assert_allclose(tags["train/lr"][1], PICKED_LR, rtol=1e-6)
     val_steps, val_loss = tags["val/loss"]
-    assert len(val_loss) == gen.SWEEP_EPOCHS and val_steps[0] == 40  # global step after epoch 0
+    assert len(val_loss) == training.SWEEP_EPOCHS and val_steps[0] == 40  # global step after epoch 0
     assert val_loss[-1] < 0.25 and tags["val/acc"][1][-1] > 0.9
 
 
@@ -129,7 +134,7 @@ def test_lr_too_high_run_blows_up_to_nan():
 
     hparams = yaml.safe_load((version / "hparams.yaml").read_text())
     assert hparams == {"lr": pytest.approx(100 * PICKED_LR), "batch_size": 32, "optimizer": "SGD",
-                       "max_epochs": gen.SWEEP_EPOCHS}
+                       "max_epochs": training.SWEEP_EPOCHS}
 
 
 def test_lr_too_low_run_barely_moves():
@@ -140,7 +145,7 @@ def test_lr_too_low_run_barely_moves():
     assert set(train) == {"epoch_loss", "epoch_accuracy", "epoch_learning_rate"}
     np.testing.assert_allclose(train["epoch_learning_rate"][1], PICKED_LR / 1000, rtol=1e-6)
     _, val_loss = val["epoch_loss"]
-    assert list(val["epoch_loss"][0]) == list(range(gen.SWEEP_EPOCHS))
+    assert list(val["epoch_loss"][0]) == list(range(training.SWEEP_EPOCHS))
     assert np.all(np.diff(val_loss) < 0)  # it learns ...
     assert val_loss[-1] > 0.85 * val_loss[0] and val_loss[-1] > 2.0  # ... hardly (healthy: < 0.25)
     assert val["epoch_accuracy"][1][-1] < 0.3
@@ -167,7 +172,7 @@ def test_warmup_cosine_run_warms_up_decays_and_ends_well():
     assert np.all(np.diff(lr[: peak + 1]) > 0) and np.all(np.diff(lr[peak:]) < 0)
     assert lr[-1] < 0.01 * lr[peak]
     _, eval_loss = trainer_state_series(state, "eval_loss")
-    assert len(eval_loss) == gen.SWEEP_EPOCHS and eval_loss.min() < 0.25
+    assert len(eval_loss) == training.SWEEP_EPOCHS and eval_loss.min() < 0.25
     assert state["log_history"][-1]["train_loss"] > 0 and state["global_step"] == steps[-1]
 
 
@@ -175,7 +180,7 @@ def test_range_test_grows_the_lr_exponentially_until_the_loss_blows_up():
     tags = read_events(SAMPLES / "lr_range_test_tbx")
     steps, lr = tags["learning_rate"]
     _, loss = tags["loss"]
-    assert list(steps) == list(range(len(steps))) and 50 < len(steps) < gen.RANGE_STEPS
+    assert list(steps) == list(range(len(steps))) and 50 < len(steps) < training.RANGE_STEPS
     assert lr[0] == pytest.approx(1e-6, rel=1e-6) and lr[-1] < 10
     ratios = lr[1:] / lr[:-1]
     np.testing.assert_allclose(ratios, ratios[0], rtol=1e-4)
