@@ -95,9 +95,9 @@ def _wide_chunks(table: Table, notes: list[str]) -> dict[str, list[Chunk]]:
             continue
         mask = table.present[name]
         if mask.any():
-            chunks[name] = [Chunk.of(steps[mask], values[mask],
-                                     None if walls is None else walls[mask],
-                                     None if epochs is None else epochs[mask])]
+            chunks[name] = [Chunk.from_lists(steps[mask], values[mask],
+                                             None if walls is None else walls[mask],
+                                             None if epochs is None else epochs[mask])]
     return chunks
 
 
@@ -114,7 +114,7 @@ def _long_chunks(table: Table, texts: dict[str, list[str]], problems: list[Probl
     chunks = {}
     for tag in dict.fromkeys(tags[ok].tolist()):
         m = ok & (tags == tag)
-        chunks[tag] = [Chunk.of(steps[m], values[m], None if clock is None else table.values[clock][m])]
+        chunks[tag] = [Chunk.from_lists(steps[m], values[m], None if clock is None else table.values[clock][m])]
     return chunks
 
 
@@ -148,8 +148,8 @@ def read_csv_text(path: str, text: str, name: str, tag_roles=None) -> Run:
         lower = {h.lower(): h for h in table.header}
         ok = table.present[lower["step"]] & table.present[lower["value"]]
         walls = table.values.get(lower["wall time"])  # None when the clock is not numeric
-        chunks = {_export_tag(path): [Chunk.of(table.values[lower["step"]][ok], table.values[lower["value"]][ok],
-                                               None if walls is None else walls[ok])]}
+        steps, values = table.values[lower["step"]][ok], table.values[lower["value"]][ok]
+        chunks = {_export_tag(path): [Chunk.from_lists(steps, values, None if walls is None else walls[ok])]}
     elif fmt == "long_csv":
         chunks = _long_chunks(table, table.texts, problems, path)
     elif table.header:

@@ -40,8 +40,8 @@ def _chunks(points: dict) -> dict[str, list[Chunk]]:
     for tag, rows in points.items():
         steps, values, epochs = zip(*rows)
         has_epochs = any(e is not None for e in epochs)
-        out[tag] = [Chunk.of(steps, values, None,
-                             [float("nan") if e is None else e for e in epochs] if has_epochs else None)]
+        out[tag] = [Chunk.from_lists(steps, values, None,
+                                     [float("nan") if e is None else e for e in epochs] if has_epochs else None)]
     return out
 
 

@@ -23,23 +23,9 @@ import numpy as np
 from ..model import Restart, Series
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """Points of one tag in file order; ``wall_times``/``epochs`` may be None."""
-
-    steps: np.ndarray
-    values: np.ndarray
-    wall_times: np.ndarray | None = None
-    epochs: np.ndarray | None = None
-
-    @classmethod
-    def of(cls, steps, values, wall_times=None, epochs=None) -> "Chunk":
-        return cls(
-            np.asarray(steps, dtype=np.int64),
-            np.asarray(values, dtype=np.float64),
-            None if wall_times is None else np.asarray(wall_times, dtype=np.float64),
-            None if epochs is None else np.asarray(epochs, dtype=np.float64),
-        )
+class Chunk(Series):
+    """Points of one tag in file order -- a Series' arrays, not yet sorted by step nor one per
+    step; ``Chunk.from_lists(steps, values, wall_times=None, epochs=None)`` builds one."""
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def _parse_metric(path: str, problems: list[Problem]) -> Chunk | None:
     if bad:
         problems.append(Problem(path, f"{len(bad)} line(s) not 'timestamp value step' (first: {bad[0][1]!r}) skipped",
                                 partial=bool(steps), line=bad[0][0]))
-    return Chunk.of(steps, values, walls) if steps else None
+    return Chunk.from_lists(steps, values, walls) if steps else None
 
 
 def _parse_param(text: str) -> object:

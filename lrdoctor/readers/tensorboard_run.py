@@ -92,7 +92,7 @@ def read_tensorboard_run(job: TensorBoardJob) -> Run:
     for prefix, files in job.parts:
         for scalars in _read_part(files, problems):
             for tag, raw in scalars.items():
-                chunk = Chunk.of(raw.steps, raw.values, raw.wall_times)
+                chunk = Chunk.from_lists(raw.steps, raw.values, raw.wall_times)
                 tag_chunks.setdefault(prefix + tag, []).append(chunk)
     series, restarts, notes = merge_tags(tag_chunks)
     series = _with_epochs(series, keras=job.format == "keras_tensorboard")
