@@ -65,6 +65,13 @@ def recommendation(rec: dict | None) -> str:
     return text
 
 
+def problem(p: dict) -> str:
+    """A reading problem record as Problem.describe() says it: file, byte offset or line, message."""
+    from ..model import Problem
+
+    return Problem(**p).describe()
+
+
 def sweep_headline(sweep: dict) -> str:
     """'Sweep over "." (4 runs, by val_loss): suggested LR 0.0316 — basis [medium confidence]'."""
     runs = sweep.get("runs") or []

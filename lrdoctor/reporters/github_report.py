@@ -44,7 +44,7 @@ def _annotations(doc: dict) -> list[tuple[str, str, str]]:
                 message += f"\nRecommendation: {fmt.recommendation(rec)}: {rec['reason']}"
             out.append((COMMAND[f["severity"]], f"lrdoctor {f['code']} {f['name']} ({run['run']})", message))
     for p in doc["problems"]:
-        out.append(("warning", "lrdoctor: could not read", f"{p['path']}: {p['message']}"))
+        out.append(("warning", "lrdoctor: could not read", fmt.problem(p)))
     return out
 
 

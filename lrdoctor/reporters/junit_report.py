@@ -75,7 +75,7 @@ def _suite(run: dict, threshold: int) -> ET.Element:
         if below:
             ET.SubElement(tc, "system-out").text = _clean("\n\n".join(_finding_text(f) for f in below))
     out = [f"recommendation: {fmt.recommendation(run['recommendation'])}: {rec.get('reason', '')}"]
-    out += [f"reading problem: {p['path']}: {p['message']}" for p in run["problems"]]
+    out += [f"reading problem: {fmt.problem(p)}" for p in run["problems"]]
     ET.SubElement(suite, "system-out").text = _clean("\n".join(out))
     n_tests = sum(1 for el in suite if el.tag == "testcase")
     for attr, value in (("tests", n_tests), ("failures", failures), ("errors", 0), ("skipped", skipped), ("time", 0)):

@@ -36,7 +36,7 @@ def render(report, *, max_bytes: int = MAX_BYTES, **_options) -> str:
     for sweep in doc["sweeps"]:
         lines += _sweep_section(sweep)
     if doc["problems"]:
-        lines += ["### Could not read", ""] + [f"- {cell(p['path'])}: {cell(p['message'])}" for p in doc["problems"]]
+        lines += ["### Could not read", ""] + [f"- {cell(fmt.problem(p))}" for p in doc["problems"]]
         lines.append("")
     return "\n".join(lines)
 
@@ -76,7 +76,7 @@ def _run_section(run: dict) -> list[str]:
                          f"| {cell(f['message'])} | {evidence} |")
         lines.append("")
     if run["problems"]:
-        lines += [f"- reading problem: {cell(p['path'])}: {cell(p['message'])}" for p in run["problems"]] + [""]
+        lines += [f"- reading problem: {cell(fmt.problem(p))}" for p in run["problems"]] + [""]
     return lines
 
 

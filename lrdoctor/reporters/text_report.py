@@ -48,21 +48,15 @@ def _run_block(run: dict, style) -> list[str]:
         if f["evidence"]:
             lines.append(style(f"      evidence: {fmt.evidence(f['evidence'])}", dim=True))
     for p in run["problems"]:
-        lines.append(f"  reading problem: {_describe(p)}")
+        lines.append(f"  reading problem: {fmt.problem(p)}")
     lines.append("")
     return lines
-
-
-def _describe(p: dict) -> str:
-    where = f" at byte {p['offset']}" if p["offset"] is not None else (f" at line {p['line']}" if p["line"] else "")
-    kept = " (data before it kept)" if p["partial"] else ""
-    return f"{p['path']}{where}: {p['message']}{kept}"
 
 
 def _problems_block(problems: list[dict]) -> list[str]:
     if not problems:
         return []
-    return ["Could not read:"] + [f"  {_describe(p)}" for p in problems] + [""]
+    return ["Could not read:"] + [f"  {fmt.problem(p)}" for p in problems] + [""]
 
 
 def _sweeps_block(sweeps: list[dict]) -> list[str]:
