@@ -90,7 +90,9 @@ def _junit(report, fail_on="error"):
 def test_junit_structure(sample_report):
     root = _junit(sample_report)
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == ["runs/diverged", "overfit", "short", "good", "lrdoctor: reading"]
+    assert [s.get("name") for s in suites] == ["runs/diverged", "overfit", "short", "good", "lrdoctor: sweeps",
+                                              "lrdoctor: reading"]
+    assert "suggested LR 0.001" in suites[-2].find("testcase/system-out").text
     diverged = suites[0]
     cases = {c.get("name"): c for c in diverged.findall("testcase")}
     assert set(cases) == {"DV01 loss-diverged", "SP01 loss-spikes", "OF01 val-loss-rising"}
@@ -164,7 +166,8 @@ def test_github_lines_are_workflow_commands(sample_report):
     assert all(_COMMAND.match(line) for line in lines[:-1]), lines
     assert lines[-1].startswith("lrdoctor: 4 runs checked")
     kinds = [line.split(" ", 1)[0] for line in lines[:-1]]
-    assert kinds == ["::error", "::warning", "::warning", "::notice", "::warning"]
+    assert kinds == ["::error", "::warning", "::warning", "::notice", "::notice", "::warning"]
+    assert lines[4].startswith("::notice title=lrdoctor sweep runs::") and "suggested LR 0.001" in lines[4]
     assert "%0Asecond line" in lines[1] and "100%25" in lines[1]
 
 

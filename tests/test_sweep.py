@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrdoctor import sweep
+from lrdoctor import sweep, sweep_groups
 from lrdoctor.engine import diagnose_runs
 from lrdoctor.model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from lrdoctor.signal.sweepfit import fit_sweep, per_lr_loss
@@ -118,16 +118,21 @@ def test_find_sweeps_ranks_marks_and_recommends():
 
 
 def test_best_at_the_grid_edge_asks_to_extend_the_sweep():
-    s = sweep.find_sweeps([make_run(f"s/lr_{lr:.3g}", lr, optimum=1e-6) for lr in GRID])[0]
+    from lrdoctor.reporters import render
+
+    report = diagnose_runs([make_run(f"s/lr_{lr:.3g}", lr, optimum=1e-6) for lr in GRID])
+    s = report.sweeps[0]
     assert "extend the sweep downward" in s["recommendation"]["note"]
     assert s["recommendation"]["confidence"] == "low"
+    for fmt in ("text", "markdown", "junit", "github"):
+        assert "extend the sweep downward" in render(report, fmt), fmt
 
 
 def test_lr_comes_from_name_then_hparams_then_logged_lr():
-    assert sweep.run_lr(make_run("a/lr=1e-3", 0.5))[0] == 1e-3
-    assert sweep.run_lr(make_run("a/run1", 0.5, hparams={"learning_rate": "3e-4"})) == (3e-4, "hparams:learning_rate")
-    assert sweep.run_lr(make_run("a/run1", 0.5)) == (0.5, "logged (peak)")
-    assert sweep.run_lr(make_run("a/run1", 0.5, with_lr=False)) == (None, "")
+    assert sweep_groups.run_lr(make_run("a/lr=1e-3", 0.5))[0] == 1e-3
+    assert sweep_groups.run_lr(make_run("a/run1", 0.5, hparams={"learning_rate": "3e-4"})) == (3e-4, "hparams:learning_rate")
+    assert sweep_groups.run_lr(make_run("a/run1", 0.5)) == (0.5, "logged (peak)")
+    assert sweep_groups.run_lr(make_run("a/run1", 0.5, with_lr=False)) == (None, "")
 
 
 def test_train_loss_is_used_when_a_run_has_no_validation_loss():
@@ -214,21 +219,24 @@ def test_group_by_modes():
 
 
 def test_name_helpers():
-    assert sweep.lr_from_name("lr1e-3") == 1e-3
-    assert sweep.lr_from_name("learning_rate-0.3") == 0.3
-    assert sweep.lr_from_name("clr_0.1") is None  # 'clr' is not 'lr'
-    assert sweep.run_dir("g/lr_0.1/version_3/metrics.csv") == "g/lr_0.1"
+    assert sweep_groups.lr_from_name("lr1e-3") == 1e-3
+    assert sweep_groups.lr_from_name("learning_rate-0.3") == 0.3
+    assert sweep_groups.lr_from_name("clr_0.1") is None  # 'clr' is not 'lr'
+    assert sweep_groups.run_dir("g/lr_0.1/version_3/metrics.csv") == "g/lr_0.1"
 
 
 def test_engine_puts_sweeps_in_the_report_and_every_renderer_can_show_them():
+    from lrdoctor.reporters import FORMATS, render
+
     report = diagnose_runs(sweep_runs())
     assert len(report.sweeps) == 1
     doc = json.loads(json.dumps(report.to_dict(), allow_nan=False))
-    assert doc["sweeps"][0]["recommendation"]["suggested_lr"] > 0
-    text = "\n".join(sweep.text_lines(report.sweeps[0]))
-    markdown = "\n".join(sweep.markdown_lines(report.sweeps[0]))
-    assert "suggested LR 0.005" in text and "diverged" in text
-    assert "| 1 | 0.003162 |" in markdown and "**0.005" in markdown
+    suggested = doc["sweeps"][0]["recommendation"]["suggested_lr"]
+    assert err(suggested, 10**-2.3) < 0.15
+    shown = f"suggested LR {suggested:.3g}"
+    outputs = {fmt: render(report, fmt) for fmt in FORMATS}
+    assert shown in outputs["text"] and "1. sweep/lr_0.00316228  lr 0.00316" in outputs["text"]
+    assert shown in outputs["markdown"] and "diverged" in outputs["text"]
 
 
 def test_sweep_plot(tmp_path):

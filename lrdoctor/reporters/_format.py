@@ -98,6 +98,13 @@ def sweep_entry(entry: dict) -> str:
     return f"{rank}{entry.get('run', '?')}  lr {num(entry.get('lr'))}  {result}"
 
 
+def sweep_lines(sweep: dict) -> list[str]:
+    """A sweep as plain lines: the headline, its note (e.g. which way to extend it), the ranked runs."""
+    note = (sweep.get("recommendation") or {}).get("note")
+    lines = [sweep_headline(sweep)] + ([f"  note: {note}"] if note else [])
+    return lines + [f"  {sweep_entry(entry)}" for entry in sweep.get("runs") or []]
+
+
 def sparkline(values) -> str:
     """Unicode bars for a downsampled curve; log-scaled when positive and spanning > 1 decade.
 

@@ -33,7 +33,7 @@ def command(name: str, message: str, **properties: str) -> str:
 
 
 def _annotations(doc: dict) -> list[tuple[str, str, str]]:
-    """(command, title, message) for every finding and unreadable file, in report order."""
+    """(command, title, message) for every finding, sweep and unreadable file, in report order."""
     out = []
     for run in doc["runs"]:
         rec = run["recommendation"]
@@ -43,6 +43,8 @@ def _annotations(doc: dict) -> list[tuple[str, str, str]]:
             if rec and rec["action"] != "keep":
                 message += f"\nRecommendation: {fmt.recommendation(rec)}: {rec['reason']}"
             out.append((COMMAND[f["severity"]], f"lrdoctor {f['code']} {f['name']} ({run['run']})", message))
+    for sweep in doc["sweeps"]:
+        out.append(("notice", f"lrdoctor sweep {sweep.get('group', '?')}", "\n".join(fmt.sweep_lines(sweep))))
     for p in doc["problems"]:
         out.append(("warning", "lrdoctor: could not read", fmt.problem(p)))
     return out

@@ -30,6 +30,8 @@ def render(report, *, fail_on: str = "error", **_options) -> str:
     root = ET.Element("testsuites", name="lrdoctor")
     for run in doc["runs"]:
         root.append(_suite(run, SEVERITY_RANK[fail_on]))
+    if doc["sweeps"]:
+        root.append(_sweeps_suite(doc["sweeps"]))
     if doc["problems"]:
         root.append(_reading_suite(doc["problems"]))
     for attr in ("tests", "failures", "errors", "skipped"):
@@ -91,6 +93,17 @@ def _finding_text(f: dict) -> str:
     if f["evidence"]:
         lines.append(f"evidence: {fmt.evidence(f['evidence'])}")
     return "\n".join(lines)
+
+
+def _sweeps_suite(sweeps: list[dict]) -> ET.Element:
+    """One passing testcase per sweep, its recommendation and ranking in system-out."""
+    suite = ET.Element("testsuite", name="lrdoctor: sweeps")
+    for sweep in sweeps:
+        tc = ET.SubElement(suite, "testcase", classname="lrdoctor.sweep", name=_clean(sweep.get("group", "?")), time="0")
+        ET.SubElement(tc, "system-out").text = _clean("\n".join(fmt.sweep_lines(sweep)))
+    for attr, value in (("tests", len(sweeps)), ("failures", 0), ("errors", 0), ("skipped", 0), ("time", 0)):
+        suite.set(attr, str(value))
+    return suite
 
 
 def _reading_suite(problems: list[dict]) -> ET.Element:

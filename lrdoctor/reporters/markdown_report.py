@@ -82,6 +82,9 @@ def _run_section(run: dict) -> list[str]:
 
 def _sweep_section(sweep: dict) -> list[str]:
     lines = [f"### {cell(fmt.sweep_headline(sweep))}", ""]
+    note = (sweep.get("recommendation") or {}).get("note")
+    if note:
+        lines += [f"> **Note:** {cell(note)}", ""]
     entries = sweep.get("runs") or []
     if entries:
         lines += ["| Rank | Run | LR | Result |", "| --- | --- | --- | --- |"]

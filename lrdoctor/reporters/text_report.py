@@ -61,13 +61,7 @@ def _problems_block(problems: list[dict]) -> list[str]:
 
 def _sweeps_block(sweeps: list[dict]) -> list[str]:
     """Cross-run sweeps (sweep.py): the suggested LR, then the runs by rank.  Tolerates missing keys."""
-    lines = []
-    for sweep in sweeps:
-        lines.append(fmt.sweep_headline(sweep))
-        for entry in sweep.get("runs") or []:
-            lines.append(f"  {fmt.sweep_entry(entry)}")
-        lines.append("")
-    return lines
+    return [line for sweep in sweeps for line in [*fmt.sweep_lines(sweep), ""]]
 
 
 def _summary_line(s: dict) -> str:
