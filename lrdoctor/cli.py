@@ -174,7 +174,7 @@ def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
 @click.pass_context
 def show_config(ctx: click.Context, logdir: str | None, **params) -> None:
     """Show the effective configuration for LOGDIR (or the current directory) as TOML."""
-    from .config import to_toml
+    from .config_toml import to_toml
     from .rules import all_rules
 
     click.echo(to_toml(_make_config(ctx, params), all_rules()), nl=False)

@@ -6,7 +6,8 @@ import tomllib
 import pytest
 
 from lrdoctor.config import (Config, coerce, config_from_mapping, find_config_file, load_config, parse_settings,
-                             read_config_file, to_toml)
+                             read_config_file)
+from lrdoctor.config_toml import to_toml
 from lrdoctor.errors import ConfigError
 
 

@@ -193,7 +193,8 @@ def test_runs_of_different_length_are_not_a_sweep_but_a_diverged_short_run_is_fi
 
 
 def test_group_by_is_a_config_key_and_a_flag():
-    from lrdoctor.config import config_from_mapping, to_toml
+    from lrdoctor.config import config_from_mapping
+    from lrdoctor.config_toml import to_toml
     from lrdoctor.errors import ConfigError
 
     assert config_from_mapping({"group-by": "dir"}).group_by == "dir"
