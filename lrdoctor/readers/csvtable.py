@@ -106,7 +106,7 @@ def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> l
     try:
         frame = pd.read_csv(io.StringIO("\n".join(body)), sep=delim, header=None, engine="c",
                             keep_default_na=False, na_values=[""], skip_blank_lines=False, names=range(width))
-    except Exception:  # ragged rows, odd quoting: the slower, forgiving path
+    except ValueError:  # pandas' ParserError (ragged rows, odd quoting): the slower, forgiving path
         return None
     if len(frame) != len(body):
         return None

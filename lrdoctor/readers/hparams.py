@@ -42,15 +42,17 @@ def read_hparams_beside(directory: str, problems: list[Problem]) -> dict:
     path = os.path.join(directory, "hparams.yaml")
     if not os.path.isfile(path):
         return {}
-    try:
-        import yaml
+    import yaml
 
+    try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             data = yaml.load(fh, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except OSError as exc:
         problems.append(Problem(path, f"cannot read hyper-parameters: {exc.strerror or exc}"))
         return {}
-    except Exception as exc:  # yaml.YAMLError and friends: the log itself is still fine
+    # YAML syntax; ValueError/TypeError from building values (a date out of range, an unhashable
+    # key): the log itself is still fine, so say so and go on without hyper-parameters.
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         problems.append(Problem(path, f"hyper-parameters not parsed: {type(exc).__name__}: {str(exc).splitlines()[0]}"))
         return {}
     return _flatten(data) if isinstance(data, dict) else {}
