@@ -123,7 +123,8 @@ def test_junit_one_failure_per_finding():
 
 def test_junit_strips_xml_invalid_characters():
     f = Finding("X01", "x", "spike", Severity.ERROR, "bad \x00\x1b char")
-    ET.fromstring(render(Report(runs=(RunResult("r", "r", "csv", (f,)),)), "junit").encode())
+    root = ET.fromstring(render(Report(runs=(RunResult("r", "r", "csv", (f,)),)), "junit").encode())
+    assert root.find(".//failure").get("message") == "bad ?? char"
 
 
 # --------------------------------------------------------------------------- markdown
