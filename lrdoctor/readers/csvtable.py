@@ -25,15 +25,19 @@ class Table:
     header: list[str]
     values: dict[str, np.ndarray]        # float64, NaN where missing or non-numeric
     present: dict[str, np.ndarray]       # bool: the cell held a number (nan/inf included)
-    text_columns: list[str]              # columns with no numbers at all (dates, hostnames)
     lines: np.ndarray
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    texts: dict[str, list[str]] = field(default_factory=dict)  # cells of the text columns
+    # Columns with no numbers at all (dates, host names, a tag column): their cells, by name.
+    texts: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
         return len(self.lines)
+
+    @property
+    def text_columns(self) -> list[str]:
+        return list(self.texts)
 
 
 def _is_number(cell: str) -> bool:
@@ -191,7 +195,7 @@ def parse_table(path: str, text: str) -> Table:
     head_rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines[:200]]
     header_at = _find_header(head_rows)
     if header_at is None:
-        return Table([], {}, {}, [], np.zeros(0, np.int64), [Problem(path, "no header line found; not a CSV log")], [])
+        return Table([], {}, {}, np.zeros(0, np.int64), [Problem(path, "no header line found; not a CSV log")])
     problems: list[Problem] = []
     notes = [f"skipped {header_at} line(s) before the header at line {header_at + 1}"] if header_at else []
     header = [c.strip() for c in head_rows[header_at]]
@@ -200,7 +204,7 @@ def parse_table(path: str, text: str) -> Table:
         columns = [_convert(c) for c in _cells_slow(lines, header_at, delim, len(header), path, problems)]
     keep = _rows_to_keep(columns, header, header_at, path, problems, notes)
     line_numbers = (header_at + 2 + np.flatnonzero(keep)).astype(np.int64)
-    table = Table(header=[], values={}, present={}, text_columns=[], lines=line_numbers, problems=problems, notes=notes)
+    table = Table(header=[], values={}, present={}, lines=line_numbers, problems=problems, notes=notes)
     for col, name in enumerate(header):
         column = [None if a is None else a[keep] for a in columns[col]]
         _add_column(table, name or f"column_{col + 1}", column, path, bool(name))
@@ -215,7 +219,6 @@ def _add_column(table: Table, name: str, column, path: str, named: bool) -> None
         name += "_"
     table.header.append(name)
     if bad.any() and not present.any():
-        table.text_columns.append(name)
         table.texts[name] = [str(t).strip() for t in cells]
         return
     if bad.any():

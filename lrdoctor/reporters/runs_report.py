@@ -7,6 +7,7 @@ import math
 from typing import Sequence
 
 from ..model import Problem, Run, Series
+from .records import problem_to_dict
 
 RUNS_SCHEMA_VERSION = 1
 
@@ -19,8 +20,7 @@ def _step_range(series: Sequence[Series]) -> list[int] | None:
 
 
 def _problem(p: Problem) -> dict:
-    return {"path": p.path, "message": p.message, "partial": p.partial, "offset": p.offset, "line": p.line,
-            "text": p.describe()}
+    return {**problem_to_dict(p), "text": p.describe()}
 
 
 def _hparam(value):
