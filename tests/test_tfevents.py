@@ -251,6 +251,27 @@ def test_unreadable_file_is_a_problem(tmp_path):
     assert scalars == {} and "cannot read" in problems[0].message and path in problems[0].describe()
 
 
+def _points(scalars) -> set:
+    return {(tag, int(step), float(value)) for tag, raw in scalars.items()
+            for step, value in zip(raw.steps, raw.values)}
+
+
+def test_random_damage_never_raises_and_keeps_only_true_points(tmp_path):
+    src = write_tbx(tmp_path / "src")
+    original = open(src, "rb").read()
+    truth = _points(read_tfevents(src)[0])
+    rng = np.random.default_rng(42)
+    for trial in range(60):
+        data = bytearray(original)
+        for _ in range(int(rng.integers(1, 4))):
+            data[int(rng.integers(len(data)))] ^= 1 << int(rng.integers(8))
+        if trial % 3 == 0:
+            data = data[:int(rng.integers(len(data)))]
+        scalars, problems = read_tfevents(_damaged_copy(src, tmp_path / "e", bytes(data)))
+        assert problems, trial  # every flipped bit breaks a CRC somewhere
+        assert _points(scalars) <= truth, trial
+
+
 def test_zero_byte_file_is_empty_without_problem(tmp_path):
     path = _damaged_copy(None, tmp_path / "events.out.tfevents.1.h", b"")
     assert read_tfevents(path) == ({}, [])
