@@ -337,3 +337,17 @@ def make_keras_running_mean(seed=0, lr=1e-2, per_epoch=40, epochs=20, k=5) -> Ru
     run.series["train/epoch_learning_rate"] = Series.from_lists(np.arange(epochs), np.full(epochs, lr))
     run.roles.update({TRAIN_LOSS: "train/batch_loss", VAL_LOSS: "validation/epoch_loss", LR: "train/epoch_learning_rate"})
     return run
+
+
+def make_acc_pinned_recovering(seed=0) -> Run:
+    """Knocked above its start early (2.35 -> 2.46 after the first evaluation), the loss stays there for
+    most of the run, then falls steadily back *onto* the chance level 2.30 while the accuracy never
+    leaves the majority-class frequency: a recovery, not a slow learner."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    t = _t(n)
+    shape = lambda u: np.where(u < 0.05, 2.35, np.where(u < 0.55, 2.46, 2.46 - (2.46 - 2.3026) * (u - 0.55) / 0.45))
+    train = shape(t) * (1 + 0.004 * rng.standard_normal(n))
+    val = shape(_t(EPOCHS)) + 0.002 * rng.standard_normal(EPOCHS)
+    run = _run("acc-pinned-recovering", train, val, np.full(n, 1.0))
+    return _with_val_acc(run, 0.1 + 0.002 * rng.integers(0, 2, EPOCHS))

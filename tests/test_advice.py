@@ -40,6 +40,7 @@ def advise(run, lr=None):
     (C.make_warmup_healthy, "keep"),
     (C.make_lm_healthy, "keep"),
     (C.make_acc_collapsed, "decrease"),
+    (C.make_acc_pinned_recovering, "decrease"),
     (C.make_too_low_acc, "increase"),
     (C.make_healthy_acc, "keep"),
     (C.make_finetune, "keep"),

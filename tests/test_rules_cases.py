@@ -25,7 +25,7 @@ CASES = {
                                                C.make_lm_healthy, C.make_finetune, C.make_too_low_epochs]),
     "PL02": ([C.make_decay_only], [C.make_healthy, C.make_too_low, C.make_stuck, C.make_mild_step_decay]),
     "PL03": ([C.make_drop_after_decay], [C.make_mild_step_decay, C.make_healthy, C.make_warmup_healthy]),
-    "PL04": ([C.make_acc_pinned, C.make_acc_collapsed], [C.make_healthy_acc, C.make_too_low_acc, C.make_healthy]),
+    "PL04": ([C.make_acc_pinned, C.make_acc_collapsed, C.make_acc_pinned_recovering], [C.make_healthy_acc, C.make_too_low_acc, C.make_healthy]),
     "SC01": ([C.make_too_low, C.make_too_low_epochs], [C.make_healthy, C.make_healthy_epochs, C.make_stuck, C.make_overfit, C.make_warmup_healthy,
                                 C.make_mild_step_decay, C.make_lm_healthy, C.make_finetune]),
     "OF01": ([C.make_overfit, C.make_overfit_epochs], [C.make_healthy, C.make_too_low, C.make_stuck]),

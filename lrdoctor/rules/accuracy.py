@@ -10,7 +10,7 @@ from ..findings import Finding, Severity
 from ..model import VAL_ACC, Run
 from ._view import view_of
 from .base import Rule
-from .plateau import still_decreasing
+from .plateau import slow_learner
 
 
 class AccuracyStuckOrCollapsed(Rule):
@@ -18,7 +18,8 @@ class AccuracyStuckOrCollapsed(Rule):
 
     What it detects
         Over at least ``min_points`` evaluations: (a) pinned — the accuracy never varied by more
-        than ``pinned_range`` (absolute), while the loss is not falling steadily; or (b) collapsed —
+        than ``pinned_range`` (absolute), while the loss is not that of a slow learner (SC01's picture:
+        a steady fall that has not settled, ``plateau.slow_learner``); or (b) collapsed —
         the last two evaluations are ``collapse_drop`` (absolute) or more below the best.  Uses the
         validation accuracy only: a minibatch train accuracy scatters too much to read single points.
         An accuracy that is 0 throughout is taken as a metric that does not apply, not as a model.
@@ -28,7 +29,10 @@ class AccuracyStuckOrCollapsed(Rule):
         input scores exactly that class's frequency at every evaluation, however its loss moves.  A
         pinned accuracy while the optimiser keeps stepping, or a learned accuracy lost again, are the
         classic signatures of a rate so high that units died or the outputs saturated.  A slow
-        learner's accuracy is also nearly flat, but its loss falls steadily, which is checked.
+        learner's accuracy is also nearly flat, but its loss falls steadily and has not settled, which
+        is checked.  A loss that falls back *onto* a level after an early explosion (it stood above its
+        start), or that has settled, while the accuracy never moved, is a model that converged to a
+        constant predictor.
 
     Evidence
         ``first``, ``best``, ``last``, ``range``, ``drop`` (best - last).
@@ -60,8 +64,7 @@ class AccuracyStuckOrCollapsed(Rule):
         view = view_of(run)
         first, best, last = float(acc[0]), float(acc.max()), float(np.max(acc[-2:]))
         spread = float(acc.max() - acc.min())
-        falling = any(still_decreasing(c, min_tau=0.6)[0] for c in (view.val, view.train) if c is not None)
-        if spread <= options.pinned_range and not falling:
+        if spread <= options.pinned_range and not slow_learner(view):
             why = f"stayed pinned at {first:.3f} ({spread * 100:.1f} points of range over {acc.size} evaluations)"
         elif best - last >= options.collapse_drop:
             why = f"collapsed from its best {best:.3f} to {last:.3f}"

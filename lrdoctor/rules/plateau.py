@@ -9,7 +9,7 @@ import numpy as np
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.noise import diff_noise
-from ..signal.trend import mann_kendall
+from ..signal.trend import late_share, mann_kendall
 from ._view import Curve, View, view_of
 from .base import Rule
 
@@ -67,6 +67,18 @@ def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_
     whole = float(c.smooth.max() - c.smooth.min())
     material = whole > 0 and float(seg[0] - seg[-1]) >= min_share * whole
     return (mk.tau <= -min_tau and mk.p_down < 0.01 and material and roughness(c) <= max_rough), mk.tau
+
+
+def slow_learner(view: View, *, min_late_share: float = 0.2, steady_tau: float = 0.6, min_val_points: int = 5) -> bool:
+    """SC01's picture of a too-small rate: the judged curve (validation when it has enough points, else
+    the smoothed train loss) falls steadily at the end *and* a fifth or more of its improvement came in
+    the last third of LR-time (it has not settled).  A share above 1 means the curve stood above its
+    start two thirds of the way in: it is recovering from a rise, which is not slowness."""
+    c = view.val if view.val is not None and view.val.n >= min_val_points else view.train
+    if c is None or c.n < 5:
+        return False
+    share = late_share(c.smooth if c is view.train else c.values, x=c.t)
+    return min_late_share <= share <= 1.0 and still_decreasing(c, min_tau=steady_tau)[0]
 
 
 class StuckAtStart(Rule):
