@@ -346,6 +346,21 @@ def test_fast_path_matches_exact_decoder_on_a_mixed_file(tmp_path):
     assert len(columns.record) == 3000 and len(leftover) == 0 and len(bad) == 0
 
 
+def test_many_tags_of_equal_length_stay_on_the_bulk_path(tmp_path):
+    tags = [f"layer{i:03d}/grad_norm" for i in range(120)]
+    events = [scalar_event(tag, i + step / 100, step) for step in range(20) for i, tag in enumerate(tags)]
+    path = write_events(tmp_path / "e", events)
+    scalars, problems = read_tfevents(path)
+    assert problems == [] and list(scalars) == tags
+    np.testing.assert_array_equal(scalars["layer007/grad_norm"].values, np.float32(7 + np.arange(20) / 100))
+    raw = open(path, "rb").read()
+    buf = np.zeros(len(raw) + PADDING, np.uint8)
+    buf[:len(raw)] = np.frombuffer(raw, np.uint8)
+    framing = _tfframing.frame_records(buf, len(raw))
+    _, leftover, _ = _tffast.decode_regular(buf, framing.starts + 12, framing.lengths)
+    assert len(leftover) == 0
+
+
 # --- real corpus -------------------------------------------------------------------------
 
 def _real_files():

@@ -28,7 +28,7 @@ from ._tfproto import SCALARS_PLUGIN, MalformedRecord, plugin_name, read_varint
 
 _MIN_LENGTH = 22  # shorter records are left to the exact walker (none carries a real scalar)
 _MAX_LENGTH = 4096  # longer ones hold histograms, images, graphs: not worth a matrix
-_MAX_SHAPES = 64  # distinct shapes tried per group before the rest goes to the exact walker
+_MAX_PASSES = 8  # kinds of record tried per group before the rest goes to the exact walker
 _TENSOR_FIELDS = {1: ((0x22, 0x2A), "<f4"), 2: ((0x22, 0x32), "<f8")}  # dtype: (fields, value)
 
 
@@ -84,22 +84,48 @@ def _decode_length_group(block: np.ndarray, records: np.ndarray, builder: "_Buil
 
 
 def _decode_shapes(block: np.ndarray, records: np.ndarray, step_size: int, builder: "_Builder") -> np.ndarray:
-    """Same length, same step size: peel off one shape (tag, layout) at a time."""
-    remaining, leftover, misses = np.arange(len(block)), [], 0
-    for _ in range(_MAX_SHAPES):
-        if len(remaining) == 0 or misses > 3:
+    """Same length, same step size.  Parse the first record; if it is a scalar, group every
+    record by its bytes outside that layout's wall time, step and value (i.e. by tag and
+    metadata) and decode each group whose own first record parses to the same layout."""
+    remaining, leftover = np.arange(len(block)), []
+    for _ in range(_MAX_PASSES):
+        if len(remaining) == 0:
             break
         first = block[remaining[0]]
         layout = _layout(first.tobytes(), step_size)
-        same = _matches(block[remaining], first, _structure(block.shape[1], step_size, layout))
+        structure = _structure(block.shape[1], step_size, layout)
         if layout is None:  # records shaped like this one go to the exact walker
+            same = _matches(block[remaining], first, structure)
             leftover.append(records[remaining[same]])
-            misses += 1
-        else:
-            builder.add(block[remaining[same]], records[remaining[same]], step_size, layout)
-        remaining = remaining[~same]
+            remaining = remaining[~same]
+            continue
+        done = np.zeros(len(remaining), bool)
+        candidates = block[remaining]
+        for members in _groups_by_bytes(candidates[:, structure]):
+            head = candidates[members[0]]
+            head_layout = layout if members[0] == 0 else _layout(head.tobytes(), step_size)
+            if head_layout is None or head_layout.value_at != layout.value_at:
+                continue  # another kind of record: a later pass takes it
+            members = members[_matches(candidates[members], head, structure)]
+            builder.add(candidates[members], records[remaining[members]], step_size, head_layout)
+            done[members] = True
+        remaining = remaining[~done]
     leftover.append(records[remaining])
     return np.concatenate(leftover)
+
+
+def _groups_by_bytes(columns: np.ndarray) -> list[np.ndarray]:
+    """Row indices grouped by a 64-bit hash of each row (callers verify equality)."""
+    width = -(-columns.shape[1] // 8) * 8 or 8
+    padded = np.zeros((len(columns), width), np.uint8)
+    padded[:, :columns.shape[1]] = columns
+    words = padded.view("<u8")
+    key = words[:, 0].copy()
+    for column in range(1, words.shape[1]):
+        key = key * np.uint64(0x9E3779B97F4A7C15) ^ words[:, column]
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
+    return np.split(order, bounds)
 
 
 def _structure(length: int, step_size: int, layout: Layout | None) -> np.ndarray:
