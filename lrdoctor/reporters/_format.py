@@ -87,15 +87,18 @@ def sweep_headline(sweep: dict) -> str:
     return f"{head}: suggested LR {num(rec['suggested_lr'])}{basis}{confidence}"
 
 
+def sweep_result(entry: dict) -> str:
+    """'best val_loss 0.172 at step 400', or 'diverged'."""
+    if entry.get("diverged"):
+        return "diverged"
+    at = f" at step {num(entry['best_step'])}" if entry.get("best_step") is not None else ""
+    return f"best {entry.get('loss_role') or 'loss'} {num(entry.get('best_loss'))}{at}"
+
+
 def sweep_entry(entry: dict) -> str:
     """'1. healthy_tbx  lr 0.0316  best val_loss 0.172 at step 400' (or 'diverged')."""
     rank = f"{entry['rank']}. " if entry.get("rank") is not None else "- "
-    if entry.get("diverged"):
-        result = "diverged"
-    else:
-        at = f" at step {num(entry['best_step'])}" if entry.get("best_step") is not None else ""
-        result = f"best {entry.get('loss_role') or 'loss'} {num(entry.get('best_loss'))}{at}"
-    return f"{rank}{entry.get('run', '?')}  lr {num(entry.get('lr'))}  {result}"
+    return f"{rank}{entry.get('run', '?')}  lr {num(entry.get('lr'))}  {sweep_result(entry)}"
 
 
 def sweep_lines(sweep: dict) -> list[str]:

@@ -89,10 +89,7 @@ def _sweep_section(sweep: dict) -> list[str]:
     if entries:
         lines += ["| Rank | Run | LR | Result |", "| --- | --- | --- | --- |"]
         for e in entries:
-            result = "diverged" if e.get("diverged") else (
-                f"best {e.get('loss_role') or 'loss'} {fmt.num(e.get('best_loss'))}"
-                + (f" at step {fmt.num(e['best_step'])}" if e.get("best_step") is not None else ""))
             lines.append(f"| {fmt.num(e.get('rank'))} | {code(e.get('run', '?'))} | {fmt.num(e.get('lr'))} "
-                         f"| {cell(result)} |")
+                         f"| {cell(fmt.sweep_result(e))} |")
         lines.append("")
     return lines
