@@ -351,3 +351,28 @@ def make_acc_pinned_recovering(seed=0) -> Run:
     val = shape(_t(EPOCHS)) + 0.002 * rng.standard_normal(EPOCHS)
     run = _run("acc-pinned-recovering", train, val, np.full(n, 1.0))
     return _with_val_acc(run, 0.1 + 0.002 * rng.integers(0, 2, EPOCHS))
+
+
+def make_imbalanced_prior(seed=0) -> Run:
+    """Binary task with 90 % negatives: the model learns the class prior (ln 2 = 0.69 -> H(0.9) = 0.33)
+    and settles, while its accuracy stays at the majority rate 0.90 throughout: not a dead model."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    train = (0.325 + 0.368 * np.exp(-_t(n) / 0.1)) * (1 + 0.03 * rng.standard_normal(n))
+    val = 0.33 + 0.3 * np.exp(-(np.arange(EPOCHS) + 1) / 2.0) + 0.002 * rng.standard_normal(EPOCHS)
+    run = _run("imbalanced-prior", train, val, np.full(n, 1e-3))
+    return _with_val_acc(run, 0.9 + 0.002 * rng.integers(0, 2, EPOCHS))
+
+
+def make_frozen_too_low(seed=0, lr=5e-6) -> Run:
+    """A rate ~100x too small (LoRA-like fine-tuning at chance, ln 4 = 1.386): the minibatch loss is flat
+    noise, the validation loss falls by only 1e-4 of its level over the run, wobbling at the float32
+    evaluation noise (~4e-6 of the level)."""
+    n, evals = 12, 12
+    rng = np.random.default_rng(seed)
+    run = _run("frozen-too-low", 1.395 * (1 + 0.002 * rng.standard_normal(STEPS // K)), None,
+               np.full(STEPS // K, lr))
+    val = 1.3915 - 1.2e-4 * np.arange(evals) / (evals - 1) + 6e-6 * rng.standard_normal(evals)
+    run.series["val/loss"] = Series.from_lists((np.arange(evals) + 1) * (STEPS // evals), val)
+    run.roles[VAL_LOSS] = "val/loss"
+    return run

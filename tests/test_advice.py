@@ -24,6 +24,7 @@ def advise(run, lr=None):
     (C.make_too_low, "increase"),
     (C.make_too_low_epochs, "increase"),  # 8-15 epoch means: the last half is only 4-8 points
     (C.make_healthy_epochs, "keep"),
+    (C.make_frozen_too_low, "increase"),  # a nearly frozen model is not "stuck at the start"
     (C.make_nan, "decrease"),
     (C.make_blow_up, "decrease"),
     (C.make_exploded, "decrease"),
@@ -41,6 +42,7 @@ def advise(run, lr=None):
     (C.make_lm_healthy, "keep"),
     (C.make_acc_collapsed, "decrease"),
     (C.make_acc_pinned_recovering, "decrease"),
+    (C.make_imbalanced_prior, "keep"),
     (C.make_too_low_acc, "increase"),
     (C.make_healthy_acc, "keep"),
     (C.make_finetune, "keep"),

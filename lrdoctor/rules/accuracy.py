@@ -10,7 +10,7 @@ from ..findings import Finding, Severity
 from ..model import VAL_ACC, Run
 from ._view import view_of
 from .base import Rule
-from .plateau import slow_learner
+from .plateau import slow_learner, start_level, usable_val
 
 
 class AccuracyStuckOrCollapsed(Rule):
@@ -39,7 +39,9 @@ class AccuracyStuckOrCollapsed(Rule):
 
     Options
         ``pinned_range`` = 0.01 (one percentage point); ``collapse_drop`` = 0.25 (a quarter of all
-        examples); ``min_points`` = 5.
+        examples); ``min_points`` = 5; ``min_improvement`` = 0.1 (PL01's margin: a loss that ended more
+        than 10 % below its start learned something the accuracy does not show, e.g. the class prior of
+        an imbalanced task; it is not pinned).
     """
 
     code = "PL04"
@@ -53,6 +55,7 @@ class AccuracyStuckOrCollapsed(Rule):
         pinned_range: float = 0.01
         collapse_drop: float = 0.25
         min_points: int = 5
+        min_improvement: float = 0.1
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         series = run.get(VAL_ACC)
@@ -64,7 +67,7 @@ class AccuracyStuckOrCollapsed(Rule):
         view = view_of(run)
         first, best, last = float(acc[0]), float(acc.max()), float(np.max(acc[-2:]))
         spread = float(acc.max() - acc.min())
-        if spread <= options.pinned_range and not slow_learner(view):
+        if spread <= options.pinned_range and not slow_learner(view) and not _learned_beyond_accuracy(view, options):
             why = f"stayed pinned at {first:.3f} ({spread * 100:.1f} points of range over {acc.size} evaluations)"
         elif best - last >= options.collapse_drop:
             why = f"collapsed from its best {best:.3f} to {last:.3f}"
@@ -76,3 +79,16 @@ class AccuracyStuckOrCollapsed(Rule):
             tag=tag, start_step=int(series.steps[0]), end_step=int(series.steps[-1]),
             evidence={"first": first, "best": best, "last": last, "range": spread, "drop": best - last},
         )
+
+
+def _learned_beyond_accuracy(view, options) -> bool:
+    """The loss ended well below its start (``min_improvement``, PL01's margin): the model learned
+    something the accuracy does not show.  On an imbalanced task a model learns the class prior and
+    calibrates without ever beating the majority accuracy; a model knocked dead sits at its start level
+    or falls back onto it."""
+    c = view.train
+    if c is None or c.n < 3 or not view.positive:
+        return False
+    start = start_level(view)
+    reached = min(c.tail(), float(view.val.values.min()) if usable_val(view) else np.inf)
+    return start > 0 and start - reached > options.min_improvement * start

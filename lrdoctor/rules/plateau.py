@@ -32,6 +32,7 @@ def usable_val(view: View) -> bool:
 
 
 MAX_ROUGHNESS = 0.03
+NUMERIC_FLOOR = 1e-5  # relative scatter that float32 evaluation noise alone produces (~100 ulps)
 
 
 def roughness(c: Curve) -> float:
@@ -39,11 +40,18 @@ def roughness(c: Curve) -> float:
 
     Evaluations of a fixed validation set scatter only because the weights jump; a slow learner's
     curve is smooth (scatter < 3 % of its fall), a rate too high gives an erratic one.  Minibatch
-    train losses scatter by sampling, so their trend (rolling median) is used instead.
+    train losses scatter by sampling, so their trend (rolling median) is used instead.  Scatter below
+    ``NUMERIC_FLOOR`` of the level counts as smooth (0).
     """
     whole = float(c.smooth.max() - c.smooth.min())
     y = c.values if c.n < 40 else c.smooth
-    return diff_noise(y) / whole if whole > 0 else 0.0
+    scatter = diff_noise(y)
+    # Scatter at the arithmetic's own noise floor is not "erratic" however small the fall: an
+    # evaluation summed in float32 over thousands of examples wobbles by ~1e-6 of the level.  A
+    # nearly frozen model (a rate far too small) falls by 1e-4 of its level with such wobbles.
+    if scatter <= NUMERIC_FLOOR * float(np.median(np.abs(y))):
+        return 0.0
+    return scatter / whole if whole > 0 else 0.0
 
 
 def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_share: float = 0.1,
