@@ -88,17 +88,25 @@ def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, 
     ctx.exit(_exit_code(report, fail_on, logdir))
 
 
-def _read_and_diagnose(logdir: str, config, progress_flag):
-    """(the runs diagnosed, the report); runs with nothing to diagnose are reading problems."""
+def _read(logdir: str, config, progress_flag=False):
+    """(runs with data, reading problems): a run with nothing in it is a problem, not a run."""
     from . import progress
-    from .engine import diagnose_runs
     from .readers import read_runs, split_runs_without_data
 
     with progress.counter("reading", enabled=progress_flag) as tick:
         runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None, progress=tick)
     runs, empty = split_runs_without_data(runs)
+    return runs, problems + empty
+
+
+def _read_and_diagnose(logdir: str, config, progress_flag):
+    """(the runs diagnosed, the report)."""
+    from . import progress
+    from .engine import diagnose_runs
+
+    runs, problems = _read(logdir, config, progress_flag)
     with progress.bar(runs, "diagnosing", enabled=progress_flag) as items:
-        report = diagnose_runs(runs, config, problems + empty, progress=lambda _runs: items)
+        report = diagnose_runs(runs, config, problems, progress=lambda _runs: items)
     return runs, report
 
 
@@ -196,10 +204,9 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
     from . import plots
     from .engine import diagnose_runs
     from .errors import LrDoctorError
-    from .readers import read_runs
 
     config = _make_config(ctx, params)
-    runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None)
+    runs, problems = _read(logdir, config)
     _warn(problems)
     names = sorted(r.name for r in runs)
     if run_name is not None:
@@ -230,9 +237,8 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
     import json
 
     from . import rangetest
-    from .readers import read_runs
 
-    runs, problems = read_runs(logdir, tag_roles=_make_config(ctx, params).tag_roles or None)
+    runs, problems = _read(logdir, _make_config(ctx, params))
     _warn(problems)
     entries = [e for e in rangetest.findlr(runs) if run_name is None or e[0].name == run_name]
     if not entries:

@@ -191,7 +191,7 @@ def test_findlr_cli_text_json_and_plot(tmp_path, monkeypatch):
     from lrdoctor.cli import main
 
     run = _range_test_run()
-    monkeypatch.setattr("lrdoctor.readers.read_runs", lambda path, tag_roles=None: ([run], []))
+    monkeypatch.setattr("lrdoctor.readers.read_runs", lambda path, tag_roles=None, progress=None: ([run], []))
     out = tmp_path / "rt.png"
     assert main(["findlr", str(tmp_path), "--plot", str(out)]) == 0
     assert out.stat().st_size > 10_000
@@ -201,7 +201,7 @@ def test_findlr_cli_text_json_and_plot(tmp_path, monkeypatch):
 def test_findlr_cli_json_content(tmp_path, monkeypatch, capsys):
     from lrdoctor.cli import main
 
-    monkeypatch.setattr("lrdoctor.readers.read_runs", lambda path, tag_roles=None: ([_range_test_run()], []))
+    monkeypatch.setattr("lrdoctor.readers.read_runs", lambda path, tag_roles=None, progress=None: ([_range_test_run()], []))
     assert main(["findlr", str(tmp_path), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     entry = doc["range_tests"][0]
