@@ -46,7 +46,7 @@ def _annotations(doc: dict) -> list[tuple[str, str, str]]:
     for sweep in doc["sweeps"]:
         out.append(("notice", f"lrdoctor sweep {sweep.get('group', '?')}", "\n".join(fmt.sweep_lines(sweep))))
     for p in doc["problems"]:
-        out.append(("warning", "lrdoctor: could not read", fmt.problem(p)))
+        out.append(("warning", "lrdoctor: not diagnosed", fmt.problem(p)))
     return out
 
 

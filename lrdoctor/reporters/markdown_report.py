@@ -36,7 +36,7 @@ def render(report, *, max_bytes: int = MAX_BYTES, **_options) -> str:
     for sweep in doc["sweeps"]:
         lines += _sweep_section(sweep)
     if doc["problems"]:
-        lines += ["### Could not read", ""] + [f"- {cell(fmt.problem(p))}" for p in doc["problems"]]
+        lines += ["### Not diagnosed", ""] + [f"- {cell(fmt.problem(p))}" for p in doc["problems"]]
         lines.append("")
     return "\n".join(lines)
 

@@ -56,7 +56,7 @@ def _run_block(run: dict, style) -> list[str]:
 def _problems_block(problems: list[dict]) -> list[str]:
     if not problems:
         return []
-    return ["Could not read:"] + [f"  {fmt.problem(p)}" for p in problems] + [""]
+    return ["Not diagnosed:"] + [f"  {fmt.problem(p)}" for p in problems] + [""]
 
 
 def _sweeps_block(sweeps: list[dict]) -> list[str]:
