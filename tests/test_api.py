@@ -60,6 +60,13 @@ def test_missing_path_is_a_report_without_runs(tmp_path):
     assert report.runs == () and report.exit_code() == 2 and "no such file" in report.problems[0].message
 
 
+def test_a_file_with_nothing_to_diagnose_is_a_problem_not_a_run(tmp_path):
+    (tmp_path / "metrics.csv").write_bytes(b"")
+    report = lrdoctor.diagnose(tmp_path)
+    assert report.runs == () and report.exit_code("never") == 2
+    assert [p.message for p in report.problems] == ["empty file (0 bytes)"]
+
+
 def test_exit_code_rejects_unknown_level(hand_runs, fake_rules):
     with pytest.raises(ValueError, match="fail_on must be one of"):
         lrdoctor.diagnose(hand_runs).exit_code("fatal")
