@@ -376,3 +376,19 @@ def make_frozen_too_low(seed=0, lr=5e-6) -> Run:
     run.series["val/loss"] = Series.from_lists((np.arange(evals) + 1) * (STEPS // evals), val)
     run.roles[VAL_LOSS] = "val/loss"
     return run
+
+
+def make_acc_gave_back(seed=0) -> Run:
+    """The accuracy reached 0.30 in the first evaluations, then fell back to the majority-class 0.10 and
+    stayed (a drop of 20 points: all it had gained), while the loss sits at chance."""
+    rng = np.random.default_rng(seed)
+    acc = np.r_[[0.22, 0.30, 0.29], np.full(EPOCHS - 3, 0.10)] + 0.002 * rng.integers(0, 2, EPOCHS)
+    return _with_val_acc(make_stuck(seed=seed), acc)
+
+
+def make_acc_last_eval_bad(seed=0) -> Run:
+    """Healthy accuracy (0.5 -> 0.95) whose very last evaluation alone dropped to 0.65 (one bad batch of
+    weights at the end): not a collapse."""
+    acc = 0.95 - 0.45 * np.exp(-np.arange(EPOCHS) / 3)
+    acc[-1] = 0.65
+    return _with_val_acc(make_healthy(seed=seed), acc)

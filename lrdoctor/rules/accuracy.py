@@ -8,6 +8,8 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import VAL_ACC, Run
+from ..signal.noise import diff_noise
+from ..signal.smoothing import rolling_median
 from ._view import view_of
 from .base import Rule
 from .plateau import slow_learner, start_level, usable_val
@@ -20,7 +22,10 @@ class AccuracyStuckOrCollapsed(Rule):
         Over at least ``min_points`` evaluations: (a) pinned — the accuracy never varied by more
         than ``pinned_range`` (absolute), while the loss is not that of a slow learner (SC01's picture:
         a steady fall that has not settled, ``plateau.slow_learner``); or (b) collapsed —
-        the last two evaluations are ``collapse_drop`` (absolute) or more below the best.  Uses the
+        the last two evaluations are ``collapse_drop`` (absolute) or more below the best, or the
+        accuracy's level (running median of three evaluations) gave back at least ``giveback`` of what
+        it had gained above its lowest level, by at least ``min_z`` evaluation-noise sigmas
+        (second-difference scatter): DV02's "gave back half its progress", read on the accuracy.  Uses the
         validation accuracy only: a minibatch train accuracy scatters too much to read single points.
         An accuracy that is 0 throughout is taken as a metric that does not apply, not as a model.
 
@@ -39,7 +44,7 @@ class AccuracyStuckOrCollapsed(Rule):
 
     Options
         ``pinned_range`` = 0.01 (one percentage point); ``collapse_drop`` = 0.25 (a quarter of all
-        examples); ``min_points`` = 5; ``min_improvement`` = 0.1 (PL01's margin: a loss that ended more
+        examples); ``giveback`` = 0.5 and ``min_z`` = 4 (as DV02); ``min_points`` = 5; ``min_improvement`` = 0.1 (PL01's margin: a loss that ended more
         than 10 % below its start learned something the accuracy does not show, e.g. the class prior of
         an imbalanced task; it is not pinned).
     """
@@ -54,6 +59,8 @@ class AccuracyStuckOrCollapsed(Rule):
     class Options:
         pinned_range: float = 0.01
         collapse_drop: float = 0.25
+        giveback: float = 0.5
+        min_z: float = 4.0
         min_points: int = 5
         min_improvement: float = 0.1
 
@@ -69,8 +76,8 @@ class AccuracyStuckOrCollapsed(Rule):
         spread = float(acc.max() - acc.min())
         if spread <= options.pinned_range and not slow_learner(view) and not _learned_beyond_accuracy(view, options):
             why = f"stayed pinned at {first:.3f} ({spread * 100:.1f} points of range over {acc.size} evaluations)"
-        elif best - last >= options.collapse_drop:
-            why = f"collapsed from its best {best:.3f} to {last:.3f}"
+        elif best - last >= options.collapse_drop or _gave_back(acc, last, options):
+            why = f"collapsed from its best {best:.3f} to {last:.3f} (lowest {float(acc.min()):.3f})"
         else:
             return
         tag = run.roles.get(VAL_ACC, "")
@@ -92,3 +99,16 @@ def _learned_beyond_accuracy(view, options) -> bool:
     start = start_level(view)
     reached = min(c.tail(), float(view.val.values.min()) if usable_val(view) else np.inf)
     return start > 0 and start - reached > options.min_improvement * start
+
+
+def _gave_back(acc: np.ndarray, last: float, options) -> bool:
+    """The last evaluations gave back ``giveback`` of the gain above the lowest accuracy, beyond noise.
+
+    Levels are read from a running median of three evaluations: one evaluation on a few hundred
+    examples can jump by chance, a level is what two of three neighbours agree on.  The end is
+    ``last``, the better of the final two evaluations (one bad final evaluation is not a collapse)."""
+    level = rolling_median(acc, window=3)
+    best, lowest, now = float(level.max()), float(level.min()), last
+    noise = diff_noise(acc)
+    return best > lowest and (best - now) >= options.giveback * (best - lowest) \
+        and (best - now) > options.min_z * noise
