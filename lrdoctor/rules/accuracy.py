@@ -25,7 +25,8 @@ class AccuracyStuckOrCollapsed(Rule):
         the last two evaluations are ``collapse_drop`` (absolute) or more below the best, or the
         accuracy's level (running median of three evaluations) gave back at least ``giveback`` of what
         it had gained above its lowest level, by at least ``min_z`` evaluation-noise sigmas
-        (second-difference scatter): DV02's "gave back half its progress", read on the accuracy.  Uses the
+        (second-difference scatter) and more than ``pinned_range``: DV02's "gave back half its
+        progress", read on the accuracy.  Uses the
         validation accuracy only: a minibatch train accuracy scatters too much to read single points.
         An accuracy that is 0 throughout is taken as a metric that does not apply, not as a model.
 
@@ -110,5 +111,6 @@ def _gave_back(acc: np.ndarray, last: float, options) -> bool:
     level = rolling_median(acc, window=3)
     best, lowest, now = float(level.max()), float(level.min()), last
     noise = diff_noise(acc)
+    # A drop within ``pinned_range`` is what "the accuracy did not move" allows: not a collapse.
     return best > lowest and (best - now) >= options.giveback * (best - lowest) \
-        and (best - now) > options.min_z * noise
+        and (best - now) > max(options.min_z * noise, options.pinned_range)
