@@ -205,7 +205,7 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     """Read every run under ``path`` (a directory, searched recursively, or one log file).
 
     Returns (runs sorted by name, problems that belong to no run).  ``progress(done, total)`` is
-    called after each run is read (silent by default).
+    called after each candidate -- a run directory or a log file -- is read (silent by default).
     """
     root = os.fspath(path)
     if not os.path.exists(root):
