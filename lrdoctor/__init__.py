@@ -40,10 +40,10 @@ def diagnose(path_or_runs, config=None) -> Report:
     elif not isinstance(config, Config):
         config = config_from_mapping(config)
     if isinstance(path_or_runs, (str, bytes)) or hasattr(path_or_runs, "__fspath__"):
-        from .readers import split_runs_without_data
+        from .readers import split_diagnosable
 
         runs, problems = read_runs(path_or_runs, tag_roles=config.tag_roles or None)
-        runs, empty = split_runs_without_data(runs)
+        runs, empty = split_diagnosable(runs)
         problems += empty
     else:
         runs, problems = list(path_or_runs), []

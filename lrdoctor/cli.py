@@ -91,11 +91,11 @@ def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, 
 def _read(logdir: str, config, progress_flag=False):
     """(runs with data, reading problems): a run with nothing in it is a problem, not a run."""
     from . import progress
-    from .readers import read_runs, split_runs_without_data
+    from .readers import read_runs, split_diagnosable
 
     with progress.counter("reading", enabled=progress_flag) as tick:
         runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None, progress=tick)
-    runs, empty = split_runs_without_data(runs)
+    runs, empty = split_diagnosable(runs)
     return runs, problems + empty
 
 

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from lrdoctor.model import Series
 from lrdoctor.readers import discover, read_runs
 from lrdoctor.readers import files as files_module
 
@@ -168,16 +169,20 @@ def test_progress_is_called_once_per_run_and_is_optional(tmp_path):
     assert len(runs) == 2
 
 
-def test_runs_without_data_are_set_apart_as_problems(tmp_path):
-    from lrdoctor.readers import split_runs_without_data
+def test_runs_with_nothing_to_diagnose_are_set_apart_as_problems(tmp_path):
+    from lrdoctor.readers import split_diagnosable
 
     make_tree(tmp_path)
     (tmp_path / "r0004").mkdir()
     (tmp_path / "r0004" / "metrics.csv").write_bytes(b"")
     runs, _ = read_runs(tmp_path)
     empty_tb = discover.Run(name="tb", source="/logs/tb", format="tensorboard", notes=["no scalar data in 1 event file(s)"])
-    with_data, problems = split_runs_without_data([*runs, empty_tb])
+    hparams_only = discover.Run(name="hp", source="/logs/hp", format="tensorboard",
+                                series={"hp_metric": Series.from_lists([0], [0.5])})
+    with_data, problems = split_diagnosable([*runs, empty_tb, hparams_only])
     assert [r.name for r in with_data] == ["r0001/training.log", "r0002/version_0/metrics.csv"]
     assert [p.describe() for p in problems] == [
         f"{tmp_path / 'r0004' / 'metrics.csv'}: empty file (0 bytes)",
-        "/logs/tb: nothing to diagnose: no scalar data in 1 event file(s)"]
+        "/logs/tb: nothing to diagnose: no scalar data in 1 event file(s)",
+        "/logs/hp: nothing to diagnose: no loss or accuracy among its 1 tag(s) (hp_metric); "
+        "name one with --tag train_loss=TAG"]

@@ -3,10 +3,11 @@
 Public entry point: ``read_runs(path, tag_roles=None, *, progress=None) -> (runs, problems)``.
 ``problems`` are the ones that belong to no run (an unreadable directory, a CSV that is no
 training log, say); a run's own reading problems are in ``run.problems``.
-``split_runs_without_data(runs)`` sets the runs with nothing to diagnose apart, as problems.
+``split_diagnosable(runs)`` sets the runs with nothing to diagnose (no loss or accuracy curve)
+apart, as problems.
 """
 from __future__ import annotations
 
-from .discover import read_runs, split_runs_without_data
+from .discover import read_runs, split_diagnosable
 
-__all__ = ["read_runs", "split_runs_without_data"]
+__all__ = ["read_runs", "split_diagnosable"]

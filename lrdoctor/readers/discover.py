@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
-from ..model import Problem, Run
+from ..model import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Problem, Run
 from .tensorboard_run import TensorBoardJob, read_tensorboard_run
 
 _PART_DIRS = ("train", "validation", "eval", "val")
@@ -221,15 +221,25 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     return sorted(runs, key=lambda r: r.name), problems
 
 
-def split_runs_without_data(runs: Sequence[Run]) -> tuple[list[Run], list[Problem]]:
-    """(runs holding at least one curve, a Problem for each other run): a file that could not be
-    read, or holds no scalar, is reported as such rather than diagnosed as a run with no loss."""
-    with_data, problems = [], []
+_JUDGED_BY = (TRAIN_LOSS, VAL_LOSS, TRAIN_ACC, VAL_ACC)  # curves that say how training went
+
+
+def split_diagnosable(runs: Sequence[Run]) -> tuple[list[Run], list[Problem]]:
+    """(runs with a loss or accuracy curve, a Problem for each other run).  A file that could not be
+    read, holds no scalar, or holds none that says how training went (only ``hp_metric``, say) is
+    reported as such, rather than diagnosed as a run with no loss and given a verdict."""
+    diagnosable, problems = [], []
     for run in runs:
-        if any(len(s) for s in run.series.values()):
-            with_data.append(run)
-        elif run.problems:
-            problems += run.problems
-        else:
+        has_data = any(len(s) for s in run.series.values())
+        if has_data and any(run.get(role) is not None for role in _JUDGED_BY):
+            diagnosable.append(run)
+            continue
+        problems += run.problems
+        if has_data:
+            tags = sorted(run.series)
+            shown = ", ".join(tags[:3]) + (f" and {len(tags) - 3} more" if len(tags) > 3 else "")
+            problems.append(Problem(run.source, f"nothing to diagnose: no loss or accuracy among its {len(tags)} "
+                                                f"tag(s) ({shown}); name one with --tag train_loss=TAG"))
+        elif not run.problems:
             problems.append(Problem(run.source, "nothing to diagnose: " + ("; ".join(run.notes) or "no scalar data")))
-    return with_data, problems
+    return diagnosable, problems
