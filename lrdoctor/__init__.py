@@ -43,8 +43,8 @@ def diagnose(path_or_runs, config=None) -> Report:
         from .readers import split_diagnosable
 
         runs, problems = read_runs(path_or_runs, tag_roles=config.tag_roles or None)
-        runs, empty = split_diagnosable(runs)
-        problems += empty
+        runs, undiagnosable = split_diagnosable(runs)
+        problems += undiagnosable
     else:
         runs, problems = list(path_or_runs), []
     return diagnose_runs(runs, config, problems)
