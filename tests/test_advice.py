@@ -105,6 +105,14 @@ def test_increase_factor_follows_the_time_constant_argument():
     assert factors[0] == pytest.approx(10 ** 3.5) and factors[-1] == pytest.approx(2.5)
 
 
+def test_increase_is_worded_as_a_lower_bound():
+    # Converging in the budget is necessary, not sufficient: the estimate is the least move.
+    sc = Finding("SC01", "still-improving", "slow_convergence", Severity.ERROR, "slow",
+                 evidence={"late_share": 0.3, "improvement": 0.1, "train_improvement": 0.1})
+    rec = recommend(C.make_too_low(lr=1e-4), [sc])
+    assert "at least ×28" in rec.reason and rec.suggested_lr == pytest.approx(1e-4 * 3 / -math.log(0.9))
+
+
 def test_increase_uses_the_smaller_read_of_the_gain():
     sc = Finding("SC01", "still-improving", "slow_convergence", Severity.ERROR, "slow",
                  evidence={"late_share": 0.3, "improvement": 0.02, "train_improvement": 0.4})
