@@ -61,10 +61,10 @@ def _why_skipped(rule_cls: type[Rule], run: Run) -> str:
 
 
 def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunResult:
-    range_test = _range_test_result(run, rules)
+    range_test, range_test_crash = _range_test_result(run, rules)
     if range_test is not None:
         return range_test
-    findings: list[Finding] = []
+    findings: list[Finding] = [] if range_test_crash is None else [range_test_crash]
     ran: list[tuple[str, str]] = []  # (code, name), for the JUnit report
     skipped: list[tuple[str, str, str]] = []  # (code, name, reason)
     for rule_cls in rules:
@@ -96,19 +96,26 @@ def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunRe
     )
 
 
-def _range_test_result(run: Run, rules: Sequence[type[Rule]]) -> RunResult | None:
-    """A range test blows up by design, so the rules are skipped and its suggestion is the advice."""
+def _range_test_result(run: Run, rules: Sequence[type[Rule]]) -> tuple[RunResult | None, Finding | None]:
+    """A range test blows up by design, so the rules are skipped and its suggestion is the advice.
+
+    Returns (result, None) for a range test, (None, None) for a normal run, and (None, finding) when
+    the range-test analysis crashed: the run is then diagnosed as a normal one and the crash is shown.
+    """
     from . import rangetest
 
     try:
         fit = rangetest.analyse(run)
-    except Exception:  # an odd LR curve must not stop the diagnosis: treat it as a normal run
-        return None
+    except Exception as exc:  # an odd LR curve must not stop the diagnosis, nor be hidden
+        crash = Finding(code=rangetest.CODE, name=rangetest.NAME, kind="data_quality", severity=Severity.INFO,
+                        message=f"LR range-test analysis crashed on this run: {type(exc).__name__}: {exc}",
+                        run=run.name, evidence={"crashed": 1})
+        return None, crash
     if fit is None:
-        return None
+        return None, None
     values = None if run.get(TRAIN_LOSS) is None else run.get(TRAIN_LOSS).values
     skipped = tuple((r.code, r.name, "LR range test: rules not run") for r in rules)
-    return rangetest.range_test_result(run, fit, loss_preview=loss_preview(values), rules_skipped=skipped)
+    return rangetest.range_test_result(run, fit, loss_preview=loss_preview(values), rules_skipped=skipped), None
 
 
 def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: Sequence[Problem] = (),
