@@ -217,7 +217,7 @@ class LossExploded(Rule):
         if typical > 0 and peak > options.factor * typical:
             step = int(c.steps[i_peak])
             yield self.finding(
-                run, f"{c.tag} exploded to {peak:.3g} at step {step:,}, {peak / typical:.0f}x its typical {typical:.3g} "
+                run, f"{c.tag} exploded to {peak:.3g} at step {step:,}, {peak / typical:,.3g}x its typical {typical:.3g} "
                      f"({_fmt_lr(view.lr_at_step(step))})",
                 tag=c.tag, start_step=step, end_step=step,
                 evidence={"peak": peak, "typical": typical, "ratio": round(peak / typical, 2), "step": step,
