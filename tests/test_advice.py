@@ -111,6 +111,12 @@ def test_increase_is_worded_as_a_lower_bound():
                  evidence={"late_share": 0.3, "improvement": 0.1, "train_improvement": 0.1})
     rec = recommend(C.make_too_low(lr=1e-4), [sc])
     assert "at least ×28" in rec.reason and rec.suggested_lr == pytest.approx(1e-4 * 3 / -math.log(0.9))
+    # A run that has barely moved (below PL01's 10 % margin) gets an estimate, not a lower bound.
+    frozen = Finding("SC01", "still-improving", "slow_convergence", Severity.ERROR, "slow",
+                     evidence={"late_share": 0.3, "improvement": 0.002, "train_improvement": 0.002})
+    rec = recommend(C.make_too_low(lr=1e-4), [frozen])
+    assert "at least" not in rec.reason and "barely moved" in rec.reason
+    assert rec.factor == pytest.approx(3 / -math.log(0.998))
 
 
 def test_increase_uses_the_smaller_read_of_the_gain():
