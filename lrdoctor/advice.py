@@ -235,4 +235,13 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
         chosen = select(usable)
         if chosen:
             return build(_earliest(chosen), current)
+    return _keep(usable, current)
+
+
+def _keep(findings: Sequence[Finding], current: float | None) -> Recommendation:
+    """Nothing wrong was found; how sure that is depends on how much could be checked."""
+    too_few = [f for f in findings if f.code == "DQ01"]
+    if too_few:
+        return _rec("keep", 1.0, current, f"no learning-rate problem found, but {too_few[0].message[0].lower()}"
+                    f"{too_few[0].message[1:].rstrip('.')}: too little to judge", "low")
     return _rec("keep", 1.0, current, "no learning-rate problem found", "medium")

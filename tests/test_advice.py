@@ -134,3 +134,12 @@ def test_advice_docstring_examples():
 
     result = doctest.testmod(lrdoctor.advice)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_keep_on_too_few_points_is_low_confidence_and_says_why():
+    few = Finding("DQ01", "too-few-points", "data_quality", Severity.INFO,
+                  "the train loss has only 3 points; shape checks were skipped")
+    rec = recommend(C.make_too_low(lr=1e-3), [few])
+    assert rec.action == "keep" and rec.confidence == "low"
+    assert "too little to judge" in rec.reason and "3 points" in rec.reason
+    assert recommend(C.make_too_low(lr=1e-3), []).confidence != "low"

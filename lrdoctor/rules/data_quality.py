@@ -41,7 +41,7 @@ class TooFewPoints(Rule):
         s = run.get(TRAIN_LOSS)
         n = 0 if s is None else len(s)
         if n < options.min_points:
-            what = "no train-loss curve was found" if s is None else f"the train loss has only {n} points"
+            what = "no train-loss curve was found" if s is None else f"the train loss has only {n} point{'' if n == 1 else 's'}"
             yield self.finding(run, f"{what}; shape checks were skipped", tag=run.roles.get(TRAIN_LOSS, ""),
                                evidence={"points": n})
 
