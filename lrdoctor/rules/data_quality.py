@@ -10,7 +10,14 @@ from ._view import view_of
 from .base import Rule
 
 
-class TooFewPoints(Rule):
+class _Note(Rule):
+    """What every data-quality rule shares: an info note on what could not be checked, not a verdict."""
+
+    kind = "data_quality"
+    severity = Severity.INFO
+
+
+class TooFewPoints(_Note):
     """The train loss has too few logged points to judge its shape.
 
     What it detects
@@ -29,9 +36,6 @@ class TooFewPoints(Rule):
 
     code = "DQ01"
     name = "too-few-points"
-    kind = "data_quality"
-    severity = Severity.INFO
-    requires = ()
 
     @dataclass(frozen=True)
     class Options:
@@ -46,7 +50,7 @@ class TooFewPoints(Rule):
                                evidence={"points": n})
 
 
-class NoValidationCurve(Rule):
+class NoValidationCurve(_Note):
     """No validation loss was logged.
 
     What it detects
@@ -64,20 +68,13 @@ class NoValidationCurve(Rule):
 
     code = "DQ02"
     name = "no-validation-curve"
-    kind = "data_quality"
-    severity = Severity.INFO
-    requires = ()
 
-    @dataclass(frozen=True)
-    class Options:
-        pass
-
-    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+    def check(self, run: Run, options: Rule.Options) -> Iterator[Finding]:
         if run.get(VAL_LOSS) is None:
             yield self.finding(run, "no validation loss logged: overfitting was not checked", evidence={"has_val": 0})
 
 
-class RestartsInLog(Rule):
+class RestartsInLog(_Note):
     """The log restarts at an earlier step (a resumed or re-run job).
 
     What it detects
@@ -95,15 +92,8 @@ class RestartsInLog(Rule):
 
     code = "DQ03"
     name = "restarts-in-log"
-    kind = "data_quality"
-    severity = Severity.INFO
-    requires = ()
 
-    @dataclass(frozen=True)
-    class Options:
-        pass
-
-    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+    def check(self, run: Run, options: Rule.Options) -> Iterator[Finding]:
         if run.restarts:
             r = run.restarts[0]
             yield self.finding(
@@ -112,7 +102,7 @@ class RestartsInLog(Rule):
                 evidence={"restarts": len(run.restarts), "first_from_step": r.from_step, "first_to_step": r.to_step})
 
 
-class LrNotLogged(Rule):
+class LrNotLogged(_Note):
     """The learning rate is not in the log.
 
     What it detects
@@ -130,22 +120,15 @@ class LrNotLogged(Rule):
 
     code = "DQ04"
     name = "lr-not-logged"
-    kind = "data_quality"
-    severity = Severity.INFO
-    requires = ()
 
-    @dataclass(frozen=True)
-    class Options:
-        pass
-
-    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+    def check(self, run: Run, options: Rule.Options) -> Iterator[Finding]:
         if run.get(LR) is None:
             source = view_of(run).lr_source if run.get(TRAIN_LOSS) is not None else "none"
             yield self.finding(run, f"the learning rate is not logged (LR taken from: {source})",
                                evidence={"lr_from_hparams": int(source == "hparams")})
 
 
-class NegativeLoss(Rule):
+class NegativeLoss(_Note):
     """The loss takes negative values, so checks that compare levels by ratios were skipped.
 
     What it detects
@@ -164,15 +147,9 @@ class NegativeLoss(Rule):
 
     code = "DQ05"
     name = "negative-loss"
-    kind = "data_quality"
-    severity = Severity.INFO
     requires = (TRAIN_LOSS,)
 
-    @dataclass(frozen=True)
-    class Options:
-        pass
-
-    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+    def check(self, run: Run, options: Rule.Options) -> Iterator[Finding]:
         view = view_of(run)
         if not view.positive:
             lows = [float(c.values.min()) for c in (view.train, view.val) if c is not None and c.n]
