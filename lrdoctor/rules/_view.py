@@ -63,9 +63,32 @@ class View:
     positive: bool = True
 
     def lr_at_step(self, step: float | None) -> float | None:
-        if step is None or self.lr_steps is None or self.lr_steps.size == 0:
+        if step is None or not self.has_lr_curve:
             return self.current_lr
         return float(lr_at(self.lr_steps, self.lr_values, [step])[0])
+
+    def lr_at_steps(self, steps: np.ndarray) -> np.ndarray:
+        """The logged LR at each of ``steps`` (one lookup for a whole curve); the run's LR without a curve."""
+        if not self.has_lr_curve:
+            return np.full(np.shape(steps), np.nan if self.current_lr is None else self.current_lr)
+        return lr_at(self.lr_steps, self.lr_values, np.asarray(steps, dtype=float))
+
+    @property
+    def has_lr_curve(self) -> bool:
+        return self.lr_steps is not None and self.lr_steps.size > 0
+
+
+def ratio_curve(view: View, *, min_points: int, finite: bool = False) -> Curve | None:
+    """The train-loss curve when a rule may compare its levels by ratios, else None.
+
+    That needs a logged train loss with at least ``min_points`` finite points and a loss that is
+    never negative (``View.positive``); with ``finite``, also no NaN/inf tail (a rule that reads
+    where the curve *ended* leaves a run that broke to DV01).
+    """
+    c = view.train
+    if c is None or c.n < min_points or not view.positive or (finite and c.first_bad_step is not None):
+        return None
+    return c
 
 
 def smoothing_window(n: int) -> int:
@@ -137,6 +160,23 @@ def build_view(run: Run) -> View:
         val = _curve(run.roles[VAL_LOSS], val_s, _on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
     positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
     return View(train, val, schedule, lr_steps, lr_values, current, source, positive)
+
+
+def start_level(view: View) -> float:
+    """Where learning started: the first train points, or the first validation value if lower.
+
+    Epoch-level logs average the first epoch, which can include an early explosion; the first
+    validation loss (after one epoch) then tells where the model stood more faithfully.
+    """
+    start = view.train.head()
+    if usable_val(view):
+        start = min(start, float(view.val.values[0]))
+    return start
+
+
+def usable_val(view: View) -> bool:
+    """A validation curve with enough points to say where it started and where it went (>= 3)."""
+    return view.val is not None and view.val.n >= 3
 
 
 _cache: list = [None, None, None]  # (run, its role series, view): the engine runs all rules on one run before the next

@@ -10,9 +10,9 @@ from ..findings import Finding, Severity
 from ..model import VAL_ACC, Run
 from ..signal.noise import diff_noise
 from ..signal.smoothing import rolling_median
-from ._view import view_of
+from ._view import start_level, usable_val, view_of
 from .base import Rule
-from .plateau import slow_learner, start_level, usable_val
+from .plateau import slow_learner
 
 
 class AccuracyStuckOrCollapsed(Rule):

@@ -8,9 +8,9 @@ from typing import Iterator
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.trend import late_share, runs_per_time_constant
-from ._view import view_of
+from ._view import ratio_curve, start_level, view_of
 from .base import Rule
-from .plateau import start_level, still_decreasing
+from .plateau import still_decreasing
 
 
 class StillImproving(Rule):
@@ -55,13 +55,13 @@ class StillImproving(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        if view.train is None or view.train.n < options.min_points or view.train.first_bad_step is not None \
-                or not view.positive:
+        if ratio_curve(view, min_points=options.min_points, finite=True) is None:
             return
         c = view.val if view.val is not None and view.val.n >= options.min_val_points else view.train
         y = c.smooth if c is view.train else c.values
         share = late_share(y, x=c.t)
         falls, tau_mk = still_decreasing(c, min_tau=options.steady_tau)
+        # Still falling means the last point is (within 2 sigma of a 3-point median's noise) the best one.
         best_at_end = float(c.values[-1]) <= float(c.values.min()) + 2 * c.noise / math.sqrt(3)
         # A share above 1 means the curve stood above its start two thirds of the way in: it rose
         # first (instability), which is not slowness.
@@ -72,6 +72,8 @@ class StillImproving(Rule):
         head = view.train.head()
         train_improvement = 1 - float(view.train.smooth[-1]) / head if head > 0 else 0.0
         rpt = runs_per_time_constant(share)
+        # A late share of 0.25 is a run of ~0.8 time constants (less than one): clearly too slow.
+        # Between 0.2 and 0.25 (0.8-1.3 tau) it is the milder warning.
         severity = Severity.ERROR if share >= 0.25 else Severity.WARNING
         yield self.finding(
             run,

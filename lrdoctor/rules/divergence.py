@@ -8,8 +8,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
-from ._view import Curve, view_of
-from .plateau import start_level
+from ._view import Curve, ratio_curve, start_level, view_of
 from .base import Rule
 
 
@@ -43,11 +42,7 @@ class NonFiniteLoss(Rule):
     severity = Severity.ERROR
     requires = (TRAIN_LOSS,)
 
-    @dataclass(frozen=True)
-    class Options:
-        pass
-
-    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+    def check(self, run: Run, options: Rule.Options) -> Iterator[Finding]:
         view = view_of(run)
         for curve in (view.train, view.val):
             if curve is None or curve.first_bad_step is None:
@@ -120,8 +115,8 @@ class LossBlowUp(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c = view.train
-        if c is None or c.n < options.min_points or not view.positive:
+        c = ratio_curve(view, min_points=options.min_points)
+        if c is None:
             return
         start, end = c.head(), c.tail()
         # Noise of a difference of two medians: the head's 3 points and the tail's points.
@@ -207,8 +202,8 @@ class LossExploded(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c = view.train
-        if c is None or c.n < options.min_points or not view.positive:
+        c = ratio_curve(view, min_points=options.min_points)
+        if c is None:
             return
         # Above both the typical level and the start, so a loss that simply fell a lot does not count.
         typical = max(float(np.median(c.values)), start_level(view))
@@ -232,7 +227,6 @@ class LossExploded(Rule):
         # Compared with the train loss at the same step: before overfitting the two are close.
         train_then = float(np.interp(v.steps[i_best], c.steps, c.smooth))
         # A train loss that kept falling towards 0 makes any ratio large: only count it when the train
-        # loss stopped improving after that point (the model is stuck where the explosion left it).
         # loss stopped improving after that point and never got far below its start (the model is stuck
         # where the explosion left it).
         train_flat = c.tail() >= 0.8 * train_then and train_then >= 0.5 * start_level(view)

@@ -10,32 +10,16 @@ from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.noise import diff_noise
 from ..signal.trend import late_share, mann_kendall
-from ._view import Curve, View, view_of
+from ._view import Curve, View, ratio_curve, start_level, usable_val, view_of
 from .base import Rule
 
 
-def start_level(view: View) -> float:
-    """Where learning started: the first train points, or the first validation value if lower.
-
-    Epoch-level logs average the first epoch, which can include an early explosion; the first
-    validation loss (after one epoch) then tells where the model stood more faithfully.
-    """
-    start = view.train.head()
-    if usable_val(view):
-        start = min(start, float(view.val.values[0]))
-    return start
-
-
-def usable_val(view: View) -> bool:
-    """A validation curve with enough points to say where it started and where it went (>= 3)."""
-    return view.val is not None and view.val.n >= 3
-
-
-MAX_ROUGHNESS = 0.03
+# A slow learner's deterministic validation curve scatters by < 3 % of its fall (docs/rules.md, PL01).
+MAX_SCATTER = 0.03
 NUMERIC_FLOOR = 1e-5  # relative scatter that float32 evaluation noise alone produces (~100 ulps)
 
 
-def roughness(c: Curve) -> float:
+def relative_scatter(c: Curve) -> float:
     """Point-to-point scatter (second-difference sigma) over the curve's smoothed range.
 
     Evaluations of a fixed validation set scatter only because the weights jump; a slow learner's
@@ -55,12 +39,12 @@ def roughness(c: Curve) -> float:
 
 
 def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_share: float = 0.1,
-                     max_rough: float = MAX_ROUGHNESS) -> tuple[bool, float]:
+                     max_rough: float = MAX_SCATTER) -> tuple[bool, float]:
     """Is the last ``part`` of a curve a steady, material fall?
 
     The part is measured on the curve's progress axis (cumulative LR when logged).
     Steady: Mann-Kendall tau at most -``min_tau`` with a one-sided p < 0.01 for a decrease (a
-    strongly ordered fall), and a smooth curve (``roughness`` at most ``max_rough``).  The p-value
+    strongly ordered fall), and a smooth curve (``relative_scatter`` at most ``max_rough``).  The p-value
     is exact for short curves: with the normal approximation the five points of a ten-epoch log's
     last half could never be significant, however cleanly they fall.
     Material: the smoothed fall over that part is at least ``min_share`` of the curve's whole
@@ -74,7 +58,7 @@ def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_
     seg = c.smooth[-k:]
     whole = float(c.smooth.max() - c.smooth.min())
     material = whole > 0 and float(seg[0] - seg[-1]) >= min_share * whole
-    return (mk.tau <= -min_tau and mk.p_down < 0.01 and material and roughness(c) <= max_rough), mk.tau
+    return (mk.tau <= -min_tau and mk.p_down < 0.01 and material and relative_scatter(c) <= max_rough), mk.tau
 
 
 def slow_learner(view: View, *, min_late_share: float = 0.2, steady_tau: float = 0.6, min_val_points: int = 5) -> bool:
@@ -125,8 +109,8 @@ class StuckAtStart(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c = view.train
-        if c is None or c.n < options.min_points or c.first_bad_step is not None or not view.positive:
+        c = ratio_curve(view, min_points=options.min_points, finite=True)
+        if c is None:
             return
         start = start_level(view)
         end = c.tail()
@@ -191,13 +175,10 @@ class LearnsOnlyAfterDecay(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c, sched = view.train, view.schedule
-        if c is None or c.n < options.min_points or not view.positive or sched is None \
-                or sched.kind not in ("step", "smooth-decay"):
+        c, sched = ratio_curve(view, min_points=options.min_points, finite=True), view.schedule
+        if c is None or sched is None or sched.kind not in ("step", "smooth-decay"):
             return
-        if c.first_bad_step is not None:
-            return
-        lr = np.array([view.lr_at_step(float(s)) for s in c.steps])
+        lr = view.lr_at_steps(c.steps)
         at_peak = lr >= options.peak_fraction * sched.peak_lr
         start, end = c.head(), float(c.smooth[-1])
         total = start - end
@@ -257,10 +238,10 @@ class DropAfterDecay(Rule):
         from ..signal.changepoints import change_at
 
         view = view_of(run)
-        c, sched = view.train, view.schedule
-        if c is None or c.n < options.min_points or not view.positive or sched is None or not sched.decay_steps:
+        c, sched = ratio_curve(view, min_points=options.min_points), view.schedule
+        if c is None or sched is None or not sched.decay_steps:
             return
-        window = max(3, c.n // 20)
+        window = max(3, c.n // 20)  # ~5 % of the curve (as the smoothing window): beats minibatch noise
         for step in sched.decay_steps:
             before, after = change_at(c.steps, c.values, step, window=window)
             if not (np.isfinite(before) and np.isfinite(after)) or before <= 0:

@@ -21,6 +21,7 @@ def phase_of(view: View, step: int) -> str:
     if s.warmup_end_step is not None and step < s.warmup_end_step:
         return "warmup"
     lr = view.lr_at_step(step)
+    # Within 10 % of the peak: a cosine's or a plateau's top, where the step size is at its largest.
     return "peak" if lr is not None and lr >= 0.9 * s.peak_lr else "decay"
 
 
