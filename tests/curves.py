@@ -177,26 +177,28 @@ def make_early_spikes(seed=0) -> Run:
     return run
 
 
-def make_drop_after_decay(seed=0, peak=0.5) -> Run:
-    """Step schedule: learns at the peak LR but stalls at a high noisy level; the loss halves at the decay."""
+def _one_step_decay(name, seed, peak, before, after, *, val_scale=1.0) -> Run:
+    """Step schedule: ``peak`` for the first half, a tenth of it after; the loss follows ``before(t)``
+    then ``after(t)`` with 5 % minibatch noise; validation follows the loss (times ``val_scale``)."""
     n = STEPS // K
     rng = np.random.default_rng(seed)
     t = _t(n)
     lr = np.where(t < 0.5, peak, peak / 10)
-    y = np.where(t < 0.5, 0.8 + 1.5 * np.exp(-t / 0.05), 0.2 + 0.6 * np.exp(-(t - 0.5) / 0.01))
-    val = np.interp(_t(EPOCHS), t, y) + 0.005 * rng.standard_normal(EPOCHS)
-    return _run("drop-after-decay", y * (1 + 0.05 * rng.standard_normal(n)), val, lr)
+    y = np.where(t < 0.5, before(t), after(t))
+    val = np.interp(_t(EPOCHS), t, y) * val_scale + 0.005 * rng.standard_normal(EPOCHS)
+    return _run(name, y * (1 + 0.05 * rng.standard_normal(n)), val, lr)
+
+
+def make_drop_after_decay(seed=0, peak=0.5) -> Run:
+    """Step schedule: learns at the peak LR but stalls at a high noisy level; the loss halves at the decay."""
+    return _one_step_decay("drop-after-decay", seed, peak, lambda t: 0.8 + 1.5 * np.exp(-t / 0.05),
+                           lambda t: 0.2 + 0.6 * np.exp(-(t - 0.5) / 0.01))
 
 
 def make_mild_step_decay(seed=0, peak=0.1) -> Run:
     """Step schedule on a healthy run: a modest (annealing) drop of ~20 % at the decay."""
-    n = STEPS // K
-    rng = np.random.default_rng(seed)
-    t = _t(n)
-    lr = np.where(t < 0.5, peak, peak / 10)
-    y = np.where(t < 0.5, 0.3 + 2.0 * np.exp(-t / 0.08), 0.25 + 0.05 * np.exp(-(t - 0.5) / 0.02))
-    val = np.interp(_t(EPOCHS), t, y) * 1.3 + 0.005 * rng.standard_normal(EPOCHS)
-    return _run("mild-step-decay", y * (1 + 0.05 * rng.standard_normal(n)), val, lr)
+    return _one_step_decay("mild-step-decay", seed, peak, lambda t: 0.3 + 2.0 * np.exp(-t / 0.08),
+                           lambda t: 0.25 + 0.05 * np.exp(-(t - 0.5) / 0.02), val_scale=1.3)
 
 
 def make_warmup_healthy(seed=0, peak=1e-3) -> Run:
