@@ -8,6 +8,7 @@ import pytest
 
 from lrdoctor.engine import diagnose_run
 from lrdoctor.config import Config
+from lrdoctor.model import LR
 from lrdoctor.rules import all_rules, find_rule
 
 import curves as C
@@ -68,6 +69,26 @@ def test_findings_carry_numeric_evidence_and_steps():
     f = next(f for f in result.findings if f.code == "DV01")
     assert f.start_step == 320 and f.evidence["onset_step"] == 320  # 40 % of 160 points, every 5 steps
     assert f.evidence["lr_at_onset"] == pytest.approx(1.0)
+
+
+ALL_SHAPES = sorted({m for fails, passes in CASES.values() for m in (*fails, *passes)}, key=lambda m: m.__name__)
+
+
+@pytest.mark.parametrize("make", ALL_SHAPES, ids=lambda m: m.__name__)
+def test_evidence_holds_numbers_only(make):
+    _, result = codes_for(make(seed=0))
+    for f in result.findings:
+        odd = {k: v for k, v in f.evidence.items() if isinstance(v, bool) or not isinstance(v, (int, float))}
+        assert not odd, f"{f.code} evidence has non-numbers: {odd}"
+
+
+def test_what_could_not_be_measured_is_left_out_of_the_evidence():
+    run = C.make_nan()
+    del run.series["train/lr"], run.roles[LR]  # no LR logged: DV01 has no LR at the onset to report
+    _, result = codes_for(run)
+    f = next(f for f in result.findings if f.code == "DV01")
+    assert f.evidence["onset_step"] == 320
+    assert "lr_at_onset" not in f.evidence and "lr_onset_over_peak" not in f.evidence
 
 
 def test_overfit_reports_the_best_step():

@@ -78,6 +78,12 @@ class View:
         return self.lr_steps is not None and self.lr_steps.size > 0
 
 
+def measured(**evidence: float | int | None) -> dict[str, float | int]:
+    """Evidence without the values that could not be measured (no LR logged, no progress to give back):
+    a reader of the JSON finds a number under every key, or no key."""
+    return {key: value for key, value in evidence.items() if value is not None}
+
+
 def ratio_curve(view: View, *, min_points: int, finite: bool = False) -> Curve | None:
     """The train-loss curve when a rule may compare its levels by ratios, else None.
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
-from ._view import Curve, ratio_curve, start_level, view_of
+from ._view import Curve, measured, ratio_curve, start_level, view_of
 from .base import Rule
 
 
@@ -58,12 +58,12 @@ class NonFiniteLoss(Rule):
                 run,
                 f"{curve.tag} became NaN/inf at step {step:,} ({_fmt_lr(lr)})",
                 tag=curve.tag, start_step=step, end_step=step,
-                evidence={
-                    "onset_step": step,
-                    "lr_at_onset": lr,
-                    "onset_fraction": round(min(last, step) / total, 4),
-                    "lr_onset_over_peak": None if (lr is None or not peak) else round(lr / peak, 4),
-                },
+                evidence=measured(
+                    onset_step=step,
+                    lr_at_onset=lr,
+                    onset_fraction=round(min(last, step) / total, 4),
+                    lr_onset_over_peak=None if (lr is None or not peak) else round(lr / peak, 4),
+                ),
             )
             return
 
@@ -156,9 +156,10 @@ class LossBlowUp(Rule):
         yield self.finding(
             run, f"{c.tag} {why}, from about step {onset:,} ({_fmt_lr(lr)})",
             tag=c.tag, start_step=onset, end_step=int(c.steps[-1]),
-            evidence={"start": start, "best": best, "end": end, "rise_over_start": round(end / start - 1, 4) if start else None,
-                      "giveback": round((end - best) / (start - best), 4) if best < start else None,
-                      "share_above_start": round(share_above, 4), "excursion": round(excursion, 4), "onset_step": onset, "lr_at_onset": lr},
+            evidence=measured(start=start, best=best, end=end, rise_over_start=round(end / start - 1, 4) if start else None,
+                              giveback=round((end - best) / (start - best), 4) if best < start else None,
+                              share_above_start=round(share_above, 4), excursion=round(excursion, 4), onset_step=onset,
+                              lr_at_onset=lr),
         )
 
 
@@ -215,8 +216,8 @@ class LossExploded(Rule):
                 run, f"{c.tag} exploded to {peak:.3g} at step {step:,}, {peak / typical:,.3g}x its typical {typical:.3g} "
                      f"({_fmt_lr(view.lr_at_step(step))})",
                 tag=c.tag, start_step=step, end_step=step,
-                evidence={"peak": peak, "typical": typical, "ratio": round(peak / typical, 2), "step": step,
-                          "lr_at_onset": view.lr_at_step(step)},
+                evidence=measured(peak=peak, typical=typical, ratio=round(peak / typical, 2), step=step,
+                                  lr_at_onset=view.lr_at_step(step)),
             )
             return
         v = view.val
@@ -234,6 +235,6 @@ class LossExploded(Rule):
             yield self.finding(
                 run, f"{v.tag} was at best {best:.3g}, {best / train_then:.0f}x the train loss at that step: the model blew up",
                 tag=v.tag, start_step=int(v.steps[0]), end_step=int(v.steps[-1]),
-                evidence={"peak": best, "typical": train_then, "ratio": round(best / train_then, 2), "step": int(v.steps[0]),
-                          "lr_at_onset": view.lr_at_step(int(v.steps[0]))},
+                evidence=measured(peak=best, typical=train_then, ratio=round(best / train_then, 2), step=int(v.steps[0]),
+                                  lr_at_onset=view.lr_at_step(int(v.steps[0]))),
             )

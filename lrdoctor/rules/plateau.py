@@ -10,7 +10,7 @@ from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.noise import diff_noise
 from ..signal.trend import late_share, mann_kendall
-from ._view import Curve, View, ratio_curve, start_level, usable_val, view_of
+from ._view import Curve, View, measured, ratio_curve, start_level, usable_val, view_of
 from .base import Rule
 
 
@@ -131,8 +131,8 @@ class StuckAtStart(Rule):
             f"{c.tag} stayed at its starting level ({start:.3g} -> {end:.3g}, {1 - reached / start:+.0%} at best) "
             f"and is not falling: the rate is likely so high that units died or the optimiser saturated",
             tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
-            evidence={"start": start, "end": end, "best_val": None if not np.isfinite(best_val) else best_val,
-                      "improvement": round(1 - reached / start, 4), "train_tau": round(train_tau, 3), "val_tau": round(val_tau, 3)},
+            evidence=measured(start=start, end=end, best_val=best_val if np.isfinite(best_val) else None,
+                              improvement=round(1 - reached / start, 4), train_tau=round(train_tau, 3), val_tau=round(val_tau, 3)),
         )
 
 

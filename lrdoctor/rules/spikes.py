@@ -9,7 +9,7 @@ import numpy as np
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.jumps import upward_jumps
-from ._view import View, smoothing_window, view_of
+from ._view import View, measured, smoothing_window, view_of
 from .base import Rule
 
 
@@ -103,9 +103,9 @@ class LossSpikes(Rule):
             f"{hits.size} loss spike(s) in {c.tag}; largest {rel[big]:.1f}x the local level at step {int(c.steps[big]):,} "
             f"({phases[int(np.argmax(hits == big))]} of the schedule)",
             severity=severity, tag=c.tag, start_step=first, end_step=int(c.steps[hits[-1]]),
-            evidence={"count": int(hits.size), "first_step": first, "largest_step": int(c.steps[big]),
-                      "largest_rel": round(float(rel[big]), 3), "largest_z": round(float(z[big]), 2),
-                      "share_at_peak": round(phases.count("peak") / len(phases), 3), "lr_at_first": view.lr_at_step(first),
-                      "early_share": round(float(np.mean(early)), 3), "early_count": int(np.sum(early)),
-                      "has_warmup": int(view.schedule is not None and view.schedule.warmup_end_step is not None)},
+            evidence=measured(count=int(hits.size), first_step=first, largest_step=int(c.steps[big]),
+                              largest_rel=round(float(rel[big]), 3), largest_z=round(float(z[big]), 2),
+                              share_at_peak=round(phases.count("peak") / len(phases), 3), lr_at_first=view.lr_at_step(first),
+                              early_share=round(float(np.mean(early)), 3), early_count=int(np.sum(early)),
+                              has_warmup=int(view.schedule is not None and view.schedule.warmup_end_step is not None)),
         )
