@@ -8,7 +8,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
-from ._view import Curve, measured, ratio_curve, start_level, view_of
+from ._view import Curve, View, measured, ratio_curve, start_level, view_of
 from .base import Rule
 
 
@@ -118,49 +118,75 @@ class LossBlowUp(Rule):
         c = ratio_curve(view, min_points=options.min_points)
         if c is None:
             return
-        start, end = c.head(), c.tail()
-        # Noise of a difference of two medians: the head's 3 points and the tail's points.
-        noise = float(np.hypot(c.noise / np.sqrt(min(3, c.n)), c.tail_noise()))
-        i_best = int(np.argmin(c.smooth))
-        best = float(c.smooth[i_best])
-        rose = end - start > options.rise_over_start * abs(start) and end - start > options.min_z * noise
-        # Giving back progress needs real progress first: the improvement itself must stand out of the noise.
-        progress = (start - best) > options.min_z * noise and (start - best) > options.min_progress * start
-        lost = progress and (end - best) > options.giveback * (start - best) \
-            and (end - best) > options.min_z * noise
-        # Bouncing out of the basin: a good part of the last half far above the start (50 % and 3 sigma).
-        late = c.values[c.n // 2:]
-        share_above = float(np.mean(late > start + max(options.bounce_rel * abs(start), 3 * c.noise)))
-        bouncing = share_above > options.bounce_share
-        # (d) a sustained excursion: the smoothed loss above the start (by the same margins as (a))
-        # for a stretch of the run, even if it came back down later.
-        edge = min(c.n - 1, max(2, c.n // 40))  # the running median's edge still mixes in the first fall
-        excursion = float(np.sum(c.smooth[edge:] > start * (1 + options.rise_over_start) + options.min_z * noise)) / c.n
-        climbed = excursion >= options.min_excursion
-        if not (rose or lost or bouncing or climbed):
+        m = _measure_blow_up(c, options)
+        if not (m.rose or m.lost or m.bouncing or m.climbed):
             return
-        if lost and not rose:
-            onset = _departure_step(c, i_best, best, end)
+        if m.lost and not m.rose:
+            onset = _departure_step(c, m.i_best, m.best, m.end)
         else:  # where the smoothed loss first went above the start by the margins of (a)
-            above = np.flatnonzero(c.smooth > start * (1 + options.rise_over_start) + options.min_z * noise)
+            above = np.flatnonzero(c.smooth > m.ceiling)
             onset = int(c.steps[above[0]]) if above.size else int(c.steps[-1])
         lr = view.lr_at_step(onset)
-        if rose:
-            why = f"ended at {end:.3g}, above its start {start:.3g}"
-        elif lost:
-            why = f"climbed from its best {best:.3g} back to {end:.3g} (lost {(end - best) / (start - best):.0%} of its progress)"
-        elif bouncing:
-            why = f"spent {share_above:.0%} of its last half far above its start {start:.3g}"
-        else:
-            why = f"stayed above its start {start:.3g} for {excursion:.0%} of the run (peak {float(c.smooth.max()):.3g})"
+        start, best, end = m.start, m.best, m.end
         yield self.finding(
-            run, f"{c.tag} {why}, from about step {onset:,} ({_fmt_lr(lr)})",
+            run, f"{c.tag} {_blow_up_why(c, m)}, from about step {onset:,} ({_fmt_lr(lr)})",
             tag=c.tag, start_step=onset, end_step=int(c.steps[-1]),
             evidence=measured(start=start, best=best, end=end, rise_over_start=round(end / start - 1, 4) if start else None,
                               giveback=round((end - best) / (start - best), 4) if best < start else None,
-                              share_above_start=round(share_above, 4), excursion=round(excursion, 4), onset_step=onset,
+                              share_above_start=round(m.share_above, 4), excursion=round(m.excursion, 4), onset_step=onset,
                               lr_at_onset=lr),
         )
+
+
+@dataclass(frozen=True)
+class _BlowUp:
+    """DV02's measurements of one curve: its levels and which of the four signs (a)-(d) it shows."""
+
+    start: float
+    best: float
+    i_best: int
+    end: float
+    ceiling: float  # the start plus the margins of (a): "well above the start"
+    share_above: float
+    excursion: float
+    rose: bool
+    lost: bool
+    bouncing: bool
+    climbed: bool
+
+
+def _measure_blow_up(c: Curve, options: LossBlowUp.Options) -> _BlowUp:
+    start, end = c.head(), c.tail()
+    # Noise of a difference of two medians: the head's 3 points and the tail's points.
+    noise = float(np.hypot(c.noise / np.sqrt(min(3, c.n)), c.tail_noise()))
+    i_best = int(np.argmin(c.smooth))
+    best = float(c.smooth[i_best])
+    rose = end - start > options.rise_over_start * abs(start) and end - start > options.min_z * noise
+    # Giving back progress needs real progress first: the improvement itself must stand out of the noise.
+    progress = (start - best) > options.min_z * noise and (start - best) > options.min_progress * start
+    lost = progress and (end - best) > options.giveback * (start - best) \
+        and (end - best) > options.min_z * noise
+    # Bouncing out of the basin: a good part of the last half far above the start (50 % and 3 sigma).
+    late = c.values[c.n // 2:]
+    share_above = float(np.mean(late > start + max(options.bounce_rel * abs(start), 3 * c.noise)))
+    # (d) a sustained excursion: the smoothed loss above the start (by the same margins as (a))
+    # for a stretch of the run, even if it came back down later.
+    ceiling = start * (1 + options.rise_over_start) + options.min_z * noise
+    edge = min(c.n - 1, max(2, c.n // 40))  # the running median's edge still mixes in the first fall
+    excursion = float(np.sum(c.smooth[edge:] > ceiling)) / c.n
+    return _BlowUp(start, best, i_best, end, ceiling, share_above, excursion, rose, lost,
+                   bouncing=share_above > options.bounce_share, climbed=excursion >= options.min_excursion)
+
+
+def _blow_up_why(c: Curve, m: _BlowUp) -> str:
+    if m.rose:
+        return f"ended at {m.end:.3g}, above its start {m.start:.3g}"
+    if m.lost:
+        return (f"climbed from its best {m.best:.3g} back to {m.end:.3g} "
+                f"(lost {(m.end - m.best) / (m.start - m.best):.0%} of its progress)")
+    if m.bouncing:
+        return f"spent {m.share_above:.0%} of its last half far above its start {m.start:.3g}"
+    return f"stayed above its start {m.start:.3g} for {m.excursion:.0%} of the run (peak {float(c.smooth.max()):.3g})"
 
 
 def _departure_step(c: Curve, i_best: int, best: float, end: float) -> int:
@@ -206,23 +232,30 @@ class LossExploded(Rule):
         c = ratio_curve(view, min_points=options.min_points)
         if c is None:
             return
+        found = self._train_explosion(run, view, c, options) or self._val_blew_up(run, view, c, options)
+        if found is not None:
+            yield found
+
+    def _train_explosion(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
         # Above both the typical level and the start, so a loss that simply fell a lot does not count.
         typical = max(float(np.median(c.values)), start_level(view))
         i_peak = int(np.argmax(c.values))
         peak = float(c.values[i_peak])
-        if typical > 0 and peak > options.factor * typical:
-            step = int(c.steps[i_peak])
-            yield self.finding(
-                run, f"{c.tag} exploded to {peak:.3g} at step {step:,}, {peak / typical:,.3g}x its typical {typical:.3g} "
-                     f"({_fmt_lr(view.lr_at_step(step))})",
-                tag=c.tag, start_step=step, end_step=step,
-                evidence=measured(peak=peak, typical=typical, ratio=round(peak / typical, 2), step=step,
-                                  lr_at_onset=view.lr_at_step(step)),
-            )
-            return
+        if not (typical > 0 and peak > options.factor * typical):
+            return None
+        step = int(c.steps[i_peak])
+        return self.finding(
+            run, f"{c.tag} exploded to {peak:.3g} at step {step:,}, {peak / typical:,.3g}x its typical {typical:.3g} "
+                 f"({_fmt_lr(view.lr_at_step(step))})",
+            tag=c.tag, start_step=step, end_step=step,
+            evidence=measured(peak=peak, typical=typical, ratio=round(peak / typical, 2), step=step,
+                              lr_at_onset=view.lr_at_step(step)),
+        )
+
+    def _val_blew_up(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
         v = view.val
         if v is None or v.n < 3:
-            return
+            return None
         i_best = int(np.argmin(v.values))
         best = float(v.values[i_best])
         # Compared with the train loss at the same step: before overfitting the two are close.
@@ -231,10 +264,11 @@ class LossExploded(Rule):
         # loss stopped improving after that point and never got far below its start (the model is stuck
         # where the explosion left it).
         train_flat = c.tail() >= 0.8 * train_then and train_then >= 0.5 * start_level(view)
-        if train_then > 0 and train_flat and best > options.factor_val * train_then:
-            yield self.finding(
-                run, f"{v.tag} was at best {best:.3g}, {best / train_then:.0f}x the train loss at that step: the model blew up",
-                tag=v.tag, start_step=int(v.steps[0]), end_step=int(v.steps[-1]),
-                evidence=measured(peak=best, typical=train_then, ratio=round(best / train_then, 2), step=int(v.steps[0]),
-                                  lr_at_onset=view.lr_at_step(int(v.steps[0]))),
-            )
+        if not (train_then > 0 and train_flat and best > options.factor_val * train_then):
+            return None
+        return self.finding(
+            run, f"{v.tag} was at best {best:.3g}, {best / train_then:.0f}x the train loss at that step: the model blew up",
+            tag=v.tag, start_step=int(v.steps[0]), end_step=int(v.steps[-1]),
+            evidence=measured(peak=best, typical=train_then, ratio=round(best / train_then, 2), step=int(v.steps[0]),
+                              lr_at_onset=view.lr_at_step(int(v.steps[0]))),
+        )
