@@ -13,7 +13,8 @@
                                       has not moved yet either)
   7. early spikes, no warmup (SP01)-> add-warmup (two or more in the first 10 %, most of them there)
   8. overfitting alone (OF01)      -> stop-early at the best step (not an LR direction)
-  9. otherwise                     -> keep, suggested LR = current LR
+  9. otherwise                     -> keep, suggested LR = current LR (low confidence when too few
+                                      points were logged, or for a reinforcement-learning run, DQ06)
 """
 from __future__ import annotations
 
@@ -240,6 +241,9 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
 
 def _keep(findings: Sequence[Finding], current: float | None) -> Recommendation:
     """Nothing wrong was found; how sure that is depends on how much could be checked."""
+    if any(f.code == "DQ06" for f in findings):
+        return _rec("keep", 1.0, current, "no NaN/inf or explosion in the loss; in a reinforcement-learning run the loss "
+                    "level does not tell whether the LR is right: judge it by the returns", "low")
     too_few = [f for f in findings if f.code == "DQ01"]
     if too_few:
         return _rec("keep", 1.0, current, f"no learning-rate problem found, but {too_few[0].message[0].lower()}"

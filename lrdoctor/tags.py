@@ -97,6 +97,40 @@ def classify(tag: str) -> tuple[str, int] | None:
     return None
 
 
+# Reinforcement learning (docs/rules.md, "Reinforcement-learning runs").  An agent's loss (TD error,
+# policy-gradient surrogate, value loss) is not a supervised loss: its targets come from the agent's
+# own returns, so it rises by design as the returns grow.  A run is RL when it logs something only an
+# agent interacting with an environment has: episode returns or lengths, an exploration rate, or a
+# policy / value-function loss.  A reward word alone is not enough: preference training (DPO) logs
+# ``rewards/chosen`` and a reward model ``reward_model_loss``, both supervised; nor is ``entropy_loss``
+# (``cross_entropy_loss`` is the commonest supervised loss).
+_RL_REWARD_WORDS = {"reward", "rewards", "rew", "return", "returns"}
+_RL_EPISODE_WORDS = {"ep", "episode", "episodes"}
+_RL_LENGTH_WORDS = {"len", "length"}
+_RL_STAT_WORDS = {"mean", "max", "min", "avg", "average", "std", "total", "sum"}
+
+
+def rl_marker(tag: str) -> bool:
+    """Is ``tag`` something only a reinforcement-learning run logs?
+
+    >>> [rl_marker(t) for t in ("rollout/ep_rew_mean", "eval/mean_reward", "train/value_loss", "vf_loss")]
+    [True, True, True, True]
+    >>> [rl_marker(t) for t in ("rewards/chosen", "train/cross_entropy_loss", "val_loss", "reward_model_loss")]
+    [False, False, False, False]
+    """
+    ws, core = set(words(tag)), set(_core(tag))
+    returns = bool(core & _RL_REWARD_WORDS) and core <= _RL_REWARD_WORDS | _RL_EPISODE_WORDS | _RL_STAT_WORDS
+    lengths = bool(core & _RL_EPISODE_WORDS) and bool(core & _RL_LENGTH_WORDS) \
+        and core <= _RL_EPISODE_WORDS | _RL_LENGTH_WORDS | _RL_STAT_WORDS
+    losses = ("policy" in ws and "loss" in ws) or "vf" in ws or sorted(core) == ["loss", "value"]
+    return returns or lengths or losses or "exploration" in ws
+
+
+def rl_markers(tags) -> tuple[str, ...]:
+    """The tags (sorted) that mark a run as reinforcement learning; empty for a supervised run."""
+    return tuple(sorted(t for t in tags if rl_marker(t)))
+
+
 def _granularity(tag: str) -> str:
     ws = set(words(tag))
     return "epoch" if ws & {"epoch", "epochs"} else "step"

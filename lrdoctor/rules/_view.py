@@ -15,6 +15,7 @@ from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from ..signal.noise import diff_noise, mad_noise
 from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
 from ..signal.smoothing import rolling_median
+from ..tags import rl_markers
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,14 @@ class View:
     # Every finite loss value is >= 0.  The rules compare levels by ratios ("20 % above the start"),
     # which only mean something for a positive loss (not for GAN or log-likelihood objectives).
     positive: bool = True
+    # Tags that mark a reinforcement-learning run (tags.rl_marker).  Its loss's targets come from the
+    # agent's own returns and rise as they grow, so its levels at different times are not comparable:
+    # "above its start", "progress made", "still falling" mean nothing there.
+    rl_tags: tuple[str, ...] = ()
+
+    @property
+    def levels_comparable_over_time(self) -> bool:
+        return not self.rl_tags
 
     def lr_at_step(self, step: float | None) -> float | None:
         if step is None or not self.has_lr_curve:
@@ -82,6 +91,14 @@ def measured(**evidence: float | int | None) -> dict[str, float | int]:
     """Evidence without the values that could not be measured (no LR logged, no progress to give back):
     a reader of the JSON finds a number under every key, or no key."""
     return {key: value for key, value in evidence.items() if value is not None}
+
+
+def progress_curve(view: View, *, min_points: int, finite: bool = False) -> Curve | None:
+    """``ratio_curve``, for a rule that reads progress from the loss's levels over time (its start, its
+    best, its fall): None for a run whose levels are not comparable over time (reinforcement learning)."""
+    if not view.levels_comparable_over_time:
+        return None
+    return ratio_curve(view, min_points=min_points, finite=finite)
 
 
 def ratio_curve(view: View, *, min_points: int, finite: bool = False) -> Curve | None:
@@ -165,7 +182,7 @@ def build_view(run: Run) -> View:
     if val_s is not None:
         val = _curve(run.roles[VAL_LOSS], val_s, _on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
     positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
-    return View(train, val, schedule, lr_steps, lr_values, current, source, positive)
+    return View(train, val, schedule, lr_steps, lr_values, current, source, positive, rl_markers(run.series))
 
 
 def start_level(view: View) -> float:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from .accuracy import AccuracyStuckOrCollapsed
 from .convergence import StillImproving
-from .data_quality import LrNotLogged, NegativeLoss, NoValidationCurve, RestartsInLog, TooFewPoints
+from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, ReinforcementLearningRun, RestartsInLog,
+                           TooFewPoints)
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
 from .oscillation import ErraticValidation
 from .overfitting import ValidationTurnsUp
@@ -27,4 +28,5 @@ RULES: list = [
     RestartsInLog,
     LrNotLogged,
     NegativeLoss,
+    ReinforcementLearningRun,
 ]

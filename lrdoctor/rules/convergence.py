@@ -8,7 +8,7 @@ from typing import Iterator
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.trend import late_share, runs_per_time_constant
-from ._view import ratio_curve, start_level, view_of
+from ._view import progress_curve, start_level, view_of
 from .base import Rule
 from .plateau import still_decreasing
 
@@ -55,7 +55,7 @@ class StillImproving(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        if ratio_curve(view, min_points=options.min_points, finite=True) is None:
+        if progress_curve(view, min_points=options.min_points, finite=True) is None:
             return
         c = view.val if view.val is not None and view.val.n >= options.min_val_points else view.train
         y = c.smooth if c is view.train else c.values

@@ -155,3 +155,42 @@ class NegativeLoss(_Note):
             lows = [float(c.values.min()) for c in (view.train, view.val) if c is not None and c.n]
             yield self.finding(run, f"the loss goes down to {min(lows):.3g} (< 0): ratio-based checks were skipped",
                                evidence={"min_value": min(lows)})
+
+
+class ReinforcementLearningRun(_Note):
+    """A reinforcement-learning run: its loss levels are not compared over time.
+
+    What it detects
+        Tags that only an agent interacting with an environment logs (``tags.rl_marker``): episode
+        returns or lengths (``rollout/ep_rew_mean``, ``eval/mean_reward``, ``episode_reward_mean``,
+        ``train/reward``), an exploration rate, or a policy / value-function loss (``policy_loss``,
+        ``train/policy_gradient_loss``, ``train/value_loss``, ``vf_loss``).  A reward word alone
+        (DPO's ``rewards/chosen``) or ``entropy_loss`` (``cross_entropy_loss``) does not count.
+
+    Why it matters
+        An agent's loss (TD error, policy-gradient surrogate, value loss) is measured against targets
+        built from its own returns: it rises by design as the returns grow and jumps when new rewards
+        are found.  "Ended above its start", "never fell", "still falling", "rose from its minimum" or
+        "a spike undid the progress" say nothing about the learning rate there, so DV02, SP01, PL01-03,
+        SC01 and OF01 are skipped.  NaN/inf (DV01) and order-of-magnitude explosions (DV03, measured
+        also against the level just before the jump) are still checked.  Judge the rate by the returns.
+
+    Evidence
+        ``marker_tags`` (how many tags marked the run).
+
+    Options
+        none.
+    """
+
+    code = "DQ06"
+    name = "reinforcement-learning-run"
+    requires = (TRAIN_LOSS,)
+
+    def check(self, run: Run, options: Rule.Options) -> Iterator[Finding]:
+        markers = view_of(run).rl_tags
+        if markers:
+            shown = ", ".join(markers[:3]) + (f" and {len(markers) - 3} more" if len(markers) > 3 else "")
+            yield self.finding(
+                run, f"reinforcement-learning run ({shown}): its loss rises as the returns grow, so loss levels "
+                     f"are not compared over time; only NaN/inf and explosions were checked",
+                tag=run.roles.get(TRAIN_LOSS, ""), evidence={"marker_tags": len(markers)})

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
-from ._view import Curve, View, measured, ratio_curve, start_level, view_of
+from ._view import Curve, View, measured, progress_curve, ratio_curve, smoothing_window, start_level, view_of
 from .base import Rule
 
 
@@ -115,7 +115,7 @@ class LossBlowUp(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c = ratio_curve(view, min_points=options.min_points)
+        c = progress_curve(view, min_points=options.min_points)
         if c is None:
             return
         m = _measure_blow_up(c, options)
@@ -189,6 +189,12 @@ def _blow_up_why(c: Curve, m: _BlowUp) -> str:
     return f"stayed above its start {m.start:.3g} for {m.excursion:.0%} of the run (peak {float(c.smooth.max()):.3g})"
 
 
+def _level_before(c: Curve, i: int) -> float:
+    """Median of the smoothing window of points before index ``i`` (0 when there are none)."""
+    before = c.values[max(0, i - smoothing_window(c.n)):i]
+    return float(np.median(before)) if before.size else 0.0
+
+
 def _departure_step(c: Curve, i_best: int, best: float, end: float) -> int:
     """First step after the best point where the smoothed loss is half way from best to end."""
     later = np.flatnonzero(c.smooth[i_best:] >= best + 0.5 * (end - best))
@@ -203,6 +209,8 @@ class LossExploded(Rule):
         in the first steps), or a validation loss whose best value is above ``factor_val`` times the
         train loss at the same step while the train loss no longer improves (its
         final level is at least 80 % of the level at that step, which is at least half its start).
+        On a reinforcement-learning run (DQ06), whose loss moves with the returns, the peak must also be
+        ``factor`` times the level just before it (the median of a smoothing window of points).
 
     Why it matters
         Loss values an order of magnitude above the chance level mean the weights blew up; even if
@@ -241,6 +249,11 @@ class LossExploded(Rule):
         typical = max(float(np.median(c.values)), start_level(view))
         i_peak = int(np.argmax(c.values))
         peak = float(c.values[i_peak])
+        if not view.levels_comparable_over_time:
+            # A reinforcement-learning loss moves with the returns (DQ06): the run's median and start can
+            # sit far below where the loss stood when it jumped.  There an explosion must also be an
+            # order of magnitude above the level just before it.
+            typical = max(typical, _level_before(c, i_peak))
         if not (typical > 0 and peak > options.factor * typical):
             return None
         step = int(c.steps[i_peak])

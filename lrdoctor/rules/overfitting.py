@@ -49,7 +49,8 @@ class ValidationTurnsUp(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        if not view.positive:
+        # "Rose from its minimum" compares levels over time: not on a reinforcement-learning run (DQ06).
+        if not view.positive or not view.levels_comparable_over_time:
             return
         v, c = view.val, view.train
         if v is None or c is None or v.n < options.min_points or c.n < 3:

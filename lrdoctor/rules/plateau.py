@@ -10,7 +10,7 @@ from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.noise import diff_noise
 from ..signal.trend import late_share, mann_kendall
-from ._view import Curve, View, measured, ratio_curve, start_level, usable_val, view_of
+from ._view import Curve, View, measured, progress_curve, start_level, usable_val, view_of
 from .base import Rule
 
 
@@ -109,7 +109,7 @@ class StuckAtStart(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c = ratio_curve(view, min_points=options.min_points, finite=True)
+        c = progress_curve(view, min_points=options.min_points, finite=True)
         if c is None:
             return
         start = start_level(view)
@@ -175,7 +175,7 @@ class LearnsOnlyAfterDecay(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c, sched = ratio_curve(view, min_points=options.min_points, finite=True), view.schedule
+        c, sched = progress_curve(view, min_points=options.min_points, finite=True), view.schedule
         if c is None or sched is None or sched.kind not in ("step", "smooth-decay"):
             return
         lr = view.lr_at_steps(c.steps)
@@ -238,7 +238,7 @@ class DropAfterDecay(Rule):
         from ..signal.changepoints import change_at
 
         view = view_of(run)
-        c, sched = ratio_curve(view, min_points=options.min_points), view.schedule
+        c, sched = progress_curve(view, min_points=options.min_points), view.schedule
         if c is None or sched is None or not sched.decay_steps:
             return
         window = max(3, c.n // 20)  # ~5 % of the curve (as the smoothing window): beats minibatch noise
