@@ -12,6 +12,7 @@ from lrdoctor.findings import Finding, Severity
 from lrdoctor.rules import all_rules
 
 import curves as C
+import curves_rl as R
 
 
 def advise(run, lr=None):
@@ -46,10 +47,10 @@ def advise(run, lr=None):
     (C.make_too_low_acc, "increase"),
     (C.make_healthy_acc, "keep"),
     (C.make_finetune, "keep"),
-    (C.make_rl_returns_grow, "keep"),  # an agent's loss rises with its returns: not a blow-up
-    (C.make_rl_nan, "decrease"),
-    (C.make_rl_exploded, "decrease"),
-    (C.make_preference_blow_up, "decrease"),  # DPO's rewards/* tags do not make it RL
+    (R.make_rl_returns_grow, "keep"),  # an agent's loss rises with its returns: not a blow-up
+    (R.make_rl_nan, "decrease"),
+    (R.make_rl_exploded, "decrease"),
+    (R.make_preference_blow_up, "decrease"),  # DPO's rewards/* tags do not make it RL
 ], ids=lambda x: getattr(x, "__name__", x))
 def test_action_per_shape(make, action, seed):
     assert advise(make(seed=seed)).action == action

@@ -12,36 +12,37 @@ from lrdoctor.model import LR
 from lrdoctor.rules import all_rules, find_rule
 
 import curves as C
+import curves_rl as R
 
 # code -> (fail cases: the rule must fire, pass cases: it must not)
 CASES = {
-    "DV01": ([C.make_nan, C.make_rl_nan], [C.make_healthy, C.make_stuck, C.make_too_low]),
-    "DV02": ([C.make_blow_up, C.make_preference_blow_up],
+    "DV01": ([C.make_nan, R.make_rl_nan], [C.make_healthy, C.make_stuck, C.make_too_low]),
+    "DV02": ([C.make_blow_up, R.make_preference_blow_up],
              [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy, C.make_finetune,
-              C.make_keras_running_mean, C.make_rl_returns_grow]),
-    "DV03": ([C.make_exploded, C.make_rl_exploded],
-             [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low, C.make_keras_running_mean, C.make_rl_returns_grow]),
+              C.make_keras_running_mean, R.make_rl_returns_grow]),
+    "DV03": ([C.make_exploded, R.make_rl_exploded],
+             [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low, C.make_keras_running_mean, R.make_rl_returns_grow]),
     "SP01": ([C.make_spiky, C.make_early_spikes, C.make_one_spike],
              [C.make_healthy, C.make_too_low, C.make_stuck, C.make_overfit_epochs, C.make_keras_running_mean,
-              C.make_rl_returns_grow]),
+              R.make_rl_returns_grow]),
     "OS01": ([C.make_erratic_val], [C.make_healthy, C.make_too_low, C.make_overfit]),
     "PL01": ([C.make_stuck, C.make_exploded], [C.make_healthy, C.make_too_low, C.make_overfit, C.make_warmup_healthy,
                                                C.make_lm_healthy, C.make_finetune, C.make_too_low_epochs,
-                                               C.make_frozen_too_low, C.make_rl_returns_grow]),
+                                               C.make_frozen_too_low, R.make_rl_returns_grow]),
     "PL02": ([C.make_decay_only], [C.make_healthy, C.make_too_low, C.make_stuck, C.make_mild_step_decay]),
     "PL03": ([C.make_drop_after_decay], [C.make_mild_step_decay, C.make_healthy, C.make_warmup_healthy]),
     "PL04": ([C.make_acc_pinned, C.make_acc_collapsed, C.make_acc_pinned_recovering, C.make_acc_gave_back], [C.make_healthy_acc, C.make_too_low_acc, C.make_healthy,
                                                                                         C.make_imbalanced_prior, C.make_acc_last_eval_bad]),
     "SC01": ([C.make_too_low, C.make_too_low_epochs, C.make_frozen_too_low], [C.make_healthy, C.make_healthy_epochs, C.make_stuck, C.make_overfit, C.make_warmup_healthy,
-                                C.make_mild_step_decay, C.make_lm_healthy, C.make_finetune, C.make_rl_returns_grow]),
+                                C.make_mild_step_decay, C.make_lm_healthy, C.make_finetune, R.make_rl_returns_grow]),
     "OF01": ([C.make_overfit, C.make_overfit_epochs], [C.make_healthy, C.make_too_low, C.make_stuck]),
     "DQ01": ([C.make_short], [C.make_healthy]),
     "DQ02": ([C.make_no_val], [C.make_healthy]),
     "DQ03": ([C.make_restarted], [C.make_healthy]),
     "DQ04": ([C.make_no_lr], [C.make_healthy]),
     "DQ05": ([C.make_negative], [C.make_healthy, C.make_too_low]),
-    "DQ06": ([C.make_rl_returns_grow, C.make_rl_nan, C.make_rl_exploded],
-             [C.make_healthy, C.make_negative, C.make_preference_blow_up]),
+    "DQ06": ([R.make_rl_returns_grow, R.make_rl_nan, R.make_rl_exploded],
+             [C.make_healthy, C.make_negative, R.make_preference_blow_up]),
 }
 SEEDS = (0, 1, 2)
 

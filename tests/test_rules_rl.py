@@ -12,7 +12,7 @@ from lrdoctor.engine import diagnose_run
 from lrdoctor.rules import all_rules
 from lrdoctor.tags import rl_marker, rl_markers
 
-import curves as C
+import curves_rl as R
 
 RL_TAGS = [
     "rollout/ep_rew_mean", "rollout/ep_len_mean", "rollout/exploration rate", "train/exploration_rate",
@@ -46,14 +46,14 @@ def test_markers_are_listed_sorted():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_an_agents_loss_rising_with_its_returns_is_not_a_blow_up(seed):
-    result = diagnose_run(C.make_rl_returns_grow(seed=seed), all_rules(), Config())
+    result = diagnose_run(R.make_rl_returns_grow(seed=seed), all_rules(), Config())
     codes = {f.code for f in result.findings}
     assert "DQ06" in codes and not codes & LEVEL_RULES, sorted(codes)
     rec = result.recommendation
     assert rec.action == "keep" and rec.confidence == "low" and "returns" in rec.reason
 
 
-@pytest.mark.parametrize("make,code", [(C.make_rl_nan, "DV01"), (C.make_rl_exploded, "DV03")])
+@pytest.mark.parametrize("make,code", [(R.make_rl_nan, "DV01"), (R.make_rl_exploded, "DV03")])
 def test_non_finite_and_explosions_still_count_on_an_agent(make, code):
     result = diagnose_run(make(seed=0), all_rules(), Config())
     assert code in {f.code for f in result.findings}
@@ -61,7 +61,7 @@ def test_non_finite_and_explosions_still_count_on_an_agent(make, code):
 
 
 def test_dq06_message_names_the_marker_tags():
-    result = diagnose_run(C.make_rl_returns_grow(), all_rules(), Config())
+    result = diagnose_run(R.make_rl_returns_grow(), all_rules(), Config())
     f = next(f for f in result.findings if f.code == "DQ06")
     assert "rollout/ep_rew_mean" in f.message and f.evidence == {"marker_tags": 2}
 
