@@ -10,7 +10,7 @@ from ..model import TRAIN_LOSS, Run
 from ..signal.trend import late_share, runs_per_time_constant
 from ._view import progress_curve, start_level, view_of
 from .base import Rule
-from .plateau import still_decreasing
+from .plateau import judged_curve, still_decreasing
 
 
 class StillImproving(Rule):
@@ -57,7 +57,7 @@ class StillImproving(Rule):
         view = view_of(run)
         if progress_curve(view, min_points=options.min_points, finite=True) is None:
             return
-        c = view.val if view.val is not None and view.val.n >= options.min_val_points else view.train
+        c = judged_curve(view, min_val_points=options.min_val_points)
         y = c.smooth if c is view.train else c.values
         share = late_share(y, x=c.t)
         falls, tau_mk = still_decreasing(c, min_tau=options.steady_tau)

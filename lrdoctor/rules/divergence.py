@@ -8,7 +8,8 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
-from ._view import Curve, View, measured, progress_curve, ratio_curve, smoothing_window, start_level, view_of
+from ._view import (Curve, View, measured, progress_curve, ratio_curve, smoothing_window, start_level, usable_val,
+                    view_of)
 from .base import Rule
 
 
@@ -266,9 +267,9 @@ class LossExploded(Rule):
         )
 
     def _val_blew_up(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
-        v = view.val
-        if v is None or v.n < 3:
+        if not usable_val(view):
             return None
+        v = view.val
         i_best = int(np.argmin(v.values))
         best = float(v.values[i_best])
         # Compared with the train loss at the same step: before overfitting the two are close.

@@ -63,6 +63,7 @@ class ValidationTurnsUp(Rule):
         best, final = float(v.values[b]), float(np.median(v.values[-2:]))
         if best >= c.head():
             return  # it never learned anything that generalised: a rise from there is not memorising
+        # ``final`` is the median of two evaluations: its noise is sigma / sqrt(2).
         if final <= best * (1 + options.min_rise) or final - best <= options.min_z * max(v.noise, 1e-12) / math.sqrt(2):
             return
         best_step = int(v.steps[b])

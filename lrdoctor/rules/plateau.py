@@ -38,6 +38,17 @@ def relative_scatter(c: Curve) -> float:
     return scatter / whole if whole > 0 else 0.0
 
 
+# The fewest points whose order can be significant: 1 of the 5! = 120 orders of five points is a strict
+# fall (exact p = 0.0083 < 0.01); four points never can be.
+MIN_TREND_POINTS = 5
+
+
+def judged_curve(view: View, *, min_val_points: int = MIN_TREND_POINTS) -> Curve | None:
+    """The curve whose trend is judged: validation when it has enough points for a trend test (it is a
+    deterministic evaluation, smoother than minibatch losses, and what matters), else the train loss."""
+    return view.val if view.val is not None and view.val.n >= min_val_points else view.train
+
+
 def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_share: float = 0.1,
                      max_rough: float = MAX_SCATTER) -> tuple[bool, float]:
     """Is the last ``part`` of a curve a steady, material fall?
@@ -50,10 +61,10 @@ def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_
     Material: the smoothed fall over that part is at least ``min_share`` of the curve's whole
     smoothed range, so a curve that settled after a big early change does not count.
     """
-    if c is None or c.n < 5:
+    if c is None or c.n < MIN_TREND_POINTS:
         return False, 0.0
     # "Last part" in LR-time: after an LR decay the steps count for less (see signal.schedule.lr_time).
-    k = max(5, int(np.count_nonzero(c.t >= 1.0 - part)))
+    k = max(MIN_TREND_POINTS, int(np.count_nonzero(c.t >= 1.0 - part)))
     mk = mann_kendall(c.values[-k:])
     seg = c.smooth[-k:]
     whole = float(c.smooth.max() - c.smooth.min())
@@ -61,13 +72,14 @@ def still_decreasing(c: Curve | None, *, min_tau: float, part: float = 0.5, min_
     return (mk.tau <= -min_tau and mk.p_down < 0.01 and material and relative_scatter(c) <= max_rough), mk.tau
 
 
-def slow_learner(view: View, *, min_late_share: float = 0.2, steady_tau: float = 0.6, min_val_points: int = 5) -> bool:
+def slow_learner(view: View, *, min_late_share: float = 0.2, steady_tau: float = 0.6,
+                 min_val_points: int = MIN_TREND_POINTS) -> bool:
     """SC01's picture of a too-small rate: the judged curve (validation when it has enough points, else
     the smoothed train loss) falls steadily at the end *and* a fifth or more of its improvement came in
     the last third of LR-time (it has not settled).  A share above 1 means the curve stood above its
     start two thirds of the way in: it is recovering from a rise, which is not slowness."""
-    c = view.val if view.val is not None and view.val.n >= min_val_points else view.train
-    if c is None or c.n < 5:
+    c = judged_curve(view, min_val_points=min_val_points)
+    if c is None or c.n < MIN_TREND_POINTS:
         return False
     share = late_share(c.smooth if c is view.train else c.values, x=c.t)
     return min_late_share <= share <= 1.0 and still_decreasing(c, min_tau=steady_tau)[0]
@@ -122,8 +134,7 @@ class StuckAtStart(Rule):
         val_falls, val_tau = still_decreasing(view.val, min_tau=options.steady_tau)
         # A small but steady fall over the whole run (fine-tuning from a good start) is not "stuck".
         # Judged on validation when logged: a deterministic evaluation shows a real fall as smooth.
-        whole_falls, _ = still_decreasing(view.val if view.val is not None and view.val.n >= 5 else c,
-                                          min_tau=options.steady_tau, part=1.0)
+        whole_falls, _ = still_decreasing(judged_curve(view), min_tau=options.steady_tau, part=1.0)
         if train_falls or val_falls or (whole_falls and end < start):
             return
         yield self.finding(
