@@ -12,6 +12,7 @@ from lrdoctor.engine import diagnose_run
 from lrdoctor.rules import all_rules
 from lrdoctor.tags import rl_marker, rl_markers
 
+import curves as C
 import curves_rl as R
 
 RL_TAGS = [
@@ -91,3 +92,10 @@ def test_real_corpus_rl_runs_get_no_level_verdict(real_report):
             codes = {f.code for f in r.findings}
             assert not codes & LEVEL_RULES, (r.run, sorted(codes))
             assert r.recommendation.action == "keep", (r.run, r.recommendation.reason)
+
+
+def test_a_marker_tag_added_to_a_run_already_diagnosed_is_seen():
+    run = C.make_blow_up()
+    assert "DQ06" not in {f.code for f in diagnose_run(run, all_rules(), Config()).findings}
+    run.series["rollout/ep_rew_mean"] = run.series["train/loss"]
+    assert "DQ06" in {f.code for f in diagnose_run(run, all_rules(), Config()).findings}

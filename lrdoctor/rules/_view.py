@@ -202,13 +202,14 @@ def usable_val(view: View) -> bool:
     return view.val is not None and view.val.n >= 3
 
 
-_cache: list = [None, None, None]  # (run, its role series, view): the engine runs all rules on one run before the next
+_cache: list = [None, None, None]  # (run, what its view was built from, view): the engine runs all rules on one run before the next
 
 
 def view_of(run: Run) -> View:
     """The prepared view of ``run``, built once and reused by every rule (and advice) on that run."""
-    series = tuple(run.get(role) for role in (TRAIN_LOSS, VAL_LOSS, LR))
-    # Identity of the run *and* of its curves, so a run whose series were replaced is rebuilt.
-    if _cache[0] is not run or any(a is not b for a, b in zip(_cache[1], series)):
-        _cache[0], _cache[1], _cache[2] = run, series, build_view(run)
+    # The run, its role curves (Series compare by identity) and its tag names (DQ06 reads them): a run
+    # whose curves were replaced or added to is rebuilt.
+    built_from = (*(run.get(role) for role in (TRAIN_LOSS, VAL_LOSS, LR)), *run.series)
+    if _cache[0] is not run or _cache[1] != built_from:
+        _cache[0], _cache[1], _cache[2] = run, built_from, build_view(run)
     return _cache[2]
