@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .noise import MAD_TO_SIGMA
+
 
 @dataclass(frozen=True)
 class LevelShift:
@@ -33,7 +35,7 @@ def level_shift(values, *, min_size: int = 3) -> LevelShift | None:
         if left + right < best_cost:
             best_k, best_cost = k, left + right
     a, b = y[:best_k], y[best_k:]
-    mad = np.median(np.abs(np.r_[a - np.median(a), b - np.median(b)])) * 1.4826
+    mad = np.median(np.abs(np.r_[a - np.median(a), b - np.median(b)])) * MAD_TO_SIGMA
     z = abs(float(np.median(b) - np.median(a))) / mad if mad > 0 else np.inf
     return LevelShift(best_k, float(np.median(a)), float(np.median(b)), float(z))
 

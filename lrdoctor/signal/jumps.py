@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .noise import MAD_TO_SIGMA
+
 # The upper tail's scale: the 90th percentile of the positive residuals (in local-MAD units) against
 # the half-normal's 1.645.  Equal to 1 for normal noise; larger for right-skewed minibatch losses.  A
 # high quantile follows the tail that a spike test compares with, and stays robust while spikes are
 # fewer than a tenth of the upper half.
 UPPER_QUANTILE = 0.9
 HALF_NORMAL_Q90 = 1.6449
-MAD_TO_SIGMA = 1.4826
 
 
 @dataclass(frozen=True)
