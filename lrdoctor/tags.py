@@ -103,8 +103,10 @@ def classify(tag: str) -> tuple[str, int] | None:
 # agent interacting with an environment has: episode returns or lengths, an exploration rate, or a
 # policy / value-function loss.  A reward word alone is not enough: preference training (DPO) logs
 # ``rewards/chosen`` and a reward model ``reward_model_loss``, both supervised; nor is ``entropy_loss``
-# (``cross_entropy_loss`` is the commonest supervised loss).
-_RL_REWARD_WORDS = {"reward", "rewards", "rew", "return", "returns"}
+# (``cross_entropy_loss`` is the commonest supervised loss); a "return" only with an episode word (a
+# forecasting model may log the returns it predicts).
+_RL_REWARD_WORDS = {"reward", "rewards", "rew"}
+_RL_RETURN_WORDS = {"return", "returns"}
 _RL_EPISODE_WORDS = {"ep", "episode", "episodes"}
 _RL_LENGTH_WORDS = {"len", "length"}
 _RL_STAT_WORDS = {"mean", "max", "min", "avg", "average", "std", "total", "sum"}
@@ -119,7 +121,8 @@ def rl_marker(tag: str) -> bool:
     [False, False, False, False]
     """
     ws, core = set(words(tag)), set(_core(tag))
-    returns = bool(core & _RL_REWARD_WORDS) and core <= _RL_REWARD_WORDS | _RL_EPISODE_WORDS | _RL_STAT_WORDS
+    episodic = bool(core & _RL_REWARD_WORDS) or bool(core & _RL_RETURN_WORDS and core & _RL_EPISODE_WORDS)
+    returns = episodic and core <= _RL_REWARD_WORDS | _RL_RETURN_WORDS | _RL_EPISODE_WORDS | _RL_STAT_WORDS
     lengths = bool(core & _RL_EPISODE_WORDS) and bool(core & _RL_LENGTH_WORDS) \
         and core <= _RL_EPISODE_WORDS | _RL_LENGTH_WORDS | _RL_STAT_WORDS
     losses = ("policy" in ws and "loss" in ws) or "vf" in ws or sorted(core) == ["loss", "value"]

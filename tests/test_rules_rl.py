@@ -18,13 +18,13 @@ import curves_rl as R
 RL_TAGS = [
     "rollout/ep_rew_mean", "rollout/ep_len_mean", "rollout/exploration rate", "train/exploration_rate",
     "eval/mean_reward", "train/reward", "val/reward", "episode_reward_mean", "ray/tune/episode_reward_max",
-    "episode_len_mean", "env/reward_mean", "train/value_loss", "train/policy_gradient_loss", "policy_loss",
+    "episode_len_mean", "env/reward_mean", "eval/episode_return", "ep_return_mean", "train/value_loss", "train/policy_gradient_loss", "policy_loss",
     "vf_loss", "info/learner/default_policy/total_loss", "ray/tune/info/learner/default_policy/vf_explained_var",
 ]
 SUPERVISED_TAGS = [
     "loss", "train/loss", "val_loss", "eval/loss", "train/cross_entropy_loss", "train/entropy_loss",
     "rewards/chosen", "rewards/margins", "train/rewards/accuracies", "reward_model_loss", "kl_loss",
-    "rollout_mse", "train/nll_loss", "lr-Adam", "episodes_total", "epoch", "val/rmse_loss", "hp_metric",
+    "rollout_mse", "val/mean_return", "train/nll_loss", "lr-Adam", "episodes_total", "epoch", "val/rmse_loss", "hp_metric",
 ]
 LEVEL_RULES = {"DV02", "SP01", "PL01", "PL02", "PL03", "SC01", "OF01"}
 
@@ -99,3 +99,12 @@ def test_a_marker_tag_added_to_a_run_already_diagnosed_is_seen():
     assert "DQ06" not in {f.code for f in diagnose_run(run, all_rules(), Config()).findings}
     run.series["rollout/ep_rew_mean"] = run.series["train/loss"]
     assert "DQ06" in {f.code for f in diagnose_run(run, all_rules(), Config()).findings}
+
+
+def test_rl_marker_docstring_examples():
+    import doctest
+
+    import lrdoctor.tags
+
+    result = doctest.testmod(lrdoctor.tags)
+    assert result.attempted > 0 and result.failed == 0
