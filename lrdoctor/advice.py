@@ -64,7 +64,8 @@ def _divergence(f: Finding, current: float | None) -> Recommendation:
     divisor = DECREASE_DIVERGED if f.code in ("DV01", "DV03") else DECREASE_UNSTABLE
     factor, basis = 1.0 / divisor, f"/{divisor:.0f} of the peak LR"
     if onset_lr and current and onset_lr < 0.9 * current:
-        # Still in warmup (or already decaying) when it broke: the LR at the break is the ceiling.
+        # Still in warmup (or already decaying) when it broke: the LR at the break is the ceiling.  Below
+        # 90 % of the peak the schedule was moving (the band SP01 calls "at the peak").
         factor, basis = (onset_lr / 10.0) / current, f"a tenth of the LR where it began ({onset_lr:.3g})"
     where = f" at step {int(step):,}" if isinstance(step, (int, float)) and "step" not in f.message else ""
     lr_note = f", lr {onset_lr:.3g}" if onset_lr else ""
