@@ -28,7 +28,6 @@ class Curve:
     smooth: np.ndarray  # rolling median: robust to spikes
     noise: float  # robust sigma of single points around the trend
     first_bad_step: int | None  # first NaN/inf, None when all finite
-    n_total: int  # points including the non-finite tail
     t: np.ndarray  # progress axis in [0, 1]: LR-time when the LR is logged, else step fraction
 
     @property
@@ -128,7 +127,7 @@ def _curve(tag: str, series: Series, steps_axis: np.ndarray | None, lr_s, lr_v) 
     steps = (steps_axis if steps_axis is not None else series.steps.astype(float))[:end]
     y = vals[:end].astype(float)
     if y.size == 0:
-        return Curve(tag, steps, y, y, 0.0, first_bad, int(vals.size), y)
+        return Curve(tag, steps, y, y, 0.0, first_bad, y)
     w = smoothing_window(y.size)
     noise = mad_noise(y, window=w).sigma if y.size >= 9 else diff_noise(y)
     if lr_s is not None and lr_s.size >= 2 and y.size >= 2:
@@ -136,7 +135,7 @@ def _curve(tag: str, series: Series, steps_axis: np.ndarray | None, lr_s, lr_v) 
         t = (t - t[0]) / (t[-1] - t[0]) if t[-1] > t[0] else np.linspace(0, 1, y.size)
     else:
         t = np.linspace(0.0, 1.0, y.size)
-    return Curve(tag, steps, y, rolling_median(y, window=w), float(noise), first_bad, int(vals.size), t)
+    return Curve(tag, steps, y, rolling_median(y, window=w), float(noise), first_bad, t)
 
 
 def _on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) -> np.ndarray:
