@@ -9,7 +9,7 @@ import numpy as np
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.jumps import upward_jumps
-from ._view import View, measured, smoothing_window, view_of
+from ._view import Curve, View, measured, progress_curve, smoothing_window, view_of
 from .base import Rule
 
 
@@ -75,24 +75,10 @@ class LossSpikes(Rule):
         view = view_of(run)
         # The progress-undone test reads progress from the start level: not on a reinforcement-learning
         # run, whose loss jumps whenever the agent finds new returns (DQ06).
-        if not view.positive or not view.levels_comparable_over_time:
+        c = progress_curve(view, min_points=options.min_points)
+        if c is None or c.noise <= 0:
             return
-        c = view.train
-        if c is None or c.n < options.min_points or c.noise <= 0:
-            return
-        w = smoothing_window(c.n)
-        # The noise band spans a few smoothing windows (>= 21 points, enough for a stable median),
-        # so a burst of spikes does not set its own noise level.
-        jumps = upward_jumps(c.values, c.smooth, window=w, noise_window=max(4 * w + 1, 21))
-        resid, z = jumps.height, jumps.z
-        level = np.maximum(np.abs(c.smooth), 1e-12)
-        rel = resid / level
-        # Share of the progress made so far that the jump undid: near a loss of ~0 a jump can be
-        # many times the local level and still be harmless.
-        gained = np.maximum(c.head() - c.smooth, 1e-12)
-        undo = resid / gained
-        hits = np.flatnonzero((z > options.min_z) & (rel > options.min_rel) & (undo > options.min_undo))
-        hits = hits[hits > 0]  # the very first point is the initial loss, not a spike
+        hits, rel, z = _spikes(c, options)
         if hits.size < options.min_count:
             return
         big = int(hits[np.argmax(rel[hits])])
@@ -111,3 +97,20 @@ class LossSpikes(Rule):
                               early_share=round(float(np.mean(early)), 3), early_count=int(np.sum(early)),
                               has_warmup=int(view.schedule is not None and view.schedule.warmup_end_step is not None)),
         )
+
+
+def _spikes(c: Curve, options: LossSpikes.Options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of the spikes, and every point's rise relative to the local level and in local sigmas."""
+    w = smoothing_window(c.n)
+    # The noise band spans a few smoothing windows (>= 21 points, enough for a stable median),
+    # so a burst of spikes does not set its own noise level.
+    jumps = upward_jumps(c.values, c.smooth, window=w, noise_window=max(4 * w + 1, 21))
+    resid, z = jumps.height, jumps.z
+    level = np.maximum(np.abs(c.smooth), 1e-12)
+    rel = resid / level
+    # Share of the progress made so far that the jump undid: near a loss of ~0 a jump can be
+    # many times the local level and still be harmless.
+    gained = np.maximum(c.head() - c.smooth, 1e-12)
+    undo = resid / gained
+    hits = np.flatnonzero((z > options.min_z) & (rel > options.min_rel) & (undo > options.min_undo))
+    return hits[hits > 0], rel, z  # the very first point is the initial loss, not a spike
