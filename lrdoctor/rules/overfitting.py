@@ -10,7 +10,7 @@ import numpy as np
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, VAL_LOSS, Run
 from ..signal.schedule import lr_at
-from ._view import view_of
+from ._view import progress_curve, view_of
 from .base import Rule
 
 
@@ -50,12 +50,8 @@ class ValidationTurnsUp(Rule):
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
         # "Rose from its minimum" compares levels over time: not on a reinforcement-learning run (DQ06).
-        if not view.positive or not view.levels_comparable_over_time:
-            return
-        v, c = view.val, view.train
-        if v is None or c is None or v.n < options.min_points or c.n < 3:
-            return
-        if v.first_bad_step is not None or c.first_bad_step is not None:
+        c, v = progress_curve(view, min_points=3, finite=True), view.val
+        if c is None or v is None or v.n < options.min_points or v.first_bad_step is not None:
             return
         b = int(np.argmin(v.values))
         if b > v.n - 1 - max(2, math.ceil(options.min_after * v.n)):
