@@ -5,6 +5,8 @@ import dataclasses
 import fnmatch
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
+
 from . import advice
 from .config import Config
 from .findings import Finding, Severity
@@ -123,10 +125,13 @@ def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: S
     """``progress`` wraps the runs while they are diagnosed (the CLI's progress bar)."""
     config = config or Config()
     rules = selected_rules(config)
-    results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)]
-    # Worst first, then by name, so output is deterministic.
-    results.sort(key=lambda r: (-(int(r.worst) if r.worst else 0), r.run))
-    sweeps, sweep_problems = _sweeps(runs, results, config)
+    # Logs hold values up to 1e308 and inf; the rules handle non-finite results explicitly, so numpy's
+    # overflow/invalid warnings would only be noise on the user's stderr.
+    with np.errstate(all="ignore"):
+        results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)]
+        # Worst first, then by name, so output is deterministic.
+        results.sort(key=lambda r: (-(int(r.worst) if r.worst else 0), r.run))
+        sweeps, sweep_problems = _sweeps(runs, results, config)
     return Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)
 
 

@@ -34,3 +34,12 @@ def test_a_normal_run_has_no_crash_finding():
     result = diagnose_runs([_run()], Config()).runs[0]
     assert not [f for f in result.findings if f.evidence.get("crashed")]
     assert result.rules_run
+
+
+def test_extreme_values_raise_no_numpy_warnings(recwarn):
+    steps = np.arange(60)
+    run = Run(name="huge", source="huge", format="csv",
+              series={"loss": Series.from_lists(steps, np.full(60, 1e308))})
+    run.roles[TRAIN_LOSS] = "loss"
+    diagnose_runs([run], Config())
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
