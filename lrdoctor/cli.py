@@ -162,15 +162,20 @@ def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
 
     by_name = {r.run: r for r in report.runs}
     os.makedirs(plot_dir, exist_ok=True)
+    failed = 0
     with progress.bar(runs, "plotting", enabled=progress_flag) as items:
         for run in items:
-            plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, _plot_name(run.name, logdir)))
+            try:
+                plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, _plot_name(run.name, logdir)))
+            except Exception as exc:  # one unplottable curve must not cost the other plots or the report
+                failed += 1
+                click.echo(f"lrdoctor: error: could not plot {run.name}: {type(exc).__name__}: {exc}", err=True)
     if report.sweeps:  # best loss vs LR, one PNG per sweep
         from .plots_lr import plot_sweep
 
         for sweep in report.sweeps:
             plot_sweep(sweep, os.path.join(plot_dir, plots.file_name(f"sweep {sweep['group']}")))
-    click.echo(f"lrdoctor: wrote {len(runs) + len(report.sweeps)} plot(s) to {plot_dir}", err=True)
+    click.echo(f"lrdoctor: wrote {len(runs) - failed + len(report.sweeps)} plot(s) to {plot_dir}", err=True)
 
 
 # --------------------------------------------------------------------------- config

@@ -76,8 +76,18 @@ def plot_run(run: Run, result=None, path: str = "run.png") -> str:
     return path
 
 
+# Beyond this magnitude matplotlib's axis arithmetic (padding, tick spacing) overflows; such points
+# are drawn as blown up, like NaN/inf.
+DRAWABLE_MAX = 1e300
+
+
+def _drawable(values: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (np.abs(values) < DRAWABLE_MAX)
+
+
 def _finite(series: Series) -> tuple[np.ndarray, np.ndarray]:
-    ok = np.isfinite(series.values)
+    ok = _drawable(series.values)
     return series.steps[ok], series.values[ok]
 
 
@@ -93,7 +103,7 @@ def _draw_losses(ax, run: Run) -> list:
         else:
             handles += ax.plot(steps, values, color=TRAIN_COLOUR, lw=1.5, marker="o", ms=3, label="train loss")
         handles += _mark_nonfinite(ax, train)
-    if val is not None and np.isfinite(val.values).any():
+    if val is not None and _drawable(val.values).any():
         steps, values = _finite(val)
         handles += ax.plot(steps, values, color=VAL_COLOUR, lw=1.5, marker="o", ms=3, label="val loss")
     _loss_scale(ax, train, val)
@@ -105,7 +115,7 @@ def _draw_losses(ax, run: Run) -> list:
 
 
 def _mark_nonfinite(ax, series: Series) -> list:
-    bad = ~np.isfinite(series.values)
+    bad = ~_drawable(series.values)
     if not bad.any():
         return []
     # Drawn along the top edge: the values cannot be placed on the axis.
@@ -116,7 +126,7 @@ def _mark_nonfinite(ax, series: Series) -> list:
 
 def _log_scale(train: Series | None, val: Series | None) -> bool:
     """Log axis when every finite loss is positive and they span more than 20x."""
-    values = np.concatenate([s.values[np.isfinite(s.values)] for s in (train, val) if s is not None] or [[]])
+    values = np.concatenate([s.values[_drawable(s.values)] for s in (train, val) if s is not None] or [[]])
     return bool(len(values)) and values.min() > 0 and values.max() / values.min() > 20
 
 
@@ -125,12 +135,12 @@ def _loss_scale(ax, train: Series | None, val: Series | None) -> None:
     and the raw maxima, so a few raw dips towards 0 do not squash the picture (they are clipped)."""
     keep = []
     for s in (train, val):
-        values = s.values[np.isfinite(s.values)] if s is not None else np.array([])
+        values = s.values[_drawable(s.values)] if s is not None else np.array([])
         if len(values) == 0:
             continue
         if s is train and len(s) > RAW_ONLY_POINTS:  # drawn smoothed: raw dips may leave the view downwards
             smoothed = smooth(s.values, log=_log_scale(train, val))
-            keep += [smoothed[np.isfinite(smoothed)], [values.max()]]
+            keep += [smoothed[_drawable(smoothed)], [values.max()]]
         else:
             keep.append(values)
     values = np.concatenate(keep) if keep else np.array([])

@@ -39,6 +39,16 @@ def test_plot_without_result_or_curves(tmp_path):
     assert_plot(plots.plot_run(Run("empty", "/x", "csv"), None, str(tmp_path / "e.png")))
 
 
+@pytest.mark.parametrize("values", [np.full(40, 1e308), np.r_[np.linspace(2.0, 1.0, 20), np.full(20, -1e307)]])
+def test_plot_survives_values_near_the_float_limit(values, tmp_path):
+    # matplotlib's axis arithmetic overflows on such values; they are drawn as blown up instead.
+    from lrdoctor.model import TRAIN_LOSS, Run, Series
+
+    run = Run("huge", "/x", "csv", series={"loss": Series.from_lists(np.arange(len(values)), values)})
+    run.roles[TRAIN_LOSS] = "loss"
+    assert_plot(plots.plot_run(run, None, str(tmp_path / "huge.png")))
+
+
 def test_file_names_are_flat_and_safe():
     assert plots.file_name("a/b c/ok.csv") == "a__b_c__ok.csv.png"
     assert plots.file_name(".") == "run.png"
