@@ -132,7 +132,15 @@ def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: S
         # Worst first, then by name, so output is deterministic.
         results.sort(key=lambda r: (-(int(r.worst) if r.worst else 0), r.run))
         sweeps, sweep_problems = _sweeps(runs, results, config)
+        results = _refined_by_sweeps(results, sweeps)
     return Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)
+
+
+def _refined_by_sweeps(results: list[RunResult], sweeps: Sequence[dict]) -> list[RunResult]:
+    """A run that belongs to a sweep takes the size of its LR move from the sweep (advice.refine_with_sweep)."""
+    sweep_of = {p["run"]: sweep for sweep in sweeps for p in sweep.get("runs") or () if p.get("run")}
+    return [dataclasses.replace(r, recommendation=advice.refine_with_sweep(r.recommendation, sweep_of[r.run]))
+            if r.run in sweep_of and r.recommendation is not None else r for r in results]
 
 
 def _sweeps(runs: Sequence[Run], results: Sequence[RunResult], config: Config) -> tuple[tuple, tuple[Problem, ...]]:
