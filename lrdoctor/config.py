@@ -170,16 +170,11 @@ def parse_rule_keys(value: Any, where: str) -> tuple[str, ...]:
 
 
 def check_rule_key(key: str, where: str) -> None:
-    from .rules import all_rules
+    from .rules import all_rules, rule_matches
 
     rules = all_rules()
-    k = key.lower()
-    if k in ("*", "all"):
+    if any(rule_matches(rule, key) for rule in rules):
         return
-    for rule in rules:
-        names = (rule.name.lower(), *(a.lower() for a in rule.aliases))
-        if rule.code.lower().startswith(k) or k in names:  # the same matching as engine._matches
-            return
     choices = [r.code for r in rules] + [r.name for r in rules]
     raise ConfigError(f"{where}: {key!r} matches no rule{_suggest(key, choices)}")
 

@@ -12,18 +12,12 @@ from .config import Config
 from .findings import Finding, Severity
 from .model import TRAIN_LOSS, Problem, Run
 from .report import Report, RunResult, loss_preview
-from .rules import all_rules
+from .rules import all_rules, rule_matches
 from .rules.base import Rule
 
 
 def _matches(rule: type[Rule], keys: Iterable[str]) -> bool:
-    for key in keys:
-        k = key.strip().lower()
-        if k in ("*", "all") or rule.code.lower().startswith(k) or rule.name.lower() == k:
-            return True
-        if any(a.lower() == k for a in rule.aliases):
-            return True
-    return False
+    return any(rule_matches(rule, key.strip()) for key in keys)
 
 
 def selected_rules(config: Config) -> list[type[Rule]]:

@@ -28,3 +28,11 @@ def find_rule(key: str) -> type[Rule] | None:
         if key_l in (rule.code.lower(), rule.name.lower(), *(a.lower() for a in rule.aliases)):
             return rule
     return None
+
+
+def rule_matches(rule: type[Rule], key: str) -> bool:
+    """Does a select/ignore key name this rule: "*"/"all", a code prefix ("DV" = all DV rules),
+    the kebab name or an old code kept as an alias (case-insensitive)?"""
+    k = key.lower()
+    return (k in ("*", "all") or rule.code.lower().startswith(k) or k == rule.name.lower()
+            or k in (a.lower() for a in rule.aliases))
