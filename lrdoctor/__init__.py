@@ -21,6 +21,16 @@ def read_runs(path, tag_roles=None, *, progress=None):
     return _read(path, tag_roles=tag_roles, progress=progress)
 
 
+def read_diagnosable(path, tag_roles=None, *, progress=None):
+    """(runs worth diagnosing, reading problems): a run with nothing in it to diagnose (an empty or
+    garbage file, an event file without scalars) is reported as a problem, not diagnosed."""
+    from .readers import split_diagnosable
+
+    runs, problems = read_runs(path, tag_roles=tag_roles, progress=progress)
+    runs, undiagnosable = split_diagnosable(runs)
+    return runs, [*problems, *undiagnosable]
+
+
 def diagnose(path_or_runs, config=None) -> Report:
     """Diagnose a log directory (or a list of ``Run``) and return a ``Report``.
 
@@ -40,11 +50,7 @@ def diagnose(path_or_runs, config=None) -> Report:
     elif not isinstance(config, Config):
         config = config_from_mapping(config)
     if isinstance(path_or_runs, (str, bytes)) or hasattr(path_or_runs, "__fspath__"):
-        from .readers import split_diagnosable
-
-        runs, problems = read_runs(path_or_runs, tag_roles=config.tag_roles or None)
-        runs, undiagnosable = split_diagnosable(runs)
-        problems += undiagnosable
+        runs, problems = read_diagnosable(path_or_runs, tag_roles=config.tag_roles or None)
     else:
         runs, problems = list(path_or_runs), []
     return diagnose_runs(runs, config, problems)

@@ -90,13 +90,10 @@ def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, 
 
 def _read(logdir: str, config, progress_flag=False):
     """(runs to diagnose, reading problems): a run with nothing to diagnose is a problem, not a run."""
-    from . import progress
-    from .readers import read_runs, split_diagnosable
+    from . import progress, read_diagnosable
 
     with progress.counter("reading", enabled=progress_flag) as tick:
-        runs, problems = read_runs(logdir, tag_roles=config.tag_roles or None, progress=tick)
-    runs, undiagnosable = split_diagnosable(runs)
-    return runs, problems + undiagnosable
+        return read_diagnosable(logdir, tag_roles=config.tag_roles or None, progress=tick)
 
 
 def _read_and_diagnose(logdir: str, config, progress_flag):
