@@ -10,7 +10,7 @@ from ._version import __version__
 from .findings import Finding, Recommendation, Severity
 from .report import Report, RunResult
 
-__all__ = ["diagnose", "read_runs", "Report", "RunResult", "Finding", "Recommendation", "Severity", "__version__"]
+__all__ = ["diagnose", "read_runs", "read_diagnosable", "Report", "RunResult", "Finding", "Recommendation", "Severity", "__version__"]
 
 
 def read_runs(path, tag_roles=None, *, progress=None):

@@ -93,20 +93,21 @@ def _finite(series: Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _draw_losses(ax, run: Run) -> list:
     train, val = run.get(TRAIN_LOSS), run.get(VAL_LOSS)
+    log = _log_scale(train, val)
+    smoothed = smooth(train.values, log=log) if train is not None and len(train) > RAW_ONLY_POINTS else None
     handles = []
     if train is not None and len(train):
         steps, values = _finite(train)
-        if len(train) > RAW_ONLY_POINTS:
+        if smoothed is not None:
             handles += ax.plot(steps, values, color=TRAIN_COLOUR, alpha=0.25, lw=0.8, label="train loss (raw)")
-            handles += ax.plot(train.steps, smooth(train.values, log=_log_scale(train, val)), color=TRAIN_COLOUR,
-                               lw=1.8, label="train loss (smoothed)")
+            handles += ax.plot(train.steps, smoothed, color=TRAIN_COLOUR, lw=1.8, label="train loss (smoothed)")
         else:
             handles += ax.plot(steps, values, color=TRAIN_COLOUR, lw=1.5, marker="o", ms=3, label="train loss")
         handles += _mark_nonfinite(ax, train)
     if val is not None and _drawable(val.values).any():
         steps, values = _finite(val)
         handles += ax.plot(steps, values, color=VAL_COLOUR, lw=1.5, marker="o", ms=3, label="val loss")
-    _loss_scale(ax, train, val)
+    _loss_scale(ax, train, val, log=log, smoothed=smoothed)
     ax.set_xlabel("step")
     ax.grid(True, alpha=0.3)
     if not handles:
@@ -130,21 +131,21 @@ def _log_scale(train: Series | None, val: Series | None) -> bool:
     return bool(len(values)) and values.min() > 0 and values.max() / values.min() > 20
 
 
-def _loss_scale(ax, train: Series | None, val: Series | None) -> None:
-    """Log scale when the loss spans > 20x.  Limits come from the smoothed train loss, the val loss
-    and the raw maxima, so a few raw dips towards 0 do not squash the picture (they are clipped)."""
+def _loss_scale(ax, train: Series | None, val: Series | None, *, log: bool, smoothed: np.ndarray | None) -> None:
+    """Log scale when the loss spans > 20x (``log``).  Limits come from the ``smoothed`` train loss (when
+    it is drawn smoothed), the val loss and the raw maxima, so a few raw dips towards 0 do not squash
+    the picture (they are clipped)."""
     keep = []
     for s in (train, val):
         values = s.values[_drawable(s.values)] if s is not None else np.array([])
         if len(values) == 0:
             continue
-        if s is train and len(s) > RAW_ONLY_POINTS:  # drawn smoothed: raw dips may leave the view downwards
-            smoothed = smooth(s.values, log=_log_scale(train, val))
+        if s is train and smoothed is not None:  # drawn smoothed: raw dips may leave the view downwards
             keep += [smoothed[_drawable(smoothed)], [values.max()]]
         else:
             keep.append(values)
     values = np.concatenate(keep) if keep else np.array([])
-    if _log_scale(train, val) and len(values) and values.min() > 0:
+    if log and len(values) and values.min() > 0:
         ax.set_yscale("log")
         ax.set_ylim(values.min() / 1.5, values.max() * 1.5)
         ax.set_ylabel("loss (log scale)")
