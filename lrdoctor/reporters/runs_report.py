@@ -94,4 +94,6 @@ def render(runs: Sequence[Run], problems: Sequence[Problem] = (), fmt: str = "te
 
 def exit_code(runs: Sequence[Run]) -> int:
     """0 when at least one run has data; 2 when no run was found or nothing could be read."""
-    return 0 if any(r.series for r in runs) else 2
+    from ..report import EXIT_ERROR, EXIT_OK
+
+    return EXIT_OK if any(r.series for r in runs) else EXIT_ERROR
