@@ -2,18 +2,16 @@
 rest one by one with the exact protobuf walker (_tfproto.py)."""
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
 import numpy as np
 
 from . import _tffast
-from ._crc32c_np import masked_crc
 from ._tfcolumns import Columns, concat
+from ._tfframing import crc_ok
 from ._tfproto import MalformedRecord, decode_event
 
 _CHUNK = 1 << 17  # records decoded at once
-_U32 = struct.Struct("<I")
 
 
 class Decoded(NamedTuple):
@@ -48,7 +46,7 @@ def decode_slow(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray, indices)
     bad, malformed = [], []
     for index in np.asarray(indices, np.int64).tolist():
         start, end = int(data[index]), int(data[index] + lengths[index])
-        if masked_crc(view[start:end]) != _U32.unpack_from(view, end)[0]:
+        if not crc_ok(view, start, end):
             bad.append(index)
             continue
         try:

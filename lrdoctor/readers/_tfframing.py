@@ -38,6 +38,16 @@ def gather(buf: np.ndarray, positions: np.ndarray, width: int, dtype: str) -> np
     return rows(buf, positions, width).view(dtype).ravel()
 
 
+def crc_ok(view: memoryview, start: int, end: int) -> bool:
+    """Does the masked CRC-32C stored at ``end`` match the bytes ``start:end``?"""
+    return masked_crc(view[start:end]) == _U32.unpack_from(view, end)[0]
+
+
+def _length_crcs_ok(buf: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``_header_ok`` for every start at once."""
+    return masked_crc_equal_length(buf, starts, 8) == gather(buf, starts + 8, 4, "<u4")
+
+
 def frame_records(buf: np.ndarray, size: int) -> Framing:
     """Walk the framing of ``buf[:size]`` (``buf`` is followed by PADDING zero bytes).
 
@@ -76,7 +86,7 @@ def _verified_candidates(buf: np.ndarray, size: int) -> tuple[np.ndarray, np.nda
     cand = cand[(buf[cand + 4] == 0) & (buf[cand + 5] == 0) & (buf[cand + 6] == 0) & (buf[cand + 7] == 0)]
     nexts = cand + OVERHEAD + gather(buf, cand, 4, "<u4").astype(np.int64)
     cand, nexts = cand[nexts <= size], nexts[nexts <= size]
-    ok = masked_crc_equal_length(buf, cand, 8) == gather(buf, cand + 8, 4, "<u4")
+    ok = _length_crcs_ok(buf, cand)
     return cand[ok], nexts[ok]
 
 
@@ -94,7 +104,7 @@ def _single_step(buf, view, pos: int, size: int, pieces: list, problems: list) -
 
 
 def _header_ok(view: memoryview, pos: int) -> bool:
-    return masked_crc(view[pos:pos + 8]) == _U32.unpack_from(view, pos + 8)[0]
+    return crc_ok(view, pos, pos + 8)
 
 
 def _stop_at(buf, view, pos: int, size: int, problems: list) -> int:
@@ -130,10 +140,10 @@ def _next_valid_record(buf, view, pos: int, size: int, window: int = 1 << 22) ->
                                    & (buf[lo + 6:hi + 6] == 0) & (buf[lo + 7:hi + 7] == 0))
         if len(cand) == 0:
             continue
-        cand = cand[masked_crc_equal_length(buf, cand, 8) == gather(buf, cand + 8, 4, "<u4")]
+        cand = cand[_length_crcs_ok(buf, cand)]
         for start in cand.tolist():
             length = _U64.unpack_from(view, start)[0]
             end = start + HEADER + length
-            if end + 4 <= size and masked_crc(view[start + HEADER:end]) == _U32.unpack_from(view, end)[0]:
+            if end + 4 <= size and crc_ok(view, start + HEADER, end):
                 return start
     return None
