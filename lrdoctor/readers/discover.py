@@ -45,7 +45,8 @@ class MlflowJob:
     directory: str
 
 
-def _rel(path: str, root: str) -> str:
+def relative_name(path: str, root: str) -> str:
+    """``path`` relative to ``root`` with '/' separators: how runs (and MLflow metrics) are named."""
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
@@ -77,7 +78,7 @@ def _tensorboard_jobs(tb_dirs: dict[str, list[str]], root: str) -> list[TensorBo
     for run_dir, by_prefix in sorted(parts.items()):
         keras = any(p.rstrip("/").lower() in ("train", "validation") for p in by_prefix)
         jobs.append(TensorBoardJob(
-            name=_rel(run_dir, root), directory=run_dir,
+            name=relative_name(run_dir, root), directory=run_dir,
             parts=tuple(sorted(by_prefix.items())),
             format="keras_tensorboard" if keras else "tensorboard",
         ))
@@ -98,7 +99,7 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # .git, .ipynb_checkpoints
         if is_mlflow_run(dirpath, dirnames + filenames):
-            jobs.append(MlflowJob(_rel(dirpath, root), dirpath))
+            jobs.append(MlflowJob(relative_name(dirpath, root), dirpath))
             dirnames[:] = [d for d in dirnames if d not in ("metrics", "params", "tags")]
         events = [os.path.join(dirpath, f) for f in filenames if _is_event_file(f)]
         if events:
@@ -107,7 +108,7 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
             kind = None if _is_event_file(f) else _log_candidate(f)
             if kind is not None:
                 full = os.path.join(dirpath, f)
-                jobs.append(FileJob(_rel(full, root), full, named=kind))
+                jobs.append(FileJob(relative_name(full, root), full, named=kind))
     jobs.extend(_tensorboard_jobs(tb_dirs, root))
     return jobs, problems
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ..model import Problem, Run
+from .discover import relative_name
 from .merge import Chunk, merge_tags
 
 
@@ -19,12 +20,9 @@ def is_mlflow_run(directory: str, entries: list[str]) -> bool:
 
 
 def _files_under(root: str) -> list[tuple[str, str]]:
-    out = []
-    for dirpath, _, files in os.walk(root):
-        for f in sorted(files):
-            full = os.path.join(dirpath, f)
-            out.append((os.path.relpath(full, root).replace(os.sep, "/"), full))
-    return sorted(out)
+    """(name relative to ``root`` with '/' separators, full path) of every file below it, by name."""
+    paths = [os.path.join(dirpath, f) for dirpath, _, files in os.walk(root) for f in files]
+    return sorted((relative_name(full, root), full) for full in paths)
 
 
 def _parse_metric(path: str, problems: list[Problem]) -> Chunk | None:
