@@ -181,7 +181,7 @@ def _measure_blow_up(c: Curve, options: LossBlowUp.Options) -> _BlowUp:
 
 def _blow_up_why(c: Curve, m: _BlowUp) -> str:
     if m.rose:
-        return f"ended at {m.end:.3g}, above its starting level {m.start:.3g} (median of its first points)"
+        return f"ended at {m.end:.3g}, above its starting level {m.start:.3g}, the median of its first points"
     if m.lost:
         return (f"climbed from its best {m.best:.3g} back to {m.end:.3g} "
                 f"(lost {(m.end - m.best) / (m.start - m.best):.0%} of its progress)")
