@@ -34,6 +34,7 @@ _GRANULARITY_WORDS = {"step", "steps", "batch", "iter", "iters", "iteration", "i
 _NOT_LR_WORDS = {"momentum", "exploration", "clip", "sec", "decay", "beta", "betas", "scale", "ratio", "factor"}
 _NEVER = re.compile(r"^(hp_metric|hparams?/.*|summary/.*|train/train_loss|train/train_runtime|.*/hp_metric)$")
 _LR_HPARAM_WORDS = ("lr", "learning_rate", "learningrate")
+_PHASE_OR_GRANULARITY = _VAL_WORDS | _TEST_WORDS | _TRAIN_WORDS | _GRANULARITY_WORDS
 
 
 def words(tag: str) -> list[str]:
@@ -56,16 +57,18 @@ def _last_component(tag: str) -> str:
     parts = [p for p in tag.lower().split("/") if p]
     while len(parts) > 1 and re.fullmatch(r"pg\d+|group\d+", parts[-1]):
         parts.pop()
-    drop = _VAL_WORDS | _TEST_WORDS | _TRAIN_WORDS | _GRANULARITY_WORDS
-    if parts and all(w in drop for w in words(parts[-1])):
+    if parts and all(w in _PHASE_OR_GRANULARITY for w in words(parts[-1])):
         return "/".join(parts)
     return parts[-1] if parts else ""
 
 
 def _core(tag: str) -> list[str]:
     """Words of the last component minus phase and granularity words."""
-    drop = _VAL_WORDS | _TEST_WORDS | _TRAIN_WORDS | _GRANULARITY_WORDS
-    return [w for w in words(_last_component(tag)) if w not in drop]
+    return _without_phase(words(_last_component(tag)))
+
+
+def _without_phase(ws: list[str]) -> list[str]:
+    return [w for w in ws if w not in _PHASE_OR_GRANULARITY]
 
 
 def _is_lr(ws: list[str]) -> bool:
@@ -79,8 +82,8 @@ def classify(tag: str) -> tuple[str, int] | None:
     """(role, rank) for a tag name, lower rank = better; None when it has no role."""
     if _NEVER.match(tag.lower()):
         return None
-    core = _core(tag)
     last_words = words(_last_component(tag))
+    core = _without_phase(last_words)
     phase = _phase(tag)
     test_penalty = 3 if phase == "test" else 0
     if _is_lr(last_words):
