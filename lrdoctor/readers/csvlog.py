@@ -64,12 +64,14 @@ def _fill_epochs(steps: np.ndarray, epochs: np.ndarray) -> np.ndarray:
     return np.where(known, epochs, np.interp(steps, steps[known][order], epochs[known][order]))
 
 
-def _index(table: Table, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None, set[str]]:
-    """(steps per row, epochs per row or None, columns that are index/clock rather than metrics)."""
+def _index(table: Table, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, set[str]]:
+    """(steps per row, epochs per row or None, wall times per row or None,
+    columns that are index/clock rather than metrics)."""
     step_col, epoch_col = _find(table, STEP_COLUMNS), _find(table, EPOCH_COLUMNS)
     clock_col = _find(table, CLOCK_COLUMNS)
     used = {c for c in (step_col, epoch_col, clock_col) if c}
     epochs = table.values[epoch_col] if epoch_col else None
+    walls = table.values[clock_col] if clock_col else None
     index_col = step_col or epoch_col
     rows = np.arange(table.n_rows, dtype=np.int64)
     if index_col and table.present[index_col].all() and _integral(table.values[index_col]):
@@ -82,13 +84,11 @@ def _index(table: Table, notes: list[str]) -> tuple[np.ndarray, np.ndarray | Non
         steps = rows
     if epochs is not None:
         epochs = _fill_epochs(steps, epochs)
-    return steps, epochs, used
+    return steps, epochs, walls, used
 
 
 def _wide_chunks(table: Table, notes: list[str]) -> dict[str, list[Chunk]]:
-    steps, epochs, used = _index(table, notes)
-    clock_col = _find(table, CLOCK_COLUMNS)
-    walls = table.values[clock_col] if clock_col else None
+    steps, epochs, walls, used = _index(table, notes)
     chunks = {}
     for name, values in table.values.items():
         if name in used:
