@@ -101,12 +101,23 @@ def _wide_chunks(table: Table, notes: list[str]) -> dict[str, list[Chunk]]:
     return chunks
 
 
-def _long_chunks(table: Table, texts: dict[str, list[str]], problems: list[Problem], path: str) -> dict[str, list[Chunk]]:
+def _step_value(table: Table) -> tuple[dict[str, str], np.ndarray, np.ndarray, np.ndarray]:
+    """For the step,value dialects: (header name by lower case, steps, values, rows holding both)."""
     lower = {h.lower(): h for h in table.header}
-    tag_col = next(lower[t] for t in _TAG_COLUMNS if t in lower and lower[t] in texts)
-    tags = np.asarray(texts[tag_col])
-    steps, values = table.values[lower["step"]], table.values[lower["value"]]
     ok = table.present[lower["step"]] & table.present[lower["value"]]
+    return lower, table.values[lower["step"]], table.values[lower["value"]], ok
+
+
+def _export_chunks(table: Table, path: str) -> dict[str, list[Chunk]]:
+    lower, steps, values, ok = _step_value(table)
+    walls = table.values.get(lower["wall time"])  # None when the clock is not numeric
+    return {_export_tag(path): [Chunk.from_lists(steps[ok], values[ok], None if walls is None else walls[ok])]}
+
+
+def _long_chunks(table: Table, problems: list[Problem], path: str) -> dict[str, list[Chunk]]:
+    lower, steps, values, ok = _step_value(table)
+    tag_col = next(lower[t] for t in _TAG_COLUMNS if t in lower and lower[t] in table.texts)
+    tags = np.asarray(table.texts[tag_col])
     if (~ok).any():
         first = int(table.lines[np.flatnonzero(~ok)[0]])
         problems.append(Problem(path, f"{int((~ok).sum())} row(s) without a numeric step and value skipped", True, line=first))
@@ -145,13 +156,9 @@ def read_csv_text(path: str, text: str, name: str, tag_roles=None) -> Run:
     problems, notes = list(table.problems), list(table.notes)
     fmt = classify(path, table) if table.header else "csv"
     if fmt == "tb_csv_export":
-        lower = {h.lower(): h for h in table.header}
-        ok = table.present[lower["step"]] & table.present[lower["value"]]
-        walls = table.values.get(lower["wall time"])  # None when the clock is not numeric
-        steps, values = table.values[lower["step"]][ok], table.values[lower["value"]][ok]
-        chunks = {_export_tag(path): [Chunk.from_lists(steps, values, None if walls is None else walls[ok])]}
+        chunks = _export_chunks(table, path)
     elif fmt == "long_csv":
-        chunks = _long_chunks(table, table.texts, problems, path)
+        chunks = _long_chunks(table, problems, path)
     elif table.header:
         chunks = _wide_chunks(table, notes)
         if table.text_columns:
