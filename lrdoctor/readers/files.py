@@ -9,7 +9,7 @@ import json
 import os
 
 from ..model import Problem, Run
-from .csvtable import parse_table
+from .csvtable import Table, parse_table
 
 _GUESSED_FORMAT = {"metrics.csv": "lightning_csv", "training.log": "keras_csv", "trainer_state.json": "hf_trainer_state"}
 
@@ -39,29 +39,41 @@ def sniff(path: str, text: str) -> str | None:
         return "jsonl" if path.lower().endswith(".jsonl") else None
     if head.startswith("["):
         return None
-    table = parse_table(path, "\n".join(head.splitlines()[:60]))
+    table = _head_table(path, head)
     return "csv" if table.header and table.n_rows and table.values else None
+
+
+def _head_table(path: str, text: str) -> Table:
+    """The table in the first 60 lines: enough to tell a CSV log by."""
+    return parse_table(path, "\n".join(text.splitlines()[:60]))
+
+
+def _read_bytes(path: str) -> tuple[bytes, str | None]:
+    """The file's bytes, and why they cannot be a text log (None when they may be one)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return b"", f"cannot read: {exc.strerror or exc}"
+    if not data.strip():
+        return data, "empty file (0 bytes)" if not data else f"{len(data)}-byte file with only whitespace; no log data"
+    if b"\x00" in data[:4096]:
+        return data, "binary content (NUL bytes); not a text log"
+    return data, None
 
 
 def read_log_file(path: str, name: str, named: bool, tag_roles=None) -> Run | None:
     """None when an unnamed candidate (a ``*.log``/``*.json``) turns out not to be a log.
     Raises csvlog.NotATrainingLog for a CSV table that is no log (``tag_roles`` may make it one)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return _failed(path, name, f"cannot read: {exc.strerror or exc}") if named else None
-    if not data.strip():
-        return _failed(path, name, "empty file (0 bytes)" if not data else f"{len(data)}-byte file with only whitespace; no log data") \
-            if named else None
-    if b"\x00" in data[:4096]:
-        return _failed(path, name, "binary content (NUL bytes); not a text log") if named else None
+    data, unusable = _read_bytes(path)
+    if unusable:
+        return _failed(path, name, unusable) if named else None
     text = data.decode("utf-8", errors="replace")
     kind = sniff(path, text)
     if kind is None:
         if not named:
             return None
-        if len(parse_table(path, "\n".join(text.splitlines()[:60])).header) < 2:
+        if len(_head_table(path, text).header) < 2:
             return _failed(path, name, f"not a recognisable CSV/JSON training log ({len(data)} byte{'' if len(data) == 1 else 's'})")
         kind = "csv"  # a header without data: the CSV reader says exactly that
     if kind == "hf":
