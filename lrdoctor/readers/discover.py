@@ -65,7 +65,8 @@ def _log_candidate(filename: str) -> bool | None:
 
 
 def _tensorboard_jobs(tb_dirs: dict[str, list[str]], root: str) -> list[TensorBoardJob]:
-    """Group event-file directories into runs: a train/validation/eval child joins its parent."""
+    """Group event-file directories (each with its files, sorted) into runs: a train/validation/eval
+    child joins its parent."""
     parts: dict[str, dict[str, tuple[str, ...]]] = {}
     for directory, files in tb_dirs.items():
         base = os.path.basename(directory)
@@ -73,7 +74,7 @@ def _tensorboard_jobs(tb_dirs: dict[str, list[str]], root: str) -> list[TensorBo
             run_dir, prefix = os.path.dirname(directory), base + "/"
         else:
             run_dir, prefix = directory, ""
-        parts.setdefault(run_dir, {})[prefix] = tuple(sorted(files))
+        parts.setdefault(run_dir, {})[prefix] = tuple(files)
     jobs = []
     for run_dir, by_prefix in sorted(parts.items()):
         keras = any(p.rstrip("/").lower() in ("train", "validation") for p in by_prefix)
@@ -101,14 +102,14 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
         if is_mlflow_run(dirpath, dirnames + filenames):
             jobs.append(MlflowJob(relative_name(dirpath, root), dirpath))
             dirnames[:] = [d for d in dirnames if d not in ("metrics", "params", "tags")]
-        events = [os.path.join(dirpath, f) for f in filenames if _is_event_file(f)]
-        if events:
-            tb_dirs[dirpath] = events
         for f in sorted(filenames):
-            kind = None if _is_event_file(f) else _log_candidate(f)
-            if kind is not None:
+            if _is_event_file(f):
+                tb_dirs.setdefault(dirpath, []).append(os.path.join(dirpath, f))
+                continue
+            named = _log_candidate(f)
+            if named is not None:
                 full = os.path.join(dirpath, f)
-                jobs.append(FileJob(relative_name(full, root), full, named=kind))
+                jobs.append(FileJob(relative_name(full, root), full, named=named))
     jobs.extend(_tensorboard_jobs(tb_dirs, root))
     return jobs, problems
 
