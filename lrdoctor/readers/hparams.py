@@ -1,13 +1,15 @@
 """Hyper-parameters written beside a log: Lightning's ``hparams.yaml``."""
 from __future__ import annotations
 
+import functools
 import os
 
 from ..model import Problem
 
 
+@functools.lru_cache(maxsize=None)
 def _loader():
-    """A SafeLoader that turns Python-object tags (``!!python/object:...``) into plain values
+    """(Built once.) A SafeLoader that turns Python-object tags (``!!python/object:...``) into plain values
     instead of failing, so one exotic entry does not lose the whole file."""
     import yaml
 
