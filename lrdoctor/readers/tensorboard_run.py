@@ -31,13 +31,6 @@ class TensorBoardJob:
         return [p for _, files in self.parts for p in files]
 
 
-def _read_tfevents(path: str):
-    """Indirection so tests can stand in for the byte reader; imported lazily (it is heavy)."""
-    from .tfevents import read_tfevents
-
-    return read_tfevents(path)
-
-
 def _name_time(path: str) -> int:
     match = _NAME_TIME.search(os.path.basename(path))
     return int(match.group(1)) if match else 0
@@ -53,7 +46,9 @@ def _read_part(files: tuple[str, ...], problems: list[Problem]) -> list[dict]:
     loaded = []
     for path in files:
         try:
-            scalars, file_problems = _read_tfevents(path)
+            from .tfevents import read_tfevents  # lazily; a missing crc32c is then reported per file
+
+            scalars, file_problems = read_tfevents(path)
         except ImportError as exc:
             problems.append(Problem(path, f"TensorBoard event reader unavailable: {exc}"))
             continue
