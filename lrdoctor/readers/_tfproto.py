@@ -47,12 +47,11 @@ SCALARS_PLUGIN = "scalars"
 
 
 class ValueRecord(NamedTuple):
-    """One scalar found in an event: ``plugin`` is the value's metadata plugin name or None."""
+    """One scalar found in an event (its metadata plugin goes to decode_event's ``{tag: plugin}``)."""
 
     tag: str
     value: float
     from_tensor: bool
-    plugin: str | None
 
 
 def read_varint(buf, pos: int, end: int) -> tuple[int, int]:
@@ -131,11 +130,11 @@ def _decode_value(buf, pos: int, end: int, plugins: dict) -> ValueRecord | None:
     if plugin is not None and tensor is not None:  # a plugin only decides what a tensor is
         plugins.setdefault(tag, plugin)
     if simple is not None:
-        return ValueRecord(tag, simple, False, plugin)
+        return ValueRecord(tag, simple, False)
     if tensor is not None:
         value = decode_scalar_tensor(buf, *tensor)
         if value is not None:
-            return ValueRecord(tag, value, True, plugin)
+            return ValueRecord(tag, value, True)
     return None
 
 
