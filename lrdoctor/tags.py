@@ -194,10 +194,16 @@ def assign_roles(run: Run, overrides: Mapping[str, Sequence[str]] | None = None)
         _lr_from_hparams(run)
 
 
+def _names_lr(key: str) -> bool:
+    """Is hyper-parameter ``key`` a learning rate (``lr``, ``optimizer/lr``, ``learning_rate``...)?"""
+    ws = words(key)
+    joined = "_".join(ws)
+    return joined in _LR_HPARAM_WORDS or joined.endswith("learning_rate") or ws[-1:] == ["lr"]
+
+
 def _lr_from_hparams(run: Run) -> None:
     """No LR curve: a learning-rate hyper-parameter becomes a constant curve over the train steps."""
-    key = next((k for k in sorted(run.hparams) if "_".join(words(k)) in _LR_HPARAM_WORDS
-                or "_".join(words(k)).endswith("learning_rate") or words(k)[-1:] == ["lr"]), None)
+    key = next((k for k in sorted(run.hparams) if _names_lr(k)), None)
     if key is None:
         return
     try:
