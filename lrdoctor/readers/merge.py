@@ -32,7 +32,7 @@ class Chunk(Series):
 class Merged:
     series: Series
     restarts: list[Restart]
-    notes: list[str]  # tags whose steps were all 0 and were renumbered
+    renumbered: bool = False  # every step was 0: ordered by wall time and numbered 0..n-1
 
 
 def _concat(chunks: list[Chunk], attr: str) -> np.ndarray | None:
@@ -67,20 +67,16 @@ def merge_chunks(tag: str, chunks: list[Chunk]) -> Merged:
     """Concatenate ``chunks`` (in the given order) into one Series, one value per step."""
     chunks = [c for c in chunks if len(c.steps)]
     if not chunks:
-        return Merged(Series.from_lists([], []), [], [])
+        return Merged(Series.from_lists([], []), [])
     steps = np.concatenate([c.steps for c in chunks]).astype(np.int64)
     values = np.concatenate([c.values for c in chunks]).astype(np.float64)
     walls = _concat(chunks, "wall_times")
     epochs = _concat(chunks, "epochs")
-    notes: list[str] = []
     if len(steps) > 1 and not steps.any() and walls is not None:
         order = np.argsort(walls, kind="stable")
-        steps = np.arange(len(steps), dtype=np.int64)
-        values = values[order]
-        walls = walls[order]
-        epochs = None if epochs is None else epochs[order]
-        notes.append(tag)
-        return Merged(Series(steps, values, walls, epochs), [], notes)
+        series = Series(np.arange(len(steps), dtype=np.int64), values[order], walls[order],
+                        None if epochs is None else epochs[order])
+        return Merged(series, [], renumbered=True)
     restarts = _find_restarts(tag, steps)
     keep = _last_per_step(steps)
     series = Series(
@@ -88,7 +84,7 @@ def merge_chunks(tag: str, chunks: list[Chunk]) -> Merged:
         None if walls is None else walls[keep],
         None if epochs is None else epochs[keep],
     )
-    return Merged(series, restarts, notes)
+    return Merged(series, restarts)
 
 
 def merge_tags(tag_chunks: dict[str, list[Chunk]]) -> tuple[dict[str, Series], list[Restart], list[str]]:
@@ -101,7 +97,8 @@ def merge_tags(tag_chunks: dict[str, list[Chunk]]) -> tuple[dict[str, Series], l
         if len(merged.series):
             series[tag] = merged.series
         restarts.extend(merged.restarts)
-        renumbered.extend(merged.notes)
+        if merged.renumbered:
+            renumbered.append(tag)
     notes = []
     if renumbered:
         shown = ", ".join(renumbered[:3]) + (f" and {len(renumbered) - 3} more" if len(renumbered) > 3 else "")
