@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
 from ..model import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Problem, Run
+from .merge import first_few
 from .tensorboard_run import TensorBoardJob, read_tensorboard_run
 
 _PART_DIRS = ("train", "validation", "eval", "val")
@@ -239,9 +240,8 @@ def split_diagnosable(runs: Sequence[Run]) -> tuple[list[Run], list[Problem]]:
         problems += run.problems
         if has_data:
             tags = sorted(run.series)
-            shown = ", ".join(tags[:3]) + (f" and {len(tags) - 3} more" if len(tags) > 3 else "")
             problems.append(Problem(run.source, f"nothing to diagnose: no loss or accuracy among its {len(tags)} "
-                                                f"tag(s) ({shown}); name one with --tag train_loss=TAG"))
+                                                f"tag(s) ({first_few(tags)}); name one with --tag train_loss=TAG"))
         elif not run.problems:
             problems.append(Problem(run.source, "nothing to diagnose: " + ("; ".join(run.notes) or "no scalar data")))
     return diagnosable, problems

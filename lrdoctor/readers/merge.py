@@ -87,6 +87,11 @@ def merge_chunks(tag: str, chunks: list[Chunk]) -> Merged:
     return Merged(series, restarts)
 
 
+def first_few(names: list[str], limit: int = 3) -> str:
+    """'a, b, c and 4 more': the first ``limit`` names, for a message."""
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def merge_tags(tag_chunks: dict[str, list[Chunk]]) -> tuple[dict[str, Series], list[Restart], list[str]]:
     """merge_chunks for every tag; returns series by tag, all restarts, all notes."""
     series: dict[str, Series] = {}
@@ -101,7 +106,6 @@ def merge_tags(tag_chunks: dict[str, list[Chunk]]) -> tuple[dict[str, Series], l
             renumbered.append(tag)
     notes = []
     if renumbered:
-        shown = ", ".join(renumbered[:3]) + (f" and {len(renumbered) - 3} more" if len(renumbered) > 3 else "")
-        notes.append(f"every step is 0 in {len(renumbered)} tag(s) ({shown}): points ordered by wall time "
+        notes.append(f"every step is 0 in {len(renumbered)} tag(s) ({first_few(renumbered)}): points ordered by wall time "
                      f"and numbered 0, 1, ...")
     return series, restarts, notes
