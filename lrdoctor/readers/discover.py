@@ -156,15 +156,18 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> Run |
                    problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])
 
 
-def _job_bytes(job) -> int:
-    paths = job.paths if isinstance(job, TensorBoardJob) else [getattr(job, "path", "")]
+def _at_least_bytes(jobs: list, limit: int) -> bool:
+    """Do the jobs' files hold ``limit`` bytes or more?  Stops stat-ing files once they do."""
     total = 0
-    for p in paths:
-        try:
-            total += os.path.getsize(p)
-        except OSError:
-            pass
-    return total
+    for job in jobs:
+        for path in job.paths if isinstance(job, TensorBoardJob) else [getattr(job, "path", "")]:
+            try:
+                total += os.path.getsize(path)
+            except OSError:
+                continue
+            if total >= limit:
+                return True
+    return False
 
 
 def _import_readers(jobs: list) -> None:
@@ -192,7 +195,7 @@ def _counted(results: Iterable, total: int, progress: Progress | None) -> list:
 def _read_all(jobs: list, tag_roles, progress: Progress | None = None) -> list[Run | Problem | None]:
     """In-process for a few small runs; a process pool when there are many runs and many bytes."""
     workers = min(os.cpu_count() or 1, 8)
-    if workers > 1 and len(jobs) >= _PARALLEL_MIN_RUNS and sum(map(_job_bytes, jobs)) >= _PARALLEL_MIN_BYTES:
+    if workers > 1 and len(jobs) >= _PARALLEL_MIN_RUNS and _at_least_bytes(jobs, _PARALLEL_MIN_BYTES):
         _import_readers(jobs)
         try:
             with ProcessPoolExecutor(max_workers=workers) as pool:
