@@ -128,8 +128,13 @@ def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> l
     return columns
 
 
+def _split(lines: list[str], delim: str) -> list[list[str]]:
+    """The cells of each line, each line on its own (a quoted field does not span lines)."""
+    return [next(csv.reader([ln], delimiter=delim), []) for ln in lines]
+
+
 def _cells_slow(lines, header_at, delim, width, path, problems) -> list[np.ndarray]:
-    rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines[header_at + 1:]]
+    rows = _split(lines[header_at + 1:], delim)
     extra = [i for i, r in enumerate(rows) if any(c.strip() for c in r[width:])]
     if extra:
         problems.append(Problem(path, f"{len(extra)} row(s) have more fields than the header; the extra fields "
@@ -192,7 +197,7 @@ def parse_table(path: str, text: str) -> Table:
     """Parse ``text`` into the numeric columns of its first block; problems say what was skipped."""
     lines = _lines(text)
     delim = _choose_delimiter(lines)
-    head_rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines[:200]]
+    head_rows = _split(lines[:200], delim)
     header_at = _find_header(head_rows)
     if header_at is None:
         return Table([], {}, {}, np.zeros(0, np.int64), [Problem(path, "no header line found; not a CSV log")])
