@@ -91,16 +91,16 @@ def _decode_shapes(block: np.ndarray, records: np.ndarray, step_size: int, build
     for _ in range(_MAX_PASSES):
         if len(remaining) == 0:
             break
-        first = block[remaining[0]]
+        candidates = block[remaining]
+        first = candidates[0]
         layout = _layout(first.tobytes(), step_size)
         structure = _structure(block.shape[1], step_size, layout)
         if layout is None:  # records shaped like this one go to the exact walker
-            same = _matches(block[remaining], first, structure)
+            same = _matches(candidates, first, structure)
             leftover.append(records[remaining[same]])
             remaining = remaining[~same]
             continue
         done = np.zeros(len(remaining), bool)
-        candidates = block[remaining]
         for members in _groups_by_bytes(candidates[:, structure]):
             head = candidates[members[0]]
             head_layout = layout if members[0] == 0 else _layout(head.tobytes(), step_size)
