@@ -158,10 +158,11 @@ def _pick(role: str, candidates: list[tuple[int, str]], series: dict[str, Series
 
 def _apply_overrides(run: Run, overrides: Mapping[str, Sequence[str]]) -> set[str]:
     done = set()
+    tags = sorted(run.series)
     for role, names in overrides.items():
         names = [names] if isinstance(names, str) else list(names)
         for pattern in names:
-            match = next((t for t in sorted(run.series) if t == pattern or fnmatch.fnmatchcase(t, pattern)), None)
+            match = next((t for t in tags if t == pattern or fnmatch.fnmatchcase(t, pattern)), None)
             if match is not None:
                 run.roles[role] = match
                 run.role_notes[role] = f"{role}: {match} set by override {pattern!r}"
