@@ -83,7 +83,7 @@ def _verified_candidates(buf: np.ndarray, size: int) -> tuple[np.ndarray, np.nda
     step = 1 << 23  # look at 8 MB at a time: a file-sized boolean array would double the memory
     cand = np.concatenate([lo + np.flatnonzero(buf[lo + HEADER:min(lo + step, size - HEADER) + HEADER] == 0x09)
                            for lo in range(0, size - HEADER, step)])
-    cand = cand[(buf[cand + 4] == 0) & (buf[cand + 5] == 0) & (buf[cand + 6] == 0) & (buf[cand + 7] == 0)]
+    cand = cand[gather(buf, cand + 4, 4, "<u4") == 0]  # length < 4 GiB: its high 4 bytes are 0
     nexts = cand + OVERHEAD + gather(buf, cand, 4, "<u4").astype(np.int64)
     cand, nexts = cand[nexts <= size], nexts[nexts <= size]
     ok = _length_crcs_ok(buf, cand)
