@@ -2,7 +2,8 @@
 
 ``RULES_OF_PRECEDENCE`` is the whole policy: the first entry whose findings are present decides.
 
-  1. divergence (DV01-03)          -> decrease 2 decades (NaN/explosion) or 1.5 (slow blow-up);
+  1. divergence (DV01-04)          -> decrease 2 decades (NaN/explosion) or 1.5 (slow blow-up,
+                                      collapsed training accuracy);
                                       a tenth of the LR where it broke if the schedule was moving
   2. stuck at the start (PL01)     -> decrease 1.5 decades
   3. learns only after decay (PL02)-> decrease to the LR where learning began
@@ -30,7 +31,8 @@ from .model import Run
 # by how much, so these are constants stated in decades; they were checked against the seed-0 half
 # of the public benchmark and verified on the seed-1 half (docs/scores.md).
 DECREASE_DIVERGED = 10 ** 2.0  # two decades: NaN/inf or an explosion (DV01, DV03)
-DECREASE_UNSTABLE = 10 ** 1.5  # a decade and a half: slow blow-up (DV02), stuck (PL01), dead accuracy (PL04)
+DECREASE_UNSTABLE = 10 ** 1.5  # a decade and a half: slow blow-up (DV02), collapsed training accuracy (DV04),
+# stuck (PL01), dead accuracy (PL04)
 DECREASE_MILD = 10 ** 0.5  # half a decade: the loss halved right after a step decay (PL03)
 # Too low: how many times larger should the rate be?  See increase_factor().
 CONVERGED_RUNS_PER_TAU = 3.0  # SC01's own "converged": T = 3 tau, 95 % of the gain, late share 0.09
@@ -205,7 +207,7 @@ def _earliest(findings: list) -> Finding:
 
 
 RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
-    (_codes("DV01", "DV02", "DV03"), _divergence),
+    (_codes("DV01", "DV02", "DV03", "DV04"), _divergence),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
     (_unless(_codes("PL03"), _codes("SC01")), _dropped_after_decay),

@@ -395,3 +395,60 @@ def make_acc_last_eval_bad(seed=0) -> Run:
     acc[-1] = 0.65
     return _with_val_acc(make_healthy(seed=seed), acc)
 
+
+
+def _with_train_acc(run: Run, acc, tag="train/acc") -> Run:
+    """The training accuracy logged at the train loss's steps (or one per epoch on an epoch-level run)."""
+    from lrdoctor.model import TRAIN_ACC
+
+    t = run.get(TRAIN_LOSS)
+    acc = np.asarray(acc, dtype=float)
+    run.series[tag] = Series.from_lists(t.steps[: len(acc)], acc[: len(t)])
+    run.roles[TRAIN_ACC] = tag
+    return run
+
+
+def make_train_acc_broke_in_epoch_0(seed=0, n=20) -> Run:
+    """Keras epoch means of a run that broke inside its first epoch: that epoch learned a little (accuracy
+    0.23, loss mean 4.5 = the fall plus the explosion), every later one sits at chance (accuracy ~0.10,
+    loss ~2.38 = ln 10 plus a little) -- the loss *fell* from epoch 0, only the accuracy tells."""
+    rng = np.random.default_rng(seed)
+    train = np.r_[4.5, 2.38 + 0.02 * rng.standard_normal(n - 1)]
+    val = 2.38 + 0.02 * rng.standard_normal(n)
+    run = _epoch_run("train-acc-broke", train, val, np.full(n, 1.0))
+    return _with_train_acc(run, np.r_[0.23, 0.095 + 0.008 * rng.standard_normal(n - 1)])
+
+
+def make_train_acc_gave_back(seed=0, n=30) -> Run:
+    """Epoch-level training accuracy that climbed 0.12 -> 0.29 over three epochs, then fell back to
+    ~0.15 and stayed (lost ~80 % of its gain), with the granularity of 100 training examples."""
+    rng = np.random.default_rng(seed)
+    acc = np.r_[[0.12, 0.17, 0.29, 0.29, 0.24], 0.15 + 0.02 * rng.standard_normal(n - 5)]
+    train = np.r_[[60.0, 25.0, 2.3, 1.5, 0.9], 2.14 + 0.01 * rng.standard_normal(n - 5)]
+    run = _epoch_run("train-acc-gave-back", train, 2.3 + 0.01 * rng.standard_normal(n), np.full(n, 0.3))
+    return _with_train_acc(run, np.round(acc, 2))
+
+
+def make_train_acc_rising_minibatch(seed=0) -> Run:
+    """Healthy run with a minibatch training accuracy (batch 32: steps of 1/32) rising 0.1 -> 0.95."""
+    run = make_healthy(seed=seed)
+    rng = np.random.default_rng(seed + 7)
+    n = len(run.get(TRAIN_LOSS))
+    p = 0.95 - 0.85 * np.exp(-_t(n) / 0.125)
+    return _with_train_acc(run, rng.binomial(32, p) / 32)
+
+
+def make_train_acc_flat_minibatch(seed=0) -> Run:
+    """A stuck run whose minibatch training accuracy is binomial noise around chance (0.1, batch 32) for
+    the whole run: nothing learned, so nothing to give back."""
+    run = make_stuck(seed=seed)
+    rng = np.random.default_rng(seed + 7)
+    return _with_train_acc(run, rng.binomial(32, 0.1, len(run.get(TRAIN_LOSS))) / 32)
+
+
+def make_train_acc_overfit(seed=0) -> Run:
+    """Overfitting: the training accuracy keeps rising to 1 while validation turns up."""
+    run = make_overfit(seed=seed)
+    n = len(run.get(TRAIN_LOSS))
+    rng = np.random.default_rng(seed + 7)
+    return _with_train_acc(run, np.clip(1.0 - 0.9 * np.exp(-_t(n) / 0.2) + 0.01 * rng.standard_normal(n), 0, 1))

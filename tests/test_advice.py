@@ -46,6 +46,8 @@ def advise(run, lr=None):
     (C.make_imbalanced_prior, "keep"),
     (C.make_too_low_acc, "increase"),
     (C.make_healthy_acc, "keep"),
+    (C.make_train_acc_broke_in_epoch_0, "decrease"),
+    (C.make_train_acc_rising_minibatch, "keep"),
     (C.make_finetune, "keep"),
     (R.make_rl_returns_grow, "keep"),  # an agent's loss rises with its returns: not a blow-up
     (R.make_rl_nan, "decrease"),
@@ -68,6 +70,12 @@ def test_decrease_and_increase_move_the_right_way_with_a_reason():
     up = advise(C.make_too_low(lr=1e-4))
     assert up.suggested_lr > up.current_lr and 3 <= up.factor <= 3000
     assert "%" in up.reason
+
+
+def test_collapsed_training_accuracy_is_a_divergence_and_moves_a_decade_and_a_half():
+    rec = advise(C.make_train_acc_broke_in_epoch_0())
+    assert rec.reason.startswith("DV04") and "from about step" in rec.reason
+    assert rec.factor == pytest.approx(10 ** -1.5) and rec.suggested_lr == pytest.approx(10 ** -1.5)
 
 
 def test_decay_only_suggests_the_lr_where_learning_began():

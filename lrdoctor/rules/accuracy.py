@@ -1,4 +1,5 @@
-"""Plateau family, accuracy view (PL04): the accuracy never moved, or fell back from what it reached."""
+"""Accuracy views: the validation accuracy never moved or fell back (PL04, plateau family), and the
+training accuracy gave back what it had learned (DV04, divergence family)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,10 +8,10 @@ from typing import Iterator
 import numpy as np
 
 from ..findings import Finding, Severity
-from ..model import VAL_ACC, Run
+from ..model import TRAIN_ACC, VAL_ACC, Run
 from ..signal.noise import diff_noise
 from ..signal.smoothing import rolling_median
-from ._view import start_level, usable_val, view_of
+from ._view import measured, smoothing_window, start_level, usable_val, view_of
 from .base import Rule
 from .plateau import slow_learner
 
@@ -67,11 +68,9 @@ class AccuracyStuckOrCollapsed(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         series = run.get(VAL_ACC)
-        if series is None:
+        acc = _working_fraction(series, options.min_points)
+        if acc is None:
             return
-        acc = series.values[np.isfinite(series.values)]
-        if acc.size < options.min_points or acc.max() > 1.0 + 1e-9 or acc.min() < 0 or acc.max() <= 0:
-            return  # not a working fraction in [0, 1]: a percentage, another metric, or a dead metric
         view = view_of(run)
         first, best, last = float(acc[0]), float(acc.max()), float(np.max(acc[-2:]))
         spread = float(acc.max() - acc.min())
@@ -86,6 +85,91 @@ class AccuracyStuckOrCollapsed(Rule):
             run, f"{tag} {why}: the model stopped discriminating, a sign of a rate high enough to kill units",
             tag=tag, start_step=int(series.steps[0]), end_step=int(series.steps[-1]),
             evidence={"first": first, "best": best, "last": last, "range": spread, "drop": best - last},
+        )
+
+
+def _working_fraction(series, min_points: int) -> np.ndarray | None:
+    """The finite accuracy values, or None when they are not a working fraction in [0, 1] (a
+    percentage, another metric, a dead metric) or fewer than ``min_points``."""
+    if series is None:
+        return None
+    acc = series.values[np.isfinite(series.values)]
+    if acc.size < min_points or acc.max() > 1.0 + 1e-9 or acc.min() < 0 or acc.max() <= 0:
+        return None
+    return acc
+
+
+class TrainAccuracyCollapsed(Rule):
+    """The training accuracy gave back what it had learned, and stayed down.
+
+    What it detects
+        Over at least ``min_points`` logged values of the *training* accuracy: its top (the first value,
+        or the best level of a running median) stands above where it ended (the better of the level and
+        the last two values) by at least ``giveback`` of the gain above its lowest level (or its first
+        value), by at least ``min_z`` noise sigmas (second-difference scatter) and by more than
+        ``min_drop`` (absolute).  The first value counts as a level of its own: an epoch-level log (Keras)
+        averages a whole epoch into it, and a rate that breaks the model *within* the first epoch leaves
+        its only trace there -- a first-epoch accuracy above chance, chance ever after.
+
+    Why it matters
+        The optimiser's job is to fit the training data.  When the accuracy on that same data falls and
+        stays fallen, the updates are making the model worse: divergence, read on a scale-free metric.
+        It shows where the loss cannot: an epoch mean of the loss mixes the explosion and the fall back
+        onto a constant predictor into one number, which can sit *below* the first epoch's, and a
+        blow-up of a classifier to its chance loss (ln k) is no rise when the start was ln k too.
+        Overfitting and slow learning both keep the training accuracy rising, so neither is read as this.
+
+    Evidence
+        ``first``, ``top``, ``last``, ``lowest``, ``drop`` (top - last), ``giveback`` (share of the gain
+        lost), ``onset_step`` (first step past the top where the level was half way down) and its LR.
+
+    Options
+        ``giveback`` = 0.5 and ``min_z`` = 4 (DV02's "gave back half its progress", beyond noise);
+        ``min_drop`` = 0.01 (one percentage point, PL04's pinned range); ``min_points`` = 5.
+    """
+
+    code = "DV04"
+    name = "train-accuracy-collapsed"
+    kind = "divergence"
+    severity = Severity.ERROR
+    requires = (TRAIN_ACC,)
+
+    @dataclass(frozen=True)
+    class Options:
+        giveback: float = 0.5
+        min_z: float = 4.0
+        min_drop: float = 0.01
+        min_points: int = 5
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        series = run.get(TRAIN_ACC)
+        acc = _working_fraction(series, options.min_points)
+        if acc is None:
+            return
+        steps = series.steps[np.isfinite(series.values)]
+        level = rolling_median(acc, window=smoothing_window(acc.size))
+        first = float(acc[0])
+        i_top = int(np.argmax(level))
+        top = max(first, float(level[i_top]))
+        if first >= top:
+            i_top = 0
+        lowest = min(first, float(level.min()))
+        now = max(float(level[-1]), float(np.max(acc[-2:])))
+        drop = top - now
+        if not (top > lowest and drop >= options.giveback * (top - lowest)
+                and drop > max(options.min_z * diff_noise(acc), options.min_drop)):
+            return
+        later = np.flatnonzero(level[i_top:] <= top - 0.5 * drop)
+        onset = int(steps[i_top + int(later[0])]) if later.size else int(steps[i_top])
+        lr = view_of(run).lr_at_step(onset)
+        tag = run.roles.get(TRAIN_ACC, "")
+        yield self.finding(
+            run, f"{tag} fell from {top:.3f} to {now:.3f} from about step {onset:,} and stayed (lost "
+                 f"{drop / (top - lowest):.0%} of what it had gained): the updates made the model worse on its own "
+                 f"training data",
+            tag=tag, start_step=onset, end_step=int(steps[-1]),
+            evidence=measured(first=first, top=top, last=now, lowest=lowest, drop=drop,
+                              giveback=round(drop / (top - lowest), 4), onset_step=onset, lr_at_onset=lr),
         )
 
 

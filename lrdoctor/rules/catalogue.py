@@ -1,7 +1,7 @@
 """The registry: every rule, in run/documentation order.  A code is never reused."""
 from __future__ import annotations
 
-from .accuracy import AccuracyStuckOrCollapsed
+from .accuracy import AccuracyStuckOrCollapsed, TrainAccuracyCollapsed
 from .convergence import StillImproving
 from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, ReinforcementLearningRun, RestartsInLog,
                            TooFewPoints)
@@ -15,6 +15,7 @@ RULES: list = [
     NonFiniteLoss,
     LossBlowUp,
     LossExploded,
+    TrainAccuracyCollapsed,
     LossSpikes,
     ErraticValidation,
     StuckAtStart,
