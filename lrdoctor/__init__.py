@@ -34,6 +34,9 @@ def read_diagnosable(path, tag_roles=None, *, progress=None):
 def diagnose(path_or_runs, config=None) -> Report:
     """Diagnose a log directory (or a list of ``Run``) and return a ``Report``.
 
+    A run with no loss or accuracy curve (read from disk or handed in) is reported under
+    ``Report.problems``, not diagnosed.
+
     ``config`` is a ``lrdoctor.config.Config``, a dict with the configuration file's keys
     (``{"fail-on": "warning", "ignore": ["DQ"], "rules": {"loss-diverged": {...}}}``), or the
     path of a TOML file (pyproject.toml or lrdoctor.toml).  No file is searched for implicitly:
@@ -52,5 +55,8 @@ def diagnose(path_or_runs, config=None) -> Report:
     if isinstance(path_or_runs, (str, bytes)) or hasattr(path_or_runs, "__fspath__"):
         runs, problems = read_diagnosable(path_or_runs, tag_roles=config.tag_roles or None)
     else:
-        runs, problems = list(path_or_runs), []
+        # Runs handed in get the same treatment as runs read here: one with nothing to judge is a problem.
+        from .readers import split_diagnosable
+
+        runs, problems = split_diagnosable(list(path_or_runs))
     return diagnose_runs(runs, config, problems)

@@ -67,6 +67,18 @@ def test_a_file_with_nothing_to_diagnose_is_a_problem_not_a_run(tmp_path):
     assert [p.message for p in report.problems] == ["empty file (0 bytes)"]
 
 
+def test_a_run_handed_in_with_nothing_to_diagnose_is_a_problem_not_a_run(hand_runs, fake_rules):
+    from lrdoctor.model import Run, Series
+
+    empty = Run(name="empty", source="<memory:empty>", format="generated")
+    only_hp = Run(name="hp", source="<memory:hp>", format="generated",
+                  series={"hp_metric": Series.from_lists([0], [0.5])})
+    report = lrdoctor.diagnose([*hand_runs, empty, only_hp])
+    assert sorted(r.run for r in report.runs) == sorted(r.name for r in hand_runs)
+    assert {p.path for p in report.problems} == {"<memory:empty>", "<memory:hp>"}
+    assert lrdoctor.diagnose([empty]).exit_code("never") == 2
+
+
 def test_exit_code_rejects_unknown_level(hand_runs, fake_rules):
     with pytest.raises(ValueError, match="fail_on must be one of"):
         lrdoctor.diagnose(hand_runs).exit_code("fatal")
