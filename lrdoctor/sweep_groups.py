@@ -30,8 +30,8 @@ import numpy as np
 from .errors import ConfigError
 from .findings import Severity
 from .model import LR, TRAIN_LOSS, VAL_LOSS, Run
+from .tags import lr_hparam, names_lr
 
-LR_HPARAMS = ("lr", "learning_rate", "learning-rate", "learningrate", "base_lr", "peak_lr", "max_lr", "lr0", "optimizer.lr")
 # Hyper-parameters that describe progress, not the setup: they differ between runs of one sweep.
 _BOOKKEEPING = {"global_step", "best_metric", "best_model_checkpoint", "trial_params", "total_flos", "epoch",
                 "num_input_tokens_seen", "run_name", "output_dir", "logging_dir", "name", "version"}
@@ -62,24 +62,15 @@ def run_lr(run: Run) -> tuple[float | None, str]:
     from_name = lr_from_name(run_dir(run.name))
     if from_name is not None:
         return from_name, "name"
-    for key in LR_HPARAMS:
-        value = _positive(run.hparams.get(key))
-        if value is not None:
-            return value, f"hparams:{key}"
+    found = lr_hparam(run.hparams)
+    if found is not None:
+        return found[1], f"hparams:{found[0]}"
     lr = run.get(LR)
     if lr is not None and len(lr):
         finite = lr.values[np.isfinite(lr.values) & (lr.values > 0)]
         if finite.shape[0]:
             return float(finite.max()), "logged (peak)"
     return None, ""
-
-
-def _positive(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 and math.isfinite(number) else None
 
 
 def run_dir(name: str) -> str:
@@ -121,7 +112,7 @@ def _setup(run: Run) -> dict:
     run lacks, such as the validation loss of a run that crashed before its first evaluation,
     says nothing); and the schedule's shape read from the logged LR (a constant and a cosine run
     at one LR are different setups even when nothing else says so)."""
-    setup = {k: v for k, v in run.hparams.items() if k not in LR_HPARAMS and k.lower() not in _BOOKKEEPING}
+    setup = {k: v for k, v in run.hparams.items() if not names_lr(k) and k.lower() not in _BOOKKEEPING}
     setup["(format)"] = run.format
     setup.update({f"({role} tag)": run.roles[role] for role in (TRAIN_LOSS, VAL_LOSS, LR) if role in run.roles})
     lr = run.get(LR)

@@ -195,24 +195,54 @@ def assign_roles(run: Run, overrides: Mapping[str, Sequence[str]] | None = None)
         _lr_from_hparams(run)
 
 
-def _names_lr(key: str) -> bool:
-    """Is hyper-parameter ``key`` a learning rate (``lr``, ``optimizer/lr``, ``learning_rate``...)?"""
+# Exact names first, in this order, when several are present; then any other key whose last word names a
+# rate (optimizer/lr, model.optim.learning_rate), alphabetically.
+_LR_HPARAM_NAMES = ("lr", "learning_rate", "base_lr", "peak_lr", "max_lr", "lr0")
+# Bounds of a schedule are not the rate trained at (min_lr, final_lr, warmup_lr, start_lr ...).
+_LR_BOUND_WORDS = {"min", "minimum", "final", "end", "warmup", "start", "lower", "low"}
+
+
+def names_lr(key: str) -> bool:
+    """Is hyper-parameter ``key`` the learning rate (``lr``, ``optimizer/lr``, ``learning_rate``...)?
+
+    >>> [names_lr(k) for k in ("lr", "optimizer.lr", "learning-rate", "min_lr", "lr_decay", "lr0")]
+    [True, True, True, False, False, True]
+    """
     ws = words(key)
     joined = "_".join(ws)
-    return joined in _LR_HPARAM_WORDS or joined.endswith("learning_rate") or ws[-1:] == ["lr"]
+    if joined in _LR_HPARAM_NAMES or joined in _LR_HPARAM_WORDS:
+        return True
+    named = joined.endswith("learning_rate") or ws[-1:] == ["lr"]
+    return named and not (set(ws) & _LR_BOUND_WORDS)
+
+
+def lr_hparam(hparams: Mapping[str, object]) -> tuple[str, float] | None:
+    """(key, value) of the hyper-parameter holding the run's learning rate: a positive, finite number.
+
+    >>> lr_hparam({"min_lr": 1e-6, "optimizer/lr": "3e-4", "base_lr": 0.1})
+    ('base_lr', 0.1)
+    >>> lr_hparam({"min_lr": 1e-6, "optimizer/lr": "3e-4"}), lr_hparam({"lr": "auto"})
+    (('optimizer/lr', 0.0003), None)
+    """
+    exact = [k for name in _LR_HPARAM_NAMES for k in hparams if "_".join(words(k)) == name]
+    for key in (*exact, *sorted(k for k in hparams if names_lr(k) and k not in exact)):
+        try:
+            value = float(hparams[key])  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(value) and value > 0:
+            return key, value
+    return None
 
 
 def _lr_from_hparams(run: Run) -> None:
     """No LR curve: a learning-rate hyper-parameter becomes a constant curve over the train steps."""
-    key = next((k for k in sorted(run.hparams) if _names_lr(k)), None)
-    if key is None:
+    found = lr_hparam(run.hparams)
+    if found is None:
         return
-    try:
-        value = float(run.hparams[key])
-    except (TypeError, ValueError):
-        return
+    key, value = found
     base = run.get(TRAIN_LOSS) or run.get(VAL_LOSS)
-    if base is None or not np.isfinite(value) or value <= 0:
+    if base is None:
         return
     tag = f"hparams/{key}"
     run.series[tag] = Series(base.steps.copy(), np.full(len(base), value), None,

@@ -102,3 +102,25 @@ def assert_roles(run, **expected):
     assign_roles(run)
     for role, tag in expected.items():
         assert run.roles.get(role) == tag, (role, run.roles, run.role_notes)
+
+
+def test_one_lookup_of_the_lr_hyper_parameter_for_every_consumer():
+    import doctest
+
+    from lrdoctor import sweep_groups, tags
+    from lrdoctor.model import Run, Series
+    from lrdoctor.rules._view import build_view
+
+    assert doctest.testmod(tags).failed == 0
+    hparams = {"min_lr": 1e-6, "warmup_lr": 1e-5, "model.optim.lr": "3e-4", "lr_decay": 0.5}
+    assert tags.lr_hparam(hparams) == ("model.optim.lr", 3e-4)
+    assert tags.lr_hparam({"lr": 0.1, "base_lr": 0.2}) == ("lr", 0.1)
+    assert tags.lr_hparam({"lr": "nan", "learning_rate": -1, "max_lr": "1e-3"}) == ("max_lr", 1e-3)
+    run = Run(name="r", source="<memory>", format="generated", hparams=hparams,
+              series={"loss": Series.from_lists([0, 1, 2], [1.0, 0.9, 0.8])})
+    tags.assign_roles(run)
+    assert sweep_groups.run_lr(run) == (3e-4, "hparams:model.optim.lr")
+    assert build_view(run).current_lr == 3e-4
+    # The schedule's bounds describe the setup; the rate itself does not.
+    assert set(sweep_groups._setup(run)) >= {"min_lr", "warmup_lr", "lr_decay"}
+    assert "model.optim.lr" not in sweep_groups._setup(run)

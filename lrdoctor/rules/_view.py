@@ -15,7 +15,7 @@ from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from ..signal.noise import diff_noise, mad_noise
 from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
 from ..signal.smoothing import rolling_median
-from ..tags import rl_markers
+from ..tags import lr_hparam, rl_markers
 
 
 @dataclass(frozen=True)
@@ -155,17 +155,6 @@ def _on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) 
     return (xs + (1 if at_epoch_end else 0)) * per_epoch
 
 
-def _hparam_lr(run: Run) -> float | None:
-    for key in ("lr", "learning_rate", "base_lr"):
-        try:
-            value = float(run.hparams.get(key))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(value) and value > 0:
-            return value
-    return None
-
-
 def build_view(run: Run) -> View:
     train_s, val_s, lr_s = run.get(TRAIN_LOSS), run.get(VAL_LOSS), run.get(LR)
     lr_steps = lr_values = schedule = None
@@ -174,8 +163,8 @@ def build_view(run: Run) -> View:
         lr_steps, lr_values = _on_train_axis(lr_s, train_s, at_epoch_end=False), lr_s.values.astype(float)
         schedule = detect_schedule(lr_steps, lr_values)
         current, source = schedule.peak_lr, "log"
-    elif (hp := _hparam_lr(run)) is not None:
-        current, source = hp, "hparams"
+    elif (hp := lr_hparam(run.hparams)) is not None:
+        current, source = hp[1], "hparams"
     train = None if train_s is None else _curve(run.roles[TRAIN_LOSS], train_s, None, lr_steps, lr_values)
     val = None
     if val_s is not None:
