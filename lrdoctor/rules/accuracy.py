@@ -155,10 +155,9 @@ class TrainAccuracyCollapsed(Rule):
             i_top = 0
         lowest = min(first, float(level.min()))
         now = max(float(level[-1]), float(np.max(acc[-2:])))
-        drop = top - now
-        if not (top > lowest and drop >= options.giveback * (top - lowest)
-                and drop > max(options.min_z * diff_noise(acc), options.min_drop)):
+        if not _lost_gain(acc, top, lowest, now, options.giveback, options.min_z, options.min_drop):
             return
+        drop = top - now
         later = np.flatnonzero(level[i_top:] <= top - 0.5 * drop)
         onset = int(steps[i_top + int(later[0])]) if later.size else int(steps[i_top])
         lr = view_of(run).lr_at_step(onset)
@@ -193,8 +192,14 @@ def _gave_back(acc: np.ndarray, last: float, options) -> bool:
     examples can jump by chance, a level is what two of three neighbours agree on.  The end is
     ``last``, the better of the final two evaluations (one bad final evaluation is not a collapse)."""
     level = rolling_median(acc, window=3)
-    best, lowest, now = float(level.max()), float(level.min()), last
-    noise = diff_noise(acc)
     # A drop within ``pinned_range`` is what "the accuracy did not move" allows: not a collapse.
-    return best > lowest and (best - now) >= options.giveback * (best - lowest) \
-        and (best - now) > max(options.min_z * noise, options.pinned_range)
+    return _lost_gain(acc, float(level.max()), float(level.min()), last, options.giveback, options.min_z,
+                      options.pinned_range)
+
+
+def _lost_gain(acc: np.ndarray, top: float, lowest: float, now: float, giveback: float, min_z: float,
+               floor: float) -> bool:
+    """``now`` sits ``giveback`` or more of the gain ``top - lowest`` below ``top``, and by more than
+    ``min_z`` sigmas of the accuracy's point-to-point scatter and more than ``floor``: lost, not noise."""
+    drop = top - now
+    return top > lowest and drop >= giveback * (top - lowest) and drop > max(min_z * diff_noise(acc), floor)
