@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from .model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
+from .signal.smoothing import debiased_ema
 
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 675, 100
 SEVERITY_COLOURS = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
@@ -30,20 +31,20 @@ RAW_ONLY_POINTS = 60  # up to this many points the raw curve is drawn as is (no 
 
 
 def smooth(values: np.ndarray, *, log: bool = False) -> np.ndarray:
-    """Debiased EMA with a time constant of ~1/50 of the curve; non-finite points are carried over.
+    """Debiased EMA (TensorBoard's smoothing) with a time constant of ~1/50 of the curve; non-finite
+    points are carried over.
 
     ``log``: average log10(values) (a geometric mean), so on a log axis the smoothed curve does not
     lag behind a loss that falls by decades.
     """
-    n = len(values)
-    beta = min(0.98, 1.0 - 1.0 / max(2.0, n / 50.0))
-    out = np.full(n, np.nan)
-    avg, weight = 0.0, 0.0
-    for i, v in enumerate(values):
-        if math.isfinite(v) and (v > 0 or not log):
-            avg, weight = beta * avg + (1 - beta) * (math.log10(v) if log else v), beta * weight + (1 - beta)
-        out[i] = avg / weight if weight > 0 else np.nan
-    return 10 ** out if log else out
+    y = np.asarray(values, dtype=float)
+    beta = min(0.98, 1.0 - 1.0 / max(2.0, len(y) / 50.0))
+    if not log:
+        return debiased_ema(y, beta=beta)
+    positive = np.isfinite(y) & (y > 0)
+    logs = np.full(y.shape, np.nan)
+    logs[positive] = np.log10(y[positive])
+    return 10 ** debiased_ema(logs, beta=beta)
 
 
 MAX_FINDING_ROWS = 6

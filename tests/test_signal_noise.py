@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrdoctor.signal.noise import diff_noise, mad_noise, robust_z
-from lrdoctor.signal.smoothing import debiased_ema, rolling_median, savgol
+from lrdoctor.signal.noise import diff_noise, mad_noise
+from lrdoctor.signal.smoothing import debiased_ema, rolling_median
 from lrdoctor.signal.spectra import autocorr, roughness
-from lrdoctor.signal.changepoints import change_at, level_shift
+from lrdoctor.signal.changepoints import change_at
 
 
 @pytest.mark.parametrize("sigma", [0.01, 0.1, 0.5])
@@ -22,14 +22,12 @@ def test_mad_noise_ignores_spikes():
     y = 1 + rng.normal(0, 0.02, 500)
     y[::25] += 3.0
     assert mad_noise(y, window=9).sigma < 0.03
-    assert np.count_nonzero(robust_z(y, window=9) > 10) == 20
 
 
 def test_smoothers_keep_length_and_level():
     y = np.r_[np.ones(20), 10.0, np.ones(20)]
     assert rolling_median(y, window=5).max() == 1.0
-    assert len(savgol(y, window=7)) == len(y)
-    assert debiased_ema(y, beta=0.9)[0] == 1.0
+    assert debiased_ema(y, beta=0.9)[0] == 1.0 and len(debiased_ema(y)) == len(y)
 
 
 def test_autocorrelation_and_roughness():
@@ -39,9 +37,7 @@ def test_autocorrelation_and_roughness():
     assert roughness(np.linspace(0, 1, 60) ** 2).high_freq_share < 0.1
 
 
-def test_level_shift_and_change_at():
+def test_change_at():
     y = np.r_[np.full(30, 2.0), np.full(30, 1.0)] + np.random.default_rng(5).normal(0, 0.01, 60)
-    shift = level_shift(y)
-    assert shift.index == 30 and shift.z > 20
     before, after = change_at(np.arange(60), y, 30)
     assert before == pytest.approx(2.0, abs=0.03) and after == pytest.approx(1.0, abs=0.03)

@@ -1,4 +1,4 @@
-"""Noise level of a curve: the MAD of its residuals around a robust trend, and robust z-scores."""
+"""Noise level of a curve: the MAD of its residuals around a robust trend, or of its second differences."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,16 +51,3 @@ def diff_noise(values) -> float:
         return 0.0
     d2 = y[:-2] - 2.0 * y[1:-1] + y[2:]
     return float(MAD_TO_SIGMA * np.median(np.abs(d2)) / np.sqrt(6.0))
-
-
-def robust_z(values, *, window: int = 9) -> np.ndarray:
-    """Residual of each point from a rolling median, in units of the curve's MAD noise.
-
-    >>> import numpy as np
-    >>> z = robust_z(np.r_[np.ones(10) + np.tile([0.01, -0.01], 5), 5.0, np.ones(10)], window=5)
-    >>> int(np.argmax(z))
-    10
-    """
-    nz = mad_noise(values, window=window)
-    scale = nz.sigma if nz.sigma > 0 else (np.std(nz.residuals) or 1.0)
-    return nz.residuals / scale

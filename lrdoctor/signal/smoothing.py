@@ -1,5 +1,7 @@
-"""Smoothing: debiased EMA, rolling median, Savitzky-Golay.  All return an array as long as the input."""
+"""Smoothing: debiased EMA (TensorBoard's display smoothing) and rolling median.  Both return an array as long as the input."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -8,18 +10,24 @@ def debiased_ema(values, *, beta: float = 0.9) -> np.ndarray:
     """Exponential moving average with Adam-style bias correction (so it starts at the first value).
 
     ``beta`` is the weight of the past; the effective window is about 1 / (1 - beta) points.
+    Non-finite points are skipped (the average carries over them); before the first finite point
+    the result is NaN.
 
     >>> debiased_ema([1.0, 1.0, 1.0], beta=0.9).tolist()
     [1.0, 1.0, 1.0]
     >>> round(float(debiased_ema([0.0, 10.0], beta=0.5)[-1]), 3)
     6.667
+    >>> debiased_ema([float("nan"), 2.0, float("inf"), 2.0], beta=0.5).tolist()
+    [nan, 2.0, 2.0, 2.0]
     """
     y = np.asarray(values, dtype=float)
-    out = np.empty_like(y)
-    acc = 0.0
-    for i, v in enumerate(y):
-        acc = beta * acc + (1.0 - beta) * v
-        out[i] = acc / (1.0 - beta ** (i + 1))
+    out = np.full(y.shape, np.nan)
+    acc, weight = 0.0, 0.0
+    for i, v in enumerate(y.tolist()):
+        if math.isfinite(v):
+            acc, weight = beta * acc + (1.0 - beta) * v, beta * weight + (1.0 - beta)
+        if weight > 0:
+            out[i] = acc / weight
     return out
 
 
@@ -42,24 +50,3 @@ def rolling_median(values, *, window: int = 5) -> np.ndarray:
         tail = [np.median(y[n - 2 * half + i :]) for i in range(1, half + 1)]
         return np.concatenate([head, mid, tail])
     return np.array([np.median(y[max(0, i - half) : i + half + 1]) for i in range(n)])
-
-
-def savgol(values, *, window: int = 11, order: int = 2) -> np.ndarray:
-    """Savitzky-Golay smoothing (local polynomial fit); keeps slopes better than a running mean.
-
-    The window is shrunk to an odd length that fits the data; with too few points the input is returned.
-
-    >>> import numpy as np
-    >>> np.allclose(savgol(np.arange(20.0), window=7, order=2), np.arange(20.0))
-    True
-    """
-    y = np.asarray(values, dtype=float)
-    n = y.shape[0]
-    w = min(int(window), n if n % 2 else n - 1)
-    if w % 2 == 0:
-        w -= 1
-    if w <= order:
-        return y.copy()
-    from scipy.signal import savgol_filter
-
-    return savgol_filter(y, w, order, mode="interp")
