@@ -122,3 +122,13 @@ def test_one_spike_is_info_and_several_are_a_warning(seed):
     sp_three = next(f for f in three.findings if f.code == "SP01")
     assert sp_one.evidence["count"] == 1 and sp_one.severity.name == "INFO"
     assert sp_three.evidence["count"] == 3 and sp_three.severity.name == "WARNING"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_still_improving_reports_how_fast_the_end_still_falls(seed):
+    _, result = codes_for(C.make_too_low(seed=seed))
+    f = next(f for f in result.findings if f.code == "SC01")
+    # make_too_low's validation loss is 0.1 + 2.18 exp(-t / 5), t = 0..1 over steps 40..800 (760 steps),
+    # judged on validation; mid-way through its last half (t = 0.75) that falls 2.18 / 5 * exp(-0.15) per
+    # run = 0.375 per 760 steps, i.e. -0.49 per 1,000 steps.
+    assert f.evidence["end_slope_per_1k_steps"] == pytest.approx(-0.49, rel=0.1)

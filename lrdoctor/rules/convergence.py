@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
-from ..signal.trend import late_share, runs_per_time_constant
+from ..signal.trend import late_share, runs_per_time_constant, theil_sen
 from ._view import progress_curve, start_level, view_of
 from .base import Rule
 from .plateau import judged_curve, still_decreasing
@@ -33,7 +33,9 @@ class StillImproving(Rule):
     Evidence
         ``late_share``, ``runs_per_tau`` (T / tau from the late share), ``improvement`` (of the judged
         curve, relative to the start), ``train_improvement`` (smoothed train loss, end vs start),
-        ``tau_mk`` (Mann-Kendall tau of the last half), ``on_val`` (1: judged on validation, 0: on train).
+        ``tau_mk`` (Mann-Kendall tau of the last half), ``end_slope_per_1k_steps`` (Theil-Sen slope of the
+        judged curve's last half, in loss per 1,000 steps: how fast it was still falling, robust to a few
+        outlying points), ``on_val`` (1: judged on validation, 0: on train).
 
     Options
         ``min_late_share`` = 0.2 (T < ~1.2 tau); ``steady_tau`` = 0.6; ``min_val_points`` = 5 (fewer
@@ -72,6 +74,8 @@ class StillImproving(Rule):
         head = view.train.head()
         train_improvement = 1 - float(view.train.smooth[-1]) / head if head > 0 else 0.0
         rpt = runs_per_time_constant(share)
+        half = slice(c.n // 2, None)
+        end_slope = theil_sen(c.steps[half], c.values[half]).slope * 1000
         # A late share of 0.25 is a run of ~0.8 time constants (less than one): clearly too slow.
         # Between 0.2 and 0.25 (0.8-1.3 tau) it is the milder warning.
         severity = Severity.ERROR if share >= 0.25 else Severity.WARNING
@@ -82,5 +86,6 @@ class StillImproving(Rule):
             severity=severity, tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
             evidence={"late_share": round(share, 4), "runs_per_tau": round(rpt, 3), "improvement": round(improvement, 4),
                       "train_improvement": round(train_improvement, 4),
-                      "tau_mk": round(tau_mk, 3), "on_val": int(c is view.val)},
+                      "tau_mk": round(tau_mk, 3), "end_slope_per_1k_steps": float(f"{end_slope:.4g}"),
+                      "on_val": int(c is view.val)},
         )
