@@ -15,7 +15,7 @@ from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from ..signal.noise import diff_noise, mad_noise
 from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
 from ..signal.smoothing import rolling_median
-from ..tags import lr_hparam, rl_markers
+from ..tags import lr_hparam, rl_markers, words
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,9 @@ class View:
     # agent's own returns and rise as they grow, so its levels at different times are not comparable:
     # "above its start", "progress made", "still falling" mean nothing there.
     rl_tags: tuple[str, ...] = ()
+    # One train-loss point per epoch (a Keras epoch mean): its first point averages the whole first
+    # epoch, where a step-level log's point at step 0 is the untrained loss.
+    train_is_epoch_level: bool = False
 
     @property
     def levels_comparable_over_time(self) -> bool:
@@ -170,7 +173,14 @@ def build_view(run: Run) -> View:
     if val_s is not None:
         val = _curve(run.roles[VAL_LOSS], val_s, _on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
     positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
-    return View(train, val, schedule, lr_steps, lr_values, current, source, positive, rl_markers(run.series))
+    return View(train, val, schedule, lr_steps, lr_values, current, source, positive, rl_markers(run.series),
+                train_is_epoch_level=train_s is not None and _epoch_level(run.roles[TRAIN_LOSS], train_s))
+
+
+def _epoch_level(tag: str, series: Series) -> bool:
+    """Named for epochs (``epoch_loss``), or logged once per epoch at the epoch index (a Keras CSV row)."""
+    per_epoch = series.epochs is not None and np.array_equal(series.epochs, series.steps)
+    return "epoch" in words(tag) or "epochs" in words(tag) or per_epoch
 
 
 def start_level(view: View) -> float:

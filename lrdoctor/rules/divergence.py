@@ -207,7 +207,7 @@ class LossExploded(Rule):
 
     What it detects
         A train-loss point more than ``factor`` times the curve's median level and its starting level (at any time, also
-        in the first steps), or a validation loss whose best value is above ``factor_val`` times the
+        in the first steps; not a step-level loss logged at step 0, which is the untrained loss), or a validation loss whose best value is above ``factor_val`` times the
         train loss at the same step while the train loss no longer improves (its
         final level is at least 80 % of the level at that step, which is at least half its start).
         On a reinforcement-learning run (DQ06), whose loss moves with the returns, the peak must also be
@@ -248,7 +248,11 @@ class LossExploded(Rule):
     def _train_explosion(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
         # Above both the typical level and the start, so a loss that simply fell a lot does not count.
         typical = max(float(np.median(c.values)), start_level(view))
-        i_peak = int(np.argmax(c.values))
+        # A step-level loss logged at step 0 was computed before the first update: the untrained loss,
+        # where the run began, never a jump.  (An epoch mean at epoch 0, or a first point logged after
+        # some updates, can hold an explosion: those stay candidates.)
+        first = 1 if c.steps[0] == 0 and not view.train_is_epoch_level else 0
+        i_peak = first + int(np.argmax(c.values[first:]))
         peak = float(c.values[i_peak])
         if not view.levels_comparable_over_time:
             # A reinforcement-learning loss moves with the returns (DQ06): the run's median and start can
