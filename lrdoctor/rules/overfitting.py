@@ -9,8 +9,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, VAL_LOSS, Run
-from ..signal.schedule import lr_at
-from ._view import progress_curve, view_of
+from ._view import Curve, View, progress_curve, view_of
 from .base import Rule
 
 
@@ -48,30 +47,58 @@ class ValidationTurnsUp(Rule):
         min_points: int = 5
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
-        view = view_of(run)
-        # "Rose from its minimum" compares levels over time: not on a reinforcement-learning run (DQ06).
-        c, v = progress_curve(view, min_points=3, finite=True), view.val
-        if c is None or v is None or v.n < options.min_points or v.first_bad_step is not None:
+        m = memorising(view_of(run), options)
+        if m is None:
             return
-        b = int(np.argmin(v.values))
-        if b > v.n - 1 - max(2, math.ceil(options.min_after * v.n)):
-            return
-        best, final = float(v.values[b]), float(np.median(v.values[-2:]))
-        if best >= c.head():
-            return  # it never learned anything that generalised: a rise from there is not memorising
-        # ``final`` is the median of two evaluations: its noise is sigma / sqrt(2).
-        if final <= best * (1 + options.min_rise) or final - best <= options.min_z * max(v.noise, 1e-12) / math.sqrt(2):
-            return
-        best_step = int(v.steps[b])
-        train_at_best = float(np.interp(best_step, c.steps, c.smooth))
-        final_train = c.tail()
-        if not (final_train < train_at_best and final_train < final):
-            return
+        v, c = m.val, m.train
         yield self.finding(
             run,
-            f"{v.tag} was lowest ({best:.3g}) at step {best_step:,} and rose {final / best - 1:.0%} to {final:.3g} "
-            f"while {c.tag} kept falling ({train_at_best:.3g} -> {final_train:.3g}): stop at step {best_step:,}",
-            tag=v.tag, start_step=best_step, end_step=int(v.steps[-1]),
-            evidence={"best_step": best_step, "best_val": best, "final_val": final, "rise": round(final / best - 1, 4),
-                      "train_at_best": train_at_best, "final_train": final_train},
+            f"{v.tag} was lowest ({m.best_val:.3g}) at step {m.best_step:,} and rose {m.rise:.0%} to {m.final_val:.3g} "
+            f"while {c.tag} kept falling ({m.train_at_best:.3g} -> {m.final_train:.3g}): stop at step {m.best_step:,}",
+            tag=v.tag, start_step=m.best_step, end_step=int(v.steps[-1]),
+            evidence={"best_step": m.best_step, "best_val": m.best_val, "final_val": m.final_val,
+                      "rise": round(m.rise, 4), "train_at_best": m.train_at_best, "final_train": m.final_train},
         )
+
+
+@dataclass(frozen=True)
+class Memorising:
+    """OF01's picture of a run: where validation was best, how far it rose, what training did meanwhile."""
+
+    train: Curve
+    val: Curve
+    best_step: int
+    best_val: float
+    final_val: float
+    train_at_best: float
+    final_train: float
+
+    @property
+    def rise(self) -> float:
+        return self.final_val / self.best_val - 1
+
+
+def memorising(view: View, options: ValidationTurnsUp.Options = ValidationTurnsUp.Options()) -> Memorising | None:
+    """The validation loss turned up from its minimum while the train loss kept falling (None otherwise).
+
+    PL04 asks it too: validation accuracy that falls while the model memorises is overfitting, not a
+    model knocked dead."""
+    # "Rose from its minimum" compares levels over time: not on a reinforcement-learning run (DQ06).
+    c, v = progress_curve(view, min_points=3, finite=True), view.val
+    if c is None or v is None or v.n < options.min_points or v.first_bad_step is not None:
+        return None
+    b = int(np.argmin(v.values))
+    if b > v.n - 1 - max(2, math.ceil(options.min_after * v.n)):
+        return None
+    best, final = float(v.values[b]), float(np.median(v.values[-2:]))
+    if best >= c.head():
+        return None  # it never learned anything that generalised: a rise from there is not memorising
+    # ``final`` is the median of two evaluations: its noise is sigma / sqrt(2).
+    if final <= best * (1 + options.min_rise) or final - best <= options.min_z * max(v.noise, 1e-12) / math.sqrt(2):
+        return None
+    best_step = int(v.steps[b])
+    train_at_best = float(np.interp(best_step, c.steps, c.smooth))
+    final_train = c.tail()
+    if not (final_train < train_at_best and final_train < final):
+        return None
+    return Memorising(c, v, best_step, best, final, train_at_best, final_train)
