@@ -463,3 +463,23 @@ def make_fast_learner(seed=0, lr=3e-2) -> Run:
     train[0] = 1.0986
     val = 0.02 + 0.03 * np.exp(-np.arange(EPOCHS) / 3.0) + 0.001 * rng.standard_normal(EPOCHS)
     return _run("fast-learner", train, val, np.full(n, lr))
+
+
+def make_acc_falls_while_memorising(seed=0) -> Run:
+    """Overfitting (make_overfit): the validation accuracy rises to 0.84, then slides to 0.69 as the model
+    memorises noisy labels -- lost more than half its gain over the first evaluation, but not dead."""
+    rng = np.random.default_rng(seed)
+    e = np.arange(EPOCHS)
+    acc = 0.58 + 0.26 * (1 - np.exp(-e / 1.5)) - 0.15 * np.clip((e - 5) / 10, 0, 1) + 0.003 * rng.standard_normal(EPOCHS)
+    return _with_val_acc(make_overfit(seed=seed), acc)
+
+
+def make_overfit_fast_epochs(seed=0, n=15) -> Run:
+    """An easy task logged per epoch: the first epoch mean (0.31) averages the whole fast fall, the next
+    ones are already at 0.06 -> 0.01; validation is best (0.10) at epoch 2, then rises 25 % as the train
+    loss keeps falling."""
+    rng = np.random.default_rng(seed)
+    e = np.arange(n)
+    train = (0.008 + 0.3 * np.exp(-e / 0.6) + 0.05 * np.exp(-e / 4)) * (1 + 0.02 * rng.standard_normal(n))
+    val = 0.10 + 0.06 * np.exp(-e / 0.8) + 0.025 * np.clip((e - 2) / (n - 3), 0, 1) + 0.0005 * rng.standard_normal(n)
+    return _epoch_run("overfit-fast-epochs", train, val, np.full(n, 0.3))

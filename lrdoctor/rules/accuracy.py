@@ -13,6 +13,7 @@ from ..signal.noise import diff_noise
 from ..signal.smoothing import rolling_median
 from ._view import measured, smoothing_window, start_level, usable_val, view_of
 from .base import Rule
+from .overfitting import memorising
 from .plateau import slow_learner
 
 
@@ -27,7 +28,9 @@ class AccuracyStuckOrCollapsed(Rule):
         accuracy's level (running median of three evaluations) gave back at least ``giveback`` of what
         it had gained above its lowest level, by at least ``min_z`` evaluation-noise sigmas
         (second-difference scatter) and more than ``pinned_range``: DV02's "gave back half its
-        progress", read on the accuracy.  Uses the
+        progress", read on the accuracy -- unless the run is memorising (OF01's picture: validation
+        loss turned up from its minimum while the train loss kept falling), where a falling validation
+        accuracy is overfitting, not a model knocked dead.  Uses the
         validation accuracy only: a minibatch train accuracy scatters too much to read single points.
         An accuracy that is 0 throughout is taken as a metric that does not apply, not as a model.
 
@@ -76,7 +79,7 @@ class AccuracyStuckOrCollapsed(Rule):
         spread = float(acc.max() - acc.min())
         if spread <= options.pinned_range and not slow_learner(view) and not _learned_beyond_accuracy(view, options):
             why = f"stayed pinned at {first:.3f} ({spread * 100:.1f} points of range over {acc.size} evaluations)"
-        elif best - last >= options.collapse_drop or _gave_back(acc, last, options):
+        elif (best - last >= options.collapse_drop or _gave_back(acc, last, options)) and memorising(view) is None:
             why = f"collapsed from its best {best:.3f} to {last:.3f} (lowest {float(acc.min()):.3f})"
         else:
             return

@@ -91,7 +91,9 @@ def memorising(view: View, options: ValidationTurnsUp.Options = ValidationTurnsU
     if b > v.n - 1 - max(2, math.ceil(options.min_after * v.n)):
         return None
     best, final = float(v.values[b]), float(np.median(v.values[-2:]))
-    if best >= c.head():
+    # Below where training started (the first point, or the median of the first three when that is
+    # higher: an epoch-level log's first three epoch means can already be far down a fast fall).
+    if best >= max(c.head(), float(c.values[0])):
         return None  # it never learned anything that generalised: a rise from there is not memorising
     # ``final`` is the median of two evaluations: its noise is sigma / sqrt(2).
     if final <= best * (1 + options.min_rise) or final - best <= options.min_z * max(v.noise, 1e-12) / math.sqrt(2):
