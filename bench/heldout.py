@@ -1,13 +1,14 @@
 """Generate a held-out labelled LR benchmark: other tasks, nets, optimisers; the public rules.
 
-    python bench/heldout.py --out /tmp/heldout [--jobs 2]
+    python bench/heldout.py --out /tmp/heldout [--suite a|b] [--jobs 2]
     lrdoctor diagnose /tmp/heldout/runs --format json > /tmp/heldout/pred.json
     python ../shared/bench/public/score.py --labels /tmp/heldout/labels.csv \
         --pred /tmp/heldout/pred.json
     python bench/heldout.py --out /tmp/heldout --report   # false alarms, missed divergences, tables
 
 Every run is trained for real (numpy, bench/heldout_training.py), as half-decade LR sweeps with
-2 seeds per (task, optimizer, schedule), written in one of the six log layouts of
+2 seeds per (task, optimizer, schedule) of the chosen suite (bench/heldout_suites.py; suite a is
+used to develop the rules, suite b to validate them), written in one of the six log layouts of
 ../shared/bench/public/README.md (round-robin over a seeded shuffle), and labelled by that
 README's rules (lr_star, tolerance, ok band as an interval, diverged, overfit).  Layout:
 OUT/runs/<shuffled id>/..., OUT/labels.csv (the public columns), OUT/manifest.json.
@@ -31,41 +32,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from heldout_training import (Optimizer, Task, baseline_loss, label_group,  # noqa: E402
-                              load_task_data, run_facts, train)
+from heldout_suites import SUITES, Suite  # noqa: E402
+from heldout_training import Optimizer, baseline_loss, label_group, run_facts, train  # noqa: E402
 from make_sample_logs import _keras_writer, _write_csv  # noqa: E402
 
-SEED = 0
-SEEDS = (0, 1)
 FORMATS = ("tb_torch", "tbx", "keras_tb", "lightning_csv", "keras_csv", "hf_trainer")
-
-TASKS = {t.name: t for t in (
-    Task("wine_tanh", "ce", (16,), "tanh", 30, 4, 16, what="wine, 13-16-3 tanh"),
-    Task("cancer_deep", "ce", (64, 64, 64), "relu", 15, 10, 16,
-         what="breast cancer (binary), 30-64-64-64-2 ReLU"),
-    Task("synth5_mlp", "ce", (32, 32), "tanh", 20, 5, 32,
-         what="make_classification 5 classes, 20-32-32-5 tanh"),
-    Task("friedman_mlp", "mse", (64, 64), "relu", 25, 5, 16,
-         what="make_friedman1 regression, 10-64-64-1 ReLU, MSE"),
-    Task("synth_overfit", "ce", (256, 256), "relu", 100, 5, 16, "overfit",
-         what="150 samples of a 4-class make_classification, 20% wrong labels, 20-256-256-4"),
-)}
-
-# (task, optimizer, schedule, lowest and highest half-decade exponent: LR = 10 ** (e / 2))
-GROUPS = (
-    ("wine_tanh", "sgd", "constant", -6, 3),
-    ("wine_tanh", "rmsprop", "cosine", -9, 0),
-    ("cancer_deep", "nesterov", "warmup_cosine", -8, 1),
-    ("cancer_deep", "adamw", "step", -9, 1),
-    ("cancer_deep", "sgd", "cosine", -6, 2),
-    ("synth5_mlp", "adam", "constant", -9, 0),
-    ("synth5_mlp", "sgd", "step", -5, 3),
-    ("friedman_mlp", "rmsprop", "constant", -10, 0),
-    ("friedman_mlp", "nesterov", "cosine", -8, 1),
-    ("friedman_mlp", "adamw", "warmup_cosine", -9, 0),
-    ("synth_overfit", "nesterov", "constant", -7, 1),
-    ("synth_overfit", "adamw", "constant", -9, 0),
-)
 
 
 # ----------------------------------------------------------------------------------------- writers
@@ -232,8 +203,8 @@ def write_run(hist, job, run_dir: Path) -> list[str]:
 
 # ---------------------------------------------------------------------------------- run and label
 @lru_cache(maxsize=None)
-def _data(task_name: str):
-    return load_task_data(task_name)
+def _data(suite: str, task_name: str):
+    return SUITES[suite].load(task_name)
 
 
 def run_job(job: dict) -> dict:
@@ -241,22 +212,23 @@ def run_job(job: dict) -> dict:
     from threadpoolctl import threadpool_limits
 
     task = job["task"]
-    data = _data(task.name)
-    job = dict(job, rng=np.random.default_rng([SEED, job["index"]]), n_val=len(data.y_val))
+    data = _data(job["suite"], task.name)
+    seed = SUITES[job["suite"]].seed
+    job = dict(job, rng=np.random.default_rng([seed, job["index"]]), n_val=len(data.y_val))
     with threadpool_limits(limits=1):  # same sums in the same order: reproducible values
         hist = train(task, data, job["optimizer"], job["schedule"], job["lr"], job["seed"])
     tags = write_run(hist, job, job["out"] / "runs" / job["run_id"])
     return dict(run_facts(hist, baseline_loss(data, task.loss)), tags=";".join(tags))
 
 
-def make_jobs(out: Path) -> list[dict]:
+def make_jobs(out: Path, suite: Suite) -> list[dict]:
     jobs = []
-    for task_name, opt, schedule, lo, hi in GROUPS:
-        for seed in SEEDS:
+    for task_name, opt, schedule, lo, hi in suite.groups:
+        for seed in suite.seeds:
             for e in range(lo, hi + 1):
-                jobs.append(dict(task=TASKS[task_name], optimizer=opt, schedule=schedule,
-                                 seed=seed, lr=10 ** (e / 2), out=out))
-    rng = np.random.default_rng(SEED)
+                jobs.append(dict(task=suite.tasks[task_name], optimizer=opt, schedule=schedule,
+                                 seed=seed, lr=10 ** (e / 2), out=out, suite=suite.name))
+    rng = np.random.default_rng(suite.seed)
     ids = rng.permutation(len(jobs))
     fmt_order = rng.permutation(len(jobs))
     for i, job in enumerate(jobs):
@@ -287,10 +259,10 @@ def label_row(job: dict, r: dict) -> dict:
                 final_train_loss=f"{r['final_train_loss']:.6g}", tags=r["tags"])
 
 
-def generate(out: Path, n_jobs: int = 2) -> list[dict]:
+def generate(out: Path, suite: Suite, n_jobs: int = 2) -> list[dict]:
     shutil.rmtree(out / "runs", ignore_errors=True)
     (out / "runs").mkdir(parents=True)
-    jobs = make_jobs(out)
+    jobs = make_jobs(out, suite)
     with ProcessPoolExecutor(max_workers=n_jobs) as pool:
         facts = list(pool.map(run_job, jobs, chunksize=4))
     groups: dict[tuple, list[dict]] = {}
@@ -410,6 +382,9 @@ def _why_diverged(r: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--suite", choices=sorted(SUITES), default="a",
+                        help="a: the first held-out suite (now used for development); "
+                             "b: an independent one for validation (bench/heldout_suites.py)")
     parser.add_argument("--jobs", type=int, default=2, help="training processes")
     parser.add_argument("--report", action="store_true",
                         help="do not generate: print the misses of OUT/pred.json as markdown")
@@ -418,12 +393,14 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(report(args.out)))
         return 0
     t0 = time.time()
-    rows = generate(args.out, args.jobs)
+    suite = SUITES[args.suite]
+    rows = generate(args.out, suite, args.jobs)
     counts = {key: dict(sorted(Counter(r[key] for r in rows).items()))
               for key in ("task", "optimizer", "schedule", "format", "truth", "scenario")}
     counts["diverged"] = sum(int(r["diverged"]) for r in rows)
     counts["overfit"] = sum(int(r["overfit"]) for r in rows)
-    manifest = {"suite": "heldout", "seed": SEED, "n_runs": len(rows), "counts": counts,
+    name = "heldout" if suite.name == "a" else f"heldout_{suite.name}"
+    manifest = {"suite": name, "seed": suite.seed, "n_runs": len(rows), "counts": counts,
                 "seconds": round(time.time() - t0, 1)}
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(manifest, indent=2))

@@ -3,8 +3,8 @@
 bench/sample_training.py trains one thing (a ReLU MLP on digits with SGD + momentum).  The
 held-out suite needs variety the public suite does not have, so this module adds, in numpy:
 
-* tasks: wine (3 classes, 13 features, tiny), breast cancer (binary), a 5-class synthetic
-  ``make_classification`` problem, Friedman #1 regression, and a noisy-label overfitting task;
+* tasks: the data of suite a (wine, breast cancer, a 5-class ``make_classification`` problem,
+  Friedman #1 regression, a noisy-label overfitting task); suite b's are in heldout_suites.py;
 * nets: any depth/width, ReLU or tanh, PyTorch's default ``nn.Linear`` initialisation;
 * optimisers with PyTorch's update rules: plain SGD, SGD + Nesterov momentum, Adam, AdamW and
   RMSprop;
@@ -43,17 +43,18 @@ class Task:
 
 
 def _split_standardize(x, y, classify: bool, test_size: float = 0.3, n_train: int | None = None,
-                       flip_frac: float = 0.0, n_classes: int = 0) -> Data:
+                       flip_frac: float = 0.0, n_classes: int = 0, split_seed: int = 0) -> Data:
     """Fixed 70/30 split (stratified for classification), X standardized with train statistics;
-    regression targets standardized too.  Optional train subset and wrong-label share."""
+    regression targets standardized too.  Optional train subset and wrong-label share.
+    split_seed draws the split, the subset and the wrong labels (0 for suite a)."""
     from sklearn.model_selection import train_test_split
 
-    x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=test_size, random_state=0,
+    x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=test_size, random_state=split_seed,
                                               stratify=y if classify else None)
     mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
     std[std == 0] = 1.0
     x_tr, x_va = (x_tr - mean) / std, (x_va - mean) / std
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(split_seed)
     if n_train is not None:
         keep = rng.choice(len(y_tr), size=n_train, replace=False)
         x_tr, y_tr = x_tr[keep], y_tr[keep]
