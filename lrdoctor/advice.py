@@ -7,14 +7,13 @@
                                       a tenth of the LR where it broke if the schedule was moving
   2. stuck at the start (PL01)     -> decrease 1.5 decades
   3. learns only after decay (PL02)-> decrease to the LR where learning began
-  4. halved after a decay (PL03)   -> decrease half a decade (low confidence), unless SC01 also fired
-  5. still improving (SC01)        -> increase at least so far that the run would converge (3 time
+  4. still improving (SC01)        -> increase at least so far that the run would converge (3 time
                                       constants) in the same budget: 3 / -ln(1 - improvement)
-  6. accuracy pinned/lost (PL04)   -> decrease 1.5 decades (after SC01: a slow learner's accuracy
+  5. accuracy pinned/lost (PL04)   -> decrease 1.5 decades (after SC01: a slow learner's accuracy
                                       has not moved yet either)
-  7. early spikes, no warmup (SP01)-> add-warmup (two or more in the first 10 %, most of them there)
-  8. overfitting alone (OF01)      -> stop-early at the best step (not an LR direction)
-  9. otherwise                     -> keep, suggested LR = current LR (low confidence when too few
+  6. early spikes, no warmup (SP01)-> add-warmup (two or more in the first 10 %, most of them there)
+  7. overfitting alone (OF01)      -> stop-early at the best step (not an LR direction)
+  8. otherwise                     -> keep, suggested LR = current LR (low confidence when too few
                                       points were logged, or for a reinforcement-learning run, DQ06)
 """
 from __future__ import annotations
@@ -33,7 +32,6 @@ from .model import Run
 DECREASE_DIVERGED = 10 ** 2.0  # two decades: NaN/inf or an explosion (DV01, DV03)
 DECREASE_UNSTABLE = 10 ** 1.5  # a decade and a half: slow blow-up (DV02), collapsed training accuracy (DV04),
 # stuck (PL01), dead accuracy (PL04)
-DECREASE_MILD = 10 ** 0.5  # half a decade: the loss halved right after a step decay (PL03)
 # Too low: how many times larger should the rate be?  See increase_factor().
 CONVERGED_RUNS_PER_TAU = 3.0  # SC01's own "converged": T = 3 tau, 95 % of the gain, late share 0.09
 SC01_MAX_RUNS_PER_TAU = 1.2  # SC01 fires only when the late share is >= 0.2, i.e. T <= ~1.2 tau
@@ -90,14 +88,6 @@ def _learns_after_decay(f: Finding, current: float | None) -> Recommendation:
     return _rec("decrease", factor, current,
                 f"PL02: the loss only began to fall at step {f.evidence.get('onset_step', 0):,} once the schedule "
                 f"had lowered the LR to {onset_lr:.3g} -> use about that LR", "medium")
-
-
-def _dropped_after_decay(f: Finding, current: float | None) -> Recommendation:
-    factor = 1.0 / DECREASE_MILD
-    return _rec("decrease", factor, current,
-                f"PL03: the loss fell {f.evidence.get('drop', 0):.0%} right after the LR decay at step "
-                f"{f.evidence.get('decay_step', 0):,} -> the peak rate was holding it up; use about a third of it"
-                f"{_to(current, factor)}", "low")
 
 
 def increase_factor(improvement: float) -> float:
@@ -198,10 +188,6 @@ def _codes(*codes: str, where: Callable[[Finding], bool] = lambda f: True) -> Se
     return lambda findings: [f for f in findings if f.code in codes and where(f)]
 
 
-def _unless(selector: Selector, blocker: Selector) -> Selector:
-    return lambda findings: [] if blocker(findings) else selector(findings)
-
-
 def _earliest(findings: list) -> Finding:
     return min(findings, key=lambda f: f.start_step if f.start_step is not None else 1 << 62)
 
@@ -210,7 +196,6 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("DV01", "DV02", "DV03", "DV04"), _divergence),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
-    (_unless(_codes("PL03"), _codes("SC01")), _dropped_after_decay),
     (_codes("SC01"), _slow),
     (_codes("PL04"), _dead_accuracy),
     (_codes("SP01", where=_is_early_spike), _early_spikes),

@@ -37,7 +37,7 @@ def advise(run, lr=None):
     (C.make_keras_running_mean, "keep"),  # Keras' per-epoch running mean: resets are not spikes or blow-ups
     (C.make_spiky, "keep"),
     (C.make_early_spikes, "add-warmup"),
-    (C.make_drop_after_decay, "decrease"),
+    (C.make_drop_after_decay, "keep"),  # PL03 is evidence, not a verdict: step schedules are built to drop
     (C.make_mild_step_decay, "keep"),
     (C.make_warmup_healthy, "keep"),
     (C.make_lm_healthy, "keep"),

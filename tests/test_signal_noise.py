@@ -6,7 +6,7 @@ import pytest
 from lrdoctor.signal.noise import diff_noise, mad_noise
 from lrdoctor.signal.smoothing import debiased_ema, rolling_median
 from lrdoctor.signal.spectra import autocorr, roughness
-from lrdoctor.signal.changepoints import change_at
+from lrdoctor.signal.changepoints import phase_halves
 
 
 @pytest.mark.parametrize("sigma", [0.01, 0.1, 0.5])
@@ -37,7 +37,8 @@ def test_autocorrelation_and_roughness():
     assert roughness(np.linspace(0, 1, 60) ** 2).high_freq_share < 0.1
 
 
-def test_change_at():
+def test_phase_halves_take_the_settled_half_before_and_the_first_half_after():
     y = np.r_[np.full(30, 2.0), np.full(30, 1.0)] + np.random.default_rng(5).normal(0, 0.01, 60)
-    before, after = change_at(np.arange(60), y, 30)
-    assert before == pytest.approx(2.0, abs=0.03) and after == pytest.approx(1.0, abs=0.03)
+    before, after = phase_halves(np.arange(60), y, 30, start=0, end=60)
+    assert before.size == 15 and after.size == 15
+    assert np.median(before) == pytest.approx(2.0, abs=0.03) and np.median(after) == pytest.approx(1.0, abs=0.03)

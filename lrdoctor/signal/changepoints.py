@@ -1,18 +1,20 @@
-"""Change at a known point: the level of a curve just before and just after a step (an LR decay)."""
+"""Change at a known point: the levels of a curve on either side of a step (an LR decay)."""
 from __future__ import annotations
 
 import numpy as np
 
-def change_at(steps, values, at_step: int, *, window: int = 5) -> tuple[float, float]:
-    """Median of up to ``window`` points before and after ``at_step`` (to read a drop after an LR decay).
+def phase_halves(steps, values, at_step: int, *, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
+    """The values in the second half of the phase [start, at_step) and in the first half of [at_step, end).
 
-    >>> change_at([0, 1, 2, 3, 4, 5], [2.0, 2.0, 2.0, 1.0, 1.0, 1.0], 3, window=3)
-    (2.0, 1.0)
+    Around an LR decay: where the phase before it had settled, and where the next phase went first.
+    Half a phase on each side uses every point that belongs to one level, not a fixed few.
+
+    >>> b, a = phase_halves([0, 1, 2, 3, 4, 5, 6, 7], [9.0, 5.0, 4.0, 4.0, 1.0, 1.0, 2.0, 3.0], 4, start=0, end=8)
+    >>> b.tolist(), a.tolist()
+    ([4.0, 4.0], [1.0, 1.0])
     """
-    x = np.asarray(steps)
+    x = np.asarray(steps, dtype=float)
     y = np.asarray(values, dtype=float)
-    i = int(np.searchsorted(x, at_step))
-    before, after = y[max(0, i - window) : i], y[i : i + window]
-    if before.size == 0 or after.size == 0:
-        return float("nan"), float("nan")
-    return float(np.median(before)), float(np.median(after))
+    before = (x >= (start + at_step) / 2.0) & (x < at_step)
+    after = (x >= at_step) & (x < (at_step + end) / 2.0)
+    return y[before], y[after]
