@@ -19,7 +19,7 @@ CASES = {
     "DV01": ([C.make_nan, R.make_rl_nan], [C.make_healthy, C.make_stuck, C.make_too_low]),
     "DV02": ([C.make_blow_up, R.make_preference_blow_up],
              [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy, C.make_finetune,
-              C.make_keras_running_mean, R.make_rl_returns_grow]),
+              C.make_keras_running_mean, R.make_rl_returns_grow, C.make_noisy_minibatch_slow]),
     "DV03": ([C.make_exploded, R.make_rl_exploded],
              [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low, C.make_keras_running_mean, R.make_rl_returns_grow,
               C.make_fast_learner]),

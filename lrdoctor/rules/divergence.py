@@ -1,6 +1,7 @@
 """Divergence family (DV): the loss became non-finite, blew up above its start, or exploded."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -75,8 +76,10 @@ class LossBlowUp(Rule):
     What it detects
         (a) the median loss over the last 10 % of the run is more than ``rise_over_start``
         (relative) above the median of the first points, or (b) it climbed back from its best
-        (smoothed) level by more than ``giveback`` of the improvement made, and stayed there.
-        Both must exceed ``min_z`` times the noise of those medians, so minibatch noise alone
+        (smoothed) level by more than ``giveback`` of the improvement made, and stayed there --
+        unless the validation loss was still at its best in its last tenth of evaluations (the model
+        was still improving on held-out data; the smoothed minimum of a minibatch curve is an extreme
+        of its noise).  Both must exceed ``min_z`` times the noise of those medians, so minibatch noise alone
         cannot trigger it.  (c) more than ``bounce_share`` of the points in the last half lie
         ``bounce_rel`` (relative) and 3 noise sigmas above the start: the loss keeps bouncing out.
         (d) the smoothed loss stayed above the start by the margins of (a) for at least
@@ -120,6 +123,10 @@ class LossBlowUp(Rule):
         if c is None:
             return
         m = _measure_blow_up(c, options)
+        if m.lost and _val_best_at_end(view):
+            # The model was still getting better on held-out data when the run ended: the train curve's
+            # give-back is the noise of its smoothed minimum (an extreme over many windows), not a blow-up.
+            m = dataclasses.replace(m, lost=False)
         if not (m.rose or m.lost or m.bouncing or m.climbed):
             return
         if m.lost and not m.rose:
@@ -177,6 +184,14 @@ def _measure_blow_up(c: Curve, options: LossBlowUp.Options) -> _BlowUp:
     excursion = float(np.sum(c.smooth[edge:] > ceiling)) / c.n
     return _BlowUp(start, best, i_best, end, ceiling, share_above, excursion, rose, lost,
                    bouncing=share_above > options.bounce_share, climbed=excursion >= options.min_excursion)
+
+
+def _val_best_at_end(view: View) -> bool:
+    """The validation loss (when logged, finite) was lowest in its last tenth of evaluations (>= 2)."""
+    if not usable_val(view) or view.val.first_bad_step is not None:
+        return False
+    v = view.val.values
+    return int(np.argmin(v)) >= v.size - max(2, int(np.ceil(0.1 * v.size)))
 
 
 def _blow_up_why(c: Curve, m: _BlowUp) -> str:
