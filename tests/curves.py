@@ -496,3 +496,16 @@ def make_noisy_minibatch_slow(seed=0, n=60) -> Run:
     train[dip] *= 0.9  # a stretch of easy batches: the smoothed minimum sits there
     val = 1.05 - 0.07 * _t(EPOCHS) + 0.0005 * rng.standard_normal(EPOCHS)
     return _run("noisy-minibatch-slow", train, val, np.full(n, 3e-5))
+
+
+def make_prior_slow_learner(seed=0) -> Run:
+    """A 7-class imbalanced task at a rate too low to learn features yet: the loss slides from ln 7 = 1.95
+    onto the class prior's entropy (~1.73, 11 % down; the first validation value is already 1.90), never
+    rising on the way, while the accuracy sits at the majority share 0.346: not a model knocked dead."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    train = (1.73 + 0.22 * np.exp(-_t(n) / 0.15)) * (1 + 0.015 * rng.standard_normal(n))
+    train[0] = 1.975
+    val = 1.731 + 0.17 * np.exp(-np.arange(EPOCHS) / 3.0) + 0.0005 * rng.standard_normal(EPOCHS)
+    run = _run("prior-slow-learner", train, val, np.full(n, 3e-3))
+    return _with_val_acc(run, np.full(EPOCHS, 0.3458))

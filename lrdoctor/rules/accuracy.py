@@ -40,7 +40,8 @@ class AccuracyStuckOrCollapsed(Rule):
         pinned accuracy while the optimiser keeps stepping, or a learned accuracy lost again, are the
         classic signatures of a rate so high that units died or the outputs saturated.  A slow
         learner's accuracy is also nearly flat, but its loss falls steadily and has not settled, which
-        is checked.  A loss that falls back *onto* a level after an early explosion (it stood above its
+        is checked; and a slow learner that has only learned the class prior so far (an imbalanced task)
+        slid onto that level without ever rising above where it began, which is checked too.  A loss that falls back *onto* a level after an early explosion (it stood above its
         start), or that has settled, while the accuracy never moved, is a model that converged to a
         constant predictor.
 
@@ -77,7 +78,8 @@ class AccuracyStuckOrCollapsed(Rule):
         view = view_of(run)
         first, best, last = float(acc[0]), float(acc.max()), float(np.max(acc[-2:]))
         spread = float(acc.max() - acc.min())
-        if spread <= options.pinned_range and not slow_learner(view) and not _learned_beyond_accuracy(view, options):
+        if spread <= options.pinned_range and not slow_learner(view) and not _learned_beyond_accuracy(view, options) \
+                and not _only_fell(view, options):
             why = f"stayed pinned at {first:.3f} ({spread * 100:.1f} points of range over {acc.size} evaluations)"
         elif (best - last >= options.collapse_drop or _gave_back(acc, last, options)) and memorising(view) is None:
             why = f"collapsed from its best {best:.3f} to {last:.3f} (lowest {float(acc.min()):.3f})"
@@ -186,6 +188,20 @@ def _learned_beyond_accuracy(view, options) -> bool:
     start = start_level(view)
     reached = min(c.tail(), float(view.val.values.min()) if usable_val(view) else np.inf)
     return start > 0 and start - reached > options.min_improvement * start
+
+
+def _only_fell(view, options) -> bool:
+    """The train loss only ever fell from where it began: it ended more than 3 noise sigmas below its
+    first point, its smoothed level never rose above that point by more than 3 sigmas, and that first
+    point is no explosion (within ``min_improvement`` of the start level).  A model knocked dead got there through a rise (an explosion, a blow-up, a
+    bounce); a slow learner that has so far learned only the class prior slid onto it from the start."""
+    c = view.train
+    if c is None or c.n < 3 or not view.positive:
+        return False
+    first = float(c.values[0])
+    fell = first - c.tail() > 3 * c.noise  # a flat curve at chance from the start did not slide anywhere
+    never_rose = float(np.max(c.smooth)) <= first + 3 * c.noise
+    return fell and never_rose and first <= (1 + options.min_improvement) * start_level(view)
 
 
 def _gave_back(acc: np.ndarray, last: float, options) -> bool:
