@@ -2,7 +2,7 @@
 
 ``RULES_OF_PRECEDENCE`` is the whole policy: the first entry whose findings are present decides.
 
-  1. divergence (DV01-04)          -> decrease 2 decades (NaN/explosion) or 1.5 (slow blow-up,
+  1. divergence (DV01-05)          -> decrease 2 decades (NaN/explosion/blown-up logits) or 1.5 (slow blow-up,
                                       collapsed training accuracy);
                                       a tenth of the LR where it broke if the schedule was moving
   2. stuck at the start (PL01)     -> decrease 1.5 decades
@@ -29,7 +29,7 @@ from .model import Run
 # up or sat at its starting level by less.  A single curve says *that* the rate is too high, rarely
 # by how much, so these are constants stated in decades; they were checked against the seed-0 half
 # of the public benchmark and verified on the seed-1 half (docs/scores.md).
-DECREASE_DIVERGED = 10 ** 2.0  # two decades: NaN/inf or an explosion (DV01, DV03)
+DECREASE_DIVERGED = 10 ** 2.0  # two decades: NaN/inf or an explosion (DV01, DV03), blown-up logits (DV05)
 DECREASE_UNSTABLE = 10 ** 1.5  # a decade and a half: slow blow-up (DV02), collapsed training accuracy (DV04),
 # stuck (PL01), dead accuracy (PL04)
 # Too low: how many times larger should the rate be?  See increase_factor().
@@ -61,7 +61,7 @@ def _to(current: float | None, factor: float) -> str:
 def _divergence(f: Finding, current: float | None) -> Recommendation:
     onset_lr = f.evidence.get("lr_at_onset")
     step = f.evidence.get("onset_step", f.evidence.get("step", f.start_step))
-    divisor = DECREASE_DIVERGED if f.code in ("DV01", "DV03") else DECREASE_UNSTABLE
+    divisor = DECREASE_DIVERGED if f.code in ("DV01", "DV03", "DV05") else DECREASE_UNSTABLE
     factor, basis = 1.0 / divisor, f"/{divisor:.0f} of the peak LR"
     if onset_lr and current and onset_lr < 0.9 * current:
         # Still in warmup (or already decaying) when it broke: the LR at the break is the ceiling.  Below
@@ -193,7 +193,7 @@ def _earliest(findings: list) -> Finding:
 
 
 RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
-    (_codes("DV01", "DV02", "DV03", "DV04"), _divergence),
+    (_codes("DV01", "DV02", "DV03", "DV04", "DV05"), _divergence),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
     (_codes("SC01"), _slow),

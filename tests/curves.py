@@ -509,3 +509,15 @@ def make_prior_slow_learner(seed=0) -> Run:
     val = 1.731 + 0.17 * np.exp(-np.arange(EPOCHS) / 3.0) + 0.0005 * rng.standard_normal(EPOCHS)
     run = _run("prior-slow-learner", train, val, np.full(n, 3e-3))
     return _with_val_acc(run, np.full(EPOCHS, 0.3458))
+
+
+def make_blown_logits(seed=0) -> Run:
+    """A 4-class run whose weights blew up before the first logged point: the minibatch loss starts in the
+    hundreds and memorising drives it down to ~0.5, while the validation loss stays at 50-200 at 70-80 %
+    accuracy -- 100+ nats per misclassified example, a probability no float32 softmax can hold."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    train = (0.5 + 500 * np.exp(-_t(n) / 0.2)) * np.exp(0.5 * rng.standard_normal(n))
+    val = 100 * np.exp(0.3 * rng.standard_normal(EPOCHS))
+    run = _run("blown-logits", train, val, np.full(n, 1.0))
+    return _with_val_acc(run, 0.75 + 0.05 * rng.standard_normal(EPOCHS))

@@ -47,6 +47,7 @@ def advise(run, lr=None):
     (C.make_too_low_acc, "increase"),
     (C.make_healthy_acc, "keep"),
     (C.make_train_acc_broke_in_epoch_0, "decrease"),
+    (C.make_blown_logits, "decrease"),
     (C.make_train_acc_rising_minibatch, "keep"),
     (C.make_finetune, "keep"),
     (R.make_rl_returns_grow, "keep"),  # an agent's loss rises with its returns: not a blow-up

@@ -1,5 +1,6 @@
-"""Accuracy views: the validation accuracy never moved or fell back (PL04, plateau family), and the
-training accuracy gave back what it had learned (DV04, divergence family)."""
+"""Accuracy views: the validation accuracy never moved or fell back (PL04, plateau family), the
+training accuracy gave back what it had learned (DV04), and a validation loss that no sane
+probability can produce at that accuracy (DV05) -- both divergence family."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from typing import Iterator
 import numpy as np
 
 from ..findings import Finding, Severity
-from ..model import TRAIN_ACC, VAL_ACC, Run
+from ..model import TRAIN_ACC, VAL_ACC, VAL_LOSS, Run
 from ..signal.noise import diff_noise
 from ..signal.smoothing import rolling_median
 from ._view import measured, smoothing_window, start_level, usable_val, view_of
@@ -174,6 +175,66 @@ class TrainAccuracyCollapsed(Rule):
             tag=tag, start_step=onset, end_step=int(steps[-1]),
             evidence=measured(first=first, top=top, last=now, lowest=lowest, drop=drop,
                               giveback=round(drop / (top - lowest), 4), onset_step=onset, lr_at_onset=lr),
+        )
+
+
+class LogitsBlewUp(Rule):
+    """At its best, the validation loss per misclassified example was beyond any sane probability.
+
+    What it detects
+        A classifier (validation accuracy and loss logged at the same evaluations, at least
+        ``min_points``): at every evaluation, the validation loss divided by the error rate
+        (1 - accuracy) exceeds ``max_nats`` -- its smallest value over the run is reported.
+
+    Why it matters
+        A cross-entropy is the mean of -ln p(true class); the correctly classified examples add
+        little, so loss / error rate bounds from above what the model paid, in nats, per mistake.
+        Above 87.3 nats (-ln of float32's smallest normal number, 1.2e-38) the model gave the true class
+        a probability no float32 softmax can hold, *on average over its mistakes, at its best
+        evaluation*: its logits are hundreds apart, which takes weights that blew up.  Overfitting on
+        noisy labels stays far below (the labelled suites: at most ~31 nats on runs that did not
+        diverge).  It catches an explosion that happened before the first logged point (the loss is
+        already in the hundreds when logging starts, so no rise is ever seen) and that training then
+        hid by memorising the training set.
+
+    Evidence
+        ``nats_per_error`` (the smallest ratio), ``val_loss`` and ``val_acc`` at that evaluation, ``step``.
+
+    Options
+        ``max_nats`` = 87.3; ``min_points`` = 3.
+    """
+
+    code = "DV05"
+    name = "logits-blew-up"
+    kind = "divergence"
+    severity = Severity.ERROR
+    requires = (VAL_ACC, VAL_LOSS)
+
+    @dataclass(frozen=True)
+    class Options:
+        max_nats: float = 87.3
+        min_points: int = 3
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        acc_s, loss_s = run.get(VAL_ACC), run.get(VAL_LOSS)
+        if _working_fraction(acc_s, options.min_points) is None or not np.array_equal(acc_s.steps, loss_s.steps):
+            return
+        acc, loss = acc_s.values, loss_s.values
+        usable = np.isfinite(acc) & np.isfinite(loss) & (acc < 1.0) & (loss >= 0)
+        if np.count_nonzero(usable) < options.min_points or np.count_nonzero(usable) < 0.5 * acc.size:
+            return
+        nats = loss[usable] / (1.0 - acc[usable])
+        i = int(np.argmin(nats))
+        if nats[i] <= options.max_nats:
+            return
+        step = int(acc_s.steps[usable][i])
+        tag = run.roles.get(VAL_LOSS, "")
+        yield self.finding(
+            run, f"{tag} was at best {loss[usable][i]:.3g} at accuracy {acc[usable][i]:.3f} (step {step:,}): "
+                 f"{nats[i]:,.0f} nats per misclassified example, beyond any float32 probability -- the logits blew up",
+            tag=tag, start_step=int(acc_s.steps[0]), end_step=int(acc_s.steps[-1]),
+            evidence=measured(nats_per_error=float(f"{nats[i]:.4g}"), val_loss=float(loss[usable][i]),
+                              val_acc=float(acc[usable][i]), step=step, lr_at_onset=view_of(run).lr_at_step(step)),
         )
 
 

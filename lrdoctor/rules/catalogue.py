@@ -1,7 +1,7 @@
 """The registry: every rule, in run/documentation order.  A code is never reused."""
 from __future__ import annotations
 
-from .accuracy import AccuracyStuckOrCollapsed, TrainAccuracyCollapsed
+from .accuracy import AccuracyStuckOrCollapsed, LogitsBlewUp, TrainAccuracyCollapsed
 from .convergence import StillImproving
 from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, ReinforcementLearningRun, RestartsInLog,
                            TooFewPoints)
@@ -16,6 +16,7 @@ RULES: list = [
     LossBlowUp,
     LossExploded,
     TrainAccuracyCollapsed,
+    LogitsBlewUp,
     LossSpikes,
     ErraticValidation,
     StuckAtStart,
