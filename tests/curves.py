@@ -521,3 +521,15 @@ def make_blown_logits(seed=0) -> Run:
     val = 100 * np.exp(0.3 * rng.standard_normal(EPOCHS))
     run = _run("blown-logits", train, val, np.full(n, 1.0))
     return _with_val_acc(run, 0.75 + 0.05 * rng.standard_normal(EPOCHS))
+
+
+def make_exploded_and_stayed(seed=0, lr=30.0) -> Run:
+    """Saturated units: the untrained loss at step 0 is ln 5 = 1.61, by the next logged step it is ~60 and
+    it stays in the tens for most of the run, creeping down as units saturate.  Its median is as high as
+    its peaks: only the untrained loss shows the jump."""
+    n = STEPS // K
+    rng = np.random.default_rng(seed)
+    train = (3 + 57 * np.exp(-_t(n) / 0.6)) * np.exp(0.3 * rng.standard_normal(n))
+    train[0] = 1.609
+    val = 3 + 50 * np.exp(-_t(EPOCHS) / 0.6) * np.exp(0.3 * rng.standard_normal(EPOCHS))
+    return _run("exploded-and-stayed", train, val, np.full(n, lr))

@@ -20,7 +20,7 @@ CASES = {
     "DV02": ([C.make_blow_up, R.make_preference_blow_up],
              [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy, C.make_finetune,
               C.make_keras_running_mean, R.make_rl_returns_grow, C.make_noisy_minibatch_slow]),
-    "DV03": ([C.make_exploded, R.make_rl_exploded],
+    "DV03": ([C.make_exploded, R.make_rl_exploded, C.make_exploded_and_stayed],
              [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low, C.make_keras_running_mean, R.make_rl_returns_grow,
               C.make_fast_learner]),
     "DV04": ([C.make_train_acc_broke_in_epoch_0, C.make_train_acc_gave_back],

@@ -222,7 +222,8 @@ class LossExploded(Rule):
 
     What it detects
         A train-loss point more than ``factor`` times the curve's median level and its starting level (at any time, also
-        in the first steps; not a step-level loss logged at step 0, which is the untrained loss), or a validation loss whose best value is above ``factor_val`` times the
+        in the first steps; not a step-level loss logged at step 0, which is the untrained loss -- when that is
+        logged, ``factor`` times it is enough: a run that exploded and stayed up has a median as high as its peak), or a validation loss whose best value is above ``factor_val`` times the
         train loss at the same step while the train loss no longer improves (its
         final level is at least 80 % of the level at that step, which is at least half its start).
         On a reinforcement-learning run (DQ06), whose loss moves with the returns, the peak must also be
@@ -269,6 +270,10 @@ class LossExploded(Rule):
         first = 1 if c.steps[0] == 0 and not view.train_is_epoch_level else 0
         i_peak = first + int(np.argmax(c.values[first:]))
         peak = float(c.values[i_peak])
+        if first and view.levels_comparable_over_time and c.values[0] > 0:
+            # The untrained loss is known exactly: a run that jumped an order of magnitude above it and
+            # *stayed* there has a median (and first points) just as high, which must not hide the jump.
+            typical = min(typical, float(c.values[0]))
         if not view.levels_comparable_over_time:
             # A reinforcement-learning loss moves with the returns (DQ06): the run's median and start can
             # sit far below where the loss stood when it jumped.  There an explosion must also be an
