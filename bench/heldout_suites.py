@@ -5,7 +5,13 @@
 * Suite ``b`` is kept for validation.  It shares nothing with suite a except the code: other data
   (moons, iris, an imbalanced 7-class problem, Friedman #3, overlapping blobs with wrong labels),
   other nets, other (optimizer, schedule) pairs per task, other split, init, batch-order and format
-  seeds.  The labelling code and the six log formats are the same.
+  seeds.  The labelling code and the six log formats are the same.  Its misses have since been
+  used to develop the rules too.
+* Suite ``c`` is the final validation: do not tune rules on its misses.  Again new data (circles,
+  Gaussian quantiles, two generated regressions, a 3-class noisy-label subset), new nets, batch
+  sizes 8/64/128, SGD with plain momentum 0.9 (in neither a nor b), the two (optimizer, schedule)
+  pairs a and b lack (nesterov/step, adam/step), and new split, init, batch-order, data and format
+  seeds.
 
 A group is (task, optimizer, schedule, lowest and highest half-decade exponent: LR = 10 ** (e/2)).
 """
@@ -109,4 +115,61 @@ SUITE_B = Suite("b", 1, (20, 21), {t.name: t for t in (
     ("blobs_overfit", "rmsprop", "constant", -10, 0),
 ), load_suite_b)
 
-SUITES = {s.name: s for s in (SUITE_A, SUITE_B)}
+# ------------------------------------------------------------------------------------------ suite c
+SPLIT_SEED_C = 3  # train/val split and the noisy-label draw of suite c
+
+
+def load_suite_c(name: str) -> Data:
+    from sklearn import datasets
+
+    split = dict(split_seed=SPLIT_SEED_C)
+    if name == "circles_deep6":
+        x, y = datasets.make_circles(n_samples=1500, noise=0.15, factor=0.5, random_state=41)
+        return _split_standardize(x, y, True, **split)
+    if name == "quantiles5_tanh":  # 5 concentric shells in 6-d: needs a curved boundary
+        x, y = datasets.make_gaussian_quantiles(n_samples=2500, n_features=6, n_classes=5,
+                                                random_state=42)
+        return _split_standardize(x, y, True, **split)
+    if name == "sparse_reg":  # y = x0 + 2 x1 - 2 x2 - 1.5 x3 + N(0, 1); 8 useless features
+        x, y = datasets.make_sparse_uncorrelated(n_samples=900, n_features=12, random_state=43)
+        return _split_standardize(x, y, False, **split)
+    if name == "noisy_reg_tanh":  # linear signal, noise about 20% of the target's variance
+        x, y = datasets.make_regression(n_samples=1000, n_features=20, n_informative=8,
+                                        noise=80.0, random_state=44)
+        return _split_standardize(x, y, False, **split)
+    if name == "cls3_overfit":  # 120 samples, 30% wrong labels, a wide net that memorises them
+        x, y = datasets.make_classification(n_samples=700, n_features=16, n_informative=6,
+                                            n_redundant=2, n_classes=3, class_sep=1.8,
+                                            random_state=45)
+        return _split_standardize(x, y, True, n_train=120, flip_frac=0.3, n_classes=3, **split)
+    raise ValueError(f"unknown suite-c task {name}")
+
+
+SUITE_C = Suite("c", 2, (30, 31), {t.name: t for t in (
+    Task("circles_deep6", "ce", (24,) * 6, "relu", 30, 4, 64,
+         what="make_circles (binary, noise 0.15), 2-24x6-2 ReLU, six narrow layers"),
+    Task("quantiles5_tanh", "ce", (256, 256), "tanh", 40, 2, 128,
+         what="make_gaussian_quantiles (5 classes, 6-d), 6-256-256-5 tanh"),
+    Task("sparse_reg", "mse", (40, 40, 40), "relu", 12, 10, 8,
+         what="make_sparse_uncorrelated regression, 12-40-40-40-1 ReLU, MSE, batch 8"),
+    Task("noisy_reg_tanh", "mse", (32, 32, 32), "tanh", 40, 2, 64,
+         what="make_regression (noise 80), 20-32-32-32-1 tanh, MSE"),
+    Task("cls3_overfit", "ce", (384, 384), "relu", 100, 5, 8, "overfit",
+         what="120 samples of a 3-class make_classification, 30% wrong labels, 16-384-384-3"),
+)}, (
+    ("circles_deep6", "momentum", "step", -5, 3),
+    ("circles_deep6", "adam", "step", -8, 1),
+    ("circles_deep6", "rmsprop", "warmup_cosine", -9, -1),
+    ("quantiles5_tanh", "nesterov", "step", -6, 2),
+    ("quantiles5_tanh", "momentum", "cosine", -6, 2),
+    ("quantiles5_tanh", "adamw", "constant", -9, 0),
+    ("sparse_reg", "sgd", "warmup_cosine", -6, 2),
+    ("sparse_reg", "momentum", "warmup_cosine", -8, 1),
+    ("noisy_reg_tanh", "momentum", "constant", -8, 0),
+    ("noisy_reg_tanh", "adam", "cosine", -8, 2),
+    ("noisy_reg_tanh", "sgd", "step", -6, 2),
+    ("cls3_overfit", "sgd", "constant", -7, 2),
+    ("cls3_overfit", "adamw", "cosine", -9, 0),
+), load_suite_c)
+
+SUITES = {s.name: s for s in (SUITE_A, SUITE_B, SUITE_C)}

@@ -4,10 +4,11 @@ bench/sample_training.py trains one thing (a ReLU MLP on digits with SGD + momen
 held-out suite needs variety the public suite does not have, so this module adds, in numpy:
 
 * tasks: the data of suite a (wine, breast cancer, a 5-class ``make_classification`` problem,
-  Friedman #1 regression, a noisy-label overfitting task); suite b's are in heldout_suites.py;
+  Friedman #1 regression, a noisy-label overfitting task); suites b and c are in
+  heldout_suites.py;
 * nets: any depth/width, ReLU or tanh, PyTorch's default ``nn.Linear`` initialisation;
-* optimisers with PyTorch's update rules: plain SGD, SGD + Nesterov momentum, Adam, AdamW and
-  RMSprop;
+* optimisers with PyTorch's update rules: plain SGD, SGD + momentum 0.9 (suite c), SGD +
+  Nesterov momentum, Adam, AdamW and RMSprop;
 * per-step schedules: constant, cosine, warmup_cosine and step (x0.1 at 50% and 75% of epochs).
 
 ``train(cfg, data, lr, seed)`` returns sample_training's ``History`` (one dict per optimizer step
@@ -164,10 +165,10 @@ class Net:
 
 # -------------------------------------------------------------------------------------- optimisers
 class Optimizer:
-    """PyTorch's update rules for SGD (plain / Nesterov), Adam, AdamW and RMSprop (defaults)."""
+    """PyTorch's update rules for SGD (plain / momentum / Nesterov), Adam, AdamW and RMSprop."""
 
-    TORCH_NAMES = {"sgd": "SGD", "nesterov": "SGD", "adam": "Adam", "adamw": "AdamW",
-                   "rmsprop": "RMSprop"}
+    TORCH_NAMES = {"sgd": "SGD", "nesterov": "SGD", "momentum": "SGD", "adam": "Adam",
+                   "adamw": "AdamW", "rmsprop": "RMSprop"}
 
     def __init__(self, kind: str, params: list[np.ndarray]):
         self.kind, self.t = kind, 0
@@ -184,6 +185,10 @@ class Optimizer:
                 m *= F32(0.9)
                 m += g
                 p -= lr32 * (g + F32(0.9) * m)
+            elif self.kind == "momentum":          # momentum 0.9, dampening 0 (suite c only)
+                m *= F32(0.9)
+                m += g
+                p -= lr32 * m
             elif self.kind == "rmsprop":           # alpha 0.99, eps 1e-8
                 v *= F32(0.99)
                 v += F32(0.01) * g * g
