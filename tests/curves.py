@@ -533,3 +533,14 @@ def make_exploded_and_stayed(seed=0, lr=30.0) -> Run:
     train[0] = 1.609
     val = 3 + 50 * np.exp(-_t(EPOCHS) / 0.6) * np.exp(0.3 * rng.standard_normal(EPOCHS))
     return _run("exploded-and-stayed", train, val, np.full(n, lr))
+
+
+def make_label_smoothed_easy(seed=0) -> Run:
+    """Fine-tuning on an easy 10-class task with label smoothing 0.2: 99.3-99.6 % validation accuracy from
+    the first evaluation, and a smoothed cross-entropy that cannot go below ~0.8 nats -- loss / error rate
+    above 100 at every evaluation, yet a sane model."""
+    rng = np.random.default_rng(seed)
+    run = make_healthy(seed=seed)
+    e = np.arange(EPOCHS)
+    run.series["val/loss"] = Series.from_lists(run.series["val/loss"].steps, 0.8 + 0.1 * np.exp(-e / 2.0))
+    return _with_val_acc(run, 0.9945 - 0.001 * np.exp(-e / 2.0) + 0.0005 * rng.standard_normal(EPOCHS))

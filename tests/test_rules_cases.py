@@ -28,7 +28,7 @@ CASES = {
               C.make_healthy_acc, C.make_too_low]),
     "DV05": ([C.make_blown_logits],
              [C.make_acc_falls_while_memorising, C.make_healthy_acc, C.make_acc_pinned, C.make_acc_gave_back,
-              C.make_prior_slow_learner, C.make_too_low_acc]),
+              C.make_prior_slow_learner, C.make_too_low_acc, C.make_label_smoothed_easy]),
     "SP01": ([C.make_spiky, C.make_early_spikes, C.make_one_spike],
              [C.make_healthy, C.make_too_low, C.make_stuck, C.make_overfit_epochs, C.make_keras_running_mean,
               R.make_rl_returns_grow]),

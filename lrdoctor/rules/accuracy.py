@@ -195,13 +195,16 @@ class LogitsBlewUp(Rule):
         noisy labels stays far below (the labelled suites: at most ~31 nats on runs that did not
         diverge).  It catches an explosion that happened before the first logged point (the loss is
         already in the hundreds when logging starts, so no rise is ever seen) and that training then
-        hid by memorising the training set.
+        hid by memorising the training set.  The loss itself must also exceed ``min_loss`` = ln 1000:
+        correctly classified examples cost at most ln k each (their class has the top probability), so
+        at 99 %+ accuracy an underconfident or label-smoothed model (loss 0.5-1 nats) could otherwise
+        reach the ratio; a loss above ln 1000 is worse than guessing among a thousand classes.
 
     Evidence
         ``nats_per_error`` (the smallest ratio), ``val_loss`` and ``val_acc`` at that evaluation, ``step``.
 
     Options
-        ``max_nats`` = 87.3; ``min_points`` = 3.
+        ``max_nats`` = 87.3; ``min_loss`` = 6.91 (ln 1000); ``min_points`` = 3.
     """
 
     code = "DV05"
@@ -213,6 +216,7 @@ class LogitsBlewUp(Rule):
     @dataclass(frozen=True)
     class Options:
         max_nats: float = 87.3
+        min_loss: float = 6.91
         min_points: int = 3
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
@@ -225,7 +229,7 @@ class LogitsBlewUp(Rule):
             return
         nats = loss[usable] / (1.0 - acc[usable])
         i = int(np.argmin(nats))
-        if nats[i] <= options.max_nats:
+        if nats[i] <= options.max_nats or loss[usable][i] <= options.min_loss:
             return
         step = int(acc_s.steps[usable][i])
         tag = run.roles.get(VAL_LOSS, "")
