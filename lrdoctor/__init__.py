@@ -55,8 +55,14 @@ def diagnose(path_or_runs, config=None) -> Report:
     if isinstance(path_or_runs, (str, bytes)) or hasattr(path_or_runs, "__fspath__"):
         runs, problems = read_diagnosable(path_or_runs, tag_roles=config.tag_roles or None)
     else:
-        # Runs handed in get the same treatment as runs read here: one with nothing to judge is a problem.
+        # Runs handed in get the same treatment as runs read here: roles from the tag names when the
+        # caller set none, and a run with nothing to judge is a problem.
         from .readers import split_diagnosable
+        from .tags import assign_roles
 
-        runs, problems = split_diagnosable(list(path_or_runs))
+        runs = list(path_or_runs)
+        for run in runs:
+            if not run.roles:
+                assign_roles(run, config.tag_roles or None)
+        runs, problems = split_diagnosable(runs)
     return diagnose_runs(runs, config, problems)

@@ -226,8 +226,11 @@ def lr_hparam(hparams: Mapping[str, object]) -> tuple[str, float] | None:
     """
     exact = [k for name in _LR_HPARAM_NAMES for k in hparams if "_".join(words(k)) == name]
     for key in (*exact, *sorted(k for k in hparams if names_lr(k) and k not in exact)):
+        raw = hparams[key]
+        if isinstance(raw, bool):
+            continue  # a switch (use_lr: true), not a rate
         try:
-            value = float(hparams[key])  # type: ignore[arg-type]
+            value = float(raw)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             continue
         if np.isfinite(value) and value > 0:

@@ -523,18 +523,6 @@ def make_blown_logits(seed=0) -> Run:
     return _with_val_acc(run, 0.75 + 0.05 * rng.standard_normal(EPOCHS))
 
 
-def make_exploded_and_stayed(seed=0, lr=30.0) -> Run:
-    """Saturated units: the untrained loss at step 0 is ln 5 = 1.61, by the next logged step it is ~60 and
-    it stays in the tens for most of the run, creeping down as units saturate.  Its median is as high as
-    its peaks: only the untrained loss shows the jump."""
-    n = STEPS // K
-    rng = np.random.default_rng(seed)
-    train = (3 + 57 * np.exp(-_t(n) / 0.6)) * np.exp(0.3 * rng.standard_normal(n))
-    train[0] = 1.609
-    val = 3 + 50 * np.exp(-_t(EPOCHS) / 0.6) * np.exp(0.3 * rng.standard_normal(EPOCHS))
-    return _run("exploded-and-stayed", train, val, np.full(n, lr))
-
-
 def make_label_smoothed_easy(seed=0) -> Run:
     """Fine-tuning on an easy 10-class task with label smoothing 0.2: 99.3-99.6 % validation accuracy from
     the first evaluation, and a smoothed cross-entropy that cannot go below ~0.8 nats -- loss / error rate
@@ -544,3 +532,38 @@ def make_label_smoothed_easy(seed=0) -> Run:
     e = np.arange(EPOCHS)
     run.series["val/loss"] = Series.from_lists(run.series["val/loss"].steps, 0.8 + 0.1 * np.exp(-e / 2.0))
     return _with_val_acc(run, 0.9945 - 0.001 * np.exp(-e / 2.0) + 0.0005 * rng.standard_normal(EPOCHS))
+
+
+def make_step0_running_average(seed=0) -> Run:
+    """A common logging loop: ``log(running_loss / log_every)`` at every ``log_every``-th step, so the
+    point at step 0 holds one batch divided by the interval (1/5 of the untrained loss here); the run
+    itself is healthy.  The step-0 point is no reference level for an explosion."""
+    run = make_healthy(seed=seed)
+    train = run.series["train/loss"]
+    values = train.values.copy()
+    values[0] /= K
+    run.series["train/loss"] = Series.from_lists(train.steps, values)
+    return run
+
+
+def make_class_weighted_epochs(seed=0, n=30) -> Run:
+    """Class weights on an imbalanced task, logged per epoch: plain training accuracy starts at the majority
+    rate (0.90), dips to 0.80 while the weighted loss teaches the rare classes, recovers to 0.84; the
+    weighted loss falls smoothly all along.  Still learning, not broken."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / (n - 1)
+    train = 0.35 + 0.6 * np.exp(-t / 0.3) + 0.003 * rng.standard_normal(n)
+    acc = 0.90 - 0.10 * np.sin(np.pi * np.minimum(t / 0.6, 0.5)) + 0.04 * np.clip((t - 0.3) / 0.7, 0, 1)
+    run = _epoch_run("class-weighted", train, 0.40 + 0.55 * np.exp(-t / 0.3), np.full(n, 1e-3))
+    return _with_train_acc(run, acc + 0.002 * rng.standard_normal(n))
+
+
+def make_summed_val_loss(seed=0) -> Run:
+    """A healthy classifier whose validation loop adds up the per-batch mean loss of 50 batches without
+    dividing (``val_loss += loss.item()``): 12-110 "nats" at 93 % accuracy, while the train loss never
+    went above 2.3."""
+    run = make_healthy(seed=seed)
+    v = run.series["val/loss"]
+    run.series["val/loss"] = Series.from_lists(v.steps, 50 * v.values)
+    e = np.arange(EPOCHS)
+    return _with_val_acc(run, 0.93 - 0.8 * np.exp(-e / 1.5))

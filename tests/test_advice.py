@@ -48,7 +48,7 @@ def advise(run, lr=None):
     (C.make_healthy_acc, "keep"),
     (C.make_train_acc_broke_in_epoch_0, "decrease"),
     (C.make_blown_logits, "decrease"),
-    (C.make_exploded_and_stayed, "decrease"),  # creeping down from the explosion is not slow learning
+    (C.make_step0_running_average, "keep"),  # a step-0 point logged as one batch / interval is no reference
     (C.make_train_acc_rising_minibatch, "keep"),
     (C.make_finetune, "keep"),
     (R.make_rl_returns_grow, "keep"),  # an agent's loss rises with its returns: not a blow-up

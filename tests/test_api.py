@@ -79,6 +79,17 @@ def test_a_run_handed_in_with_nothing_to_diagnose_is_a_problem_not_a_run(hand_ru
     assert lrdoctor.diagnose([empty]).exit_code("never") == 2
 
 
+def test_a_run_handed_in_without_roles_gets_them_from_its_tag_names():
+    from lrdoctor.model import Run, Series
+
+    steps = np.arange(0, 400, 5)
+    run = Run(name="bare", source="<memory:bare>", format="generated",
+              series={"train/loss": Series.from_lists(steps, 2.3 * np.exp(-steps / 80) + 0.1)})
+    report = lrdoctor.diagnose([run])
+    assert [r.run for r in report.runs] == ["bare"] and report.problems == ()
+    assert run.roles["train_loss"] == "train/loss"
+
+
 def test_exit_code_rejects_unknown_level(hand_runs, fake_rules):
     with pytest.raises(ValueError, match="fail_on must be one of"):
         lrdoctor.diagnose(hand_runs).exit_code("fatal")

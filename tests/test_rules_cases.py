@@ -4,11 +4,12 @@ CASES is also read by test_rule_catalogue.py, which checks that every rule has b
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lrdoctor.engine import diagnose_run
 from lrdoctor.config import Config
-from lrdoctor.model import LR
+from lrdoctor.model import LR, Series
 from lrdoctor.rules import all_rules, find_rule
 
 import curves as C
@@ -20,15 +21,15 @@ CASES = {
     "DV02": ([C.make_blow_up, R.make_preference_blow_up],
              [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy, C.make_finetune,
               C.make_keras_running_mean, R.make_rl_returns_grow, C.make_noisy_minibatch_slow]),
-    "DV03": ([C.make_exploded, R.make_rl_exploded, C.make_exploded_and_stayed],
+    "DV03": ([C.make_exploded, R.make_rl_exploded],
              [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low, C.make_keras_running_mean, R.make_rl_returns_grow,
-              C.make_fast_learner]),
+              C.make_fast_learner, C.make_step0_running_average]),
     "DV04": ([C.make_train_acc_broke_in_epoch_0, C.make_train_acc_gave_back],
              [C.make_train_acc_rising_minibatch, C.make_train_acc_flat_minibatch, C.make_train_acc_overfit,
-              C.make_healthy_acc, C.make_too_low]),
+              C.make_healthy_acc, C.make_too_low, C.make_class_weighted_epochs]),
     "DV05": ([C.make_blown_logits],
              [C.make_acc_falls_while_memorising, C.make_healthy_acc, C.make_acc_pinned, C.make_acc_gave_back,
-              C.make_prior_slow_learner, C.make_too_low_acc, C.make_label_smoothed_easy]),
+              C.make_prior_slow_learner, C.make_too_low_acc, C.make_label_smoothed_easy, C.make_summed_val_loss]),
     "SP01": ([C.make_spiky, C.make_early_spikes, C.make_one_spike],
              [C.make_healthy, C.make_too_low, C.make_stuck, C.make_overfit_epochs, C.make_keras_running_mean,
               R.make_rl_returns_grow]),
@@ -138,3 +139,24 @@ def test_still_improving_reports_how_fast_the_end_still_falls(seed):
     # judged on validation; mid-way through its last half (t = 0.75) that falls 2.18 / 5 * exp(-0.15) per
     # run = 0.375 per 760 steps, i.e. -0.49 per 1,000 steps.
     assert f.evidence["end_slope_per_1k_steps"] == pytest.approx(-0.49, rel=0.1)
+
+
+def test_a_give_back_is_read_when_validation_is_too_short_to_vouch_for_the_end():
+    """DV02's give-back is set aside only when 5+ validation evaluations end at their best; with three
+    (0.9, 0.6, 1.3: a clear rise at the end) the blow-up stands."""
+    run = C.make_blow_up()
+    v = run.series["val/loss"]
+    run.series["val/loss"] = Series.from_lists(v.steps[[5, 11, 19]], [0.9, 0.6, 1.3])
+    codes, _ = codes_for(run)
+    assert "DV02" in codes
+
+
+def test_blown_logits_advice_uses_the_peak_lr_not_the_lr_at_the_best_evaluation():
+    """The break came before the first logged point: a cosine schedule's decayed LR at the evaluation
+    DV05 reports is no basis; the move is two decades from the peak."""
+    run = C.make_blown_logits()
+    lr = run.series["train/lr"]
+    run.series["train/lr"] = Series.from_lists(lr.steps, 0.1 * 0.5 * (1 + np.cos(np.pi * np.linspace(0, 1, len(lr)))))
+    _, result = codes_for(run)
+    rec = result.recommendation
+    assert rec.reason.startswith("DV05") and rec.suggested_lr == pytest.approx(0.1 / 100)

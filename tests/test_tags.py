@@ -116,6 +116,7 @@ def test_one_lookup_of_the_lr_hyper_parameter_for_every_consumer():
     assert tags.lr_hparam(hparams) == ("model.optim.lr", 3e-4)
     assert tags.lr_hparam({"lr": 0.1, "base_lr": 0.2}) == ("lr", 0.1)
     assert tags.lr_hparam({"lr": "nan", "learning_rate": -1, "max_lr": "1e-3"}) == ("max_lr", 1e-3)
+    assert tags.lr_hparam({"lr": True}) is None  # a switch, not a rate
     run = Run(name="r", source="<memory>", format="generated", hparams=hparams,
               series={"loss": Series.from_lists([0, 1, 2], [1.0, 0.9, 0.8])})
     tags.assign_roles(run)

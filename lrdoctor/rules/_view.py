@@ -141,7 +141,7 @@ def _curve(tag: str, series: Series, steps_axis: np.ndarray | None, lr_s, lr_v) 
     return Curve(tag, steps, y, rolling_median(y, window=w), float(noise), first_bad, t)
 
 
-def _on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) -> np.ndarray:
+def on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) -> np.ndarray:
     """x values of ``series`` on the train-step axis.
 
     Some writers log validation (and Keras the LR) at the epoch index, others at the global
@@ -163,7 +163,7 @@ def build_view(run: Run) -> View:
     lr_steps = lr_values = schedule = None
     current, source = None, "none"
     if lr_s is not None and np.isfinite(lr_s.values).any() and (lr_s.values > 0).any():
-        lr_steps, lr_values = _on_train_axis(lr_s, train_s, at_epoch_end=False), lr_s.values.astype(float)
+        lr_steps, lr_values = on_train_axis(lr_s, train_s, at_epoch_end=False), lr_s.values.astype(float)
         schedule = detect_schedule(lr_steps, lr_values)
         current, source = schedule.peak_lr, "log"
     elif (hp := lr_hparam(run.hparams)) is not None:
@@ -171,7 +171,7 @@ def build_view(run: Run) -> View:
     train = None if train_s is None else _curve(run.roles[TRAIN_LOSS], train_s, None, lr_steps, lr_values)
     val = None
     if val_s is not None:
-        val = _curve(run.roles[VAL_LOSS], val_s, _on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
+        val = _curve(run.roles[VAL_LOSS], val_s, on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
     positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
     return View(train, val, schedule, lr_steps, lr_values, current, source, positive, rl_markers(run.series),
                 train_is_epoch_level=train_s is not None and _epoch_level(run.roles[TRAIN_LOSS], train_s))

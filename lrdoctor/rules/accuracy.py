@@ -9,10 +9,11 @@ from typing import Iterator
 import numpy as np
 
 from ..findings import Finding, Severity
-from ..model import TRAIN_ACC, VAL_ACC, VAL_LOSS, Run
+from ..model import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Run
 from ..signal.noise import diff_noise
 from ..signal.smoothing import rolling_median
-from ._view import measured, smoothing_window, start_level, usable_val, view_of
+from ..signal.trend import mann_kendall
+from ._view import measured, on_train_axis, smoothing_window, start_level, usable_val, view_of
 from .base import Rule
 from .overfitting import memorising
 from .plateau import slow_learner
@@ -42,9 +43,10 @@ class AccuracyStuckOrCollapsed(Rule):
         classic signatures of a rate so high that units died or the outputs saturated.  A slow
         learner's accuracy is also nearly flat, but its loss falls steadily and has not settled, which
         is checked; and a slow learner that has only learned the class prior so far (an imbalanced task)
-        slid onto that level without ever rising above where it began, which is checked too.  A loss that falls back *onto* a level after an early explosion (it stood above its
-        start), or that has settled, while the accuracy never moved, is a model that converged to a
-        constant predictor.
+        slid onto that level without ever rising above where it began, which is checked too.  A loss
+        that falls back *onto* a level after an early explosion (it stood above its start), or that
+        settled after rising on the way, while the accuracy never moved, is a model that converged to
+        a constant predictor.
 
     Evidence
         ``first``, ``best``, ``last``, ``range``, ``drop`` (best - last).
@@ -115,7 +117,10 @@ class TrainAccuracyCollapsed(Rule):
         value), by at least ``min_z`` noise sigmas (second-difference scatter) and by more than
         ``min_drop`` (absolute).  The first value counts as a level of its own: an epoch-level log (Keras)
         averages a whole epoch into it, and a rate that breaks the model *within* the first epoch leaves
-        its only trace there -- a first-epoch accuracy above chance, chance ever after.
+        its only trace there -- a first-epoch accuracy above chance, chance ever after.  Not while the
+        train loss is still falling steadily in the second half of the run (Mann-Kendall, one-sided
+        p < 0.01): a model knocked to a constant predictor has a flat loss, one that is still learning
+        (say, under class weights that trade plain accuracy for the rare classes) does not.
 
     Why it matters
         The optimiser's job is to fit the training data.  When the accuracy on that same data falls and
@@ -152,7 +157,10 @@ class TrainAccuracyCollapsed(Rule):
         acc = _working_fraction(series, options.min_points)
         if acc is None:
             return
-        steps = series.steps[np.isfinite(series.values)]
+        view = view_of(run)
+        if _train_loss_still_falling(view):
+            return  # still learning: a falling accuracy there is a reweighted or noisy metric, not a broken model
+        steps = on_train_axis(series, run.get(TRAIN_LOSS), at_epoch_end=True)[np.isfinite(series.values)]
         level = rolling_median(acc, window=smoothing_window(acc.size))
         first = float(acc[0])
         i_top = int(np.argmax(level))
@@ -166,7 +174,7 @@ class TrainAccuracyCollapsed(Rule):
         drop = top - now
         later = np.flatnonzero(level[i_top:] <= top - 0.5 * drop)
         onset = int(steps[i_top + int(later[0])]) if later.size else int(steps[i_top])
-        lr = view_of(run).lr_at_step(onset)
+        lr = view.lr_at_step(onset)
         tag = run.roles.get(TRAIN_ACC, "")
         yield self.finding(
             run, f"{tag} fell from {top:.3f} to {now:.3f} from about step {onset:,} and stayed (lost "
@@ -201,7 +209,11 @@ class LogitsBlewUp(Rule):
         reach the ratio; a loss above ln 1000 is worse than guessing among a thousand classes.
 
     Evidence
-        ``nats_per_error`` (the smallest ratio), ``val_loss`` and ``val_acc`` at that evaluation, ``step``.
+        ``nats_per_error`` (the smallest ratio), ``val_loss`` and ``val_acc`` at that evaluation, ``step`` (on
+        the train-step axis).  Evaluations that are not finite, have accuracy 1 or a negative loss are
+        left out; at least half must be usable.  When a train loss is logged it must have stood above
+        ``min_loss`` at some point: a validation loss summed over batches instead of averaged makes the
+        same ratio without any blow-up.
 
     Options
         ``max_nats`` = 87.3; ``min_loss`` = 6.91 (ln 1000); ``min_points`` = 3.
@@ -223,6 +235,10 @@ class LogitsBlewUp(Rule):
         acc_s, loss_s = run.get(VAL_ACC), run.get(VAL_LOSS)
         if _working_fraction(acc_s, options.min_points) is None or not np.array_equal(acc_s.steps, loss_s.steps):
             return
+        train = run.get(TRAIN_LOSS)
+        if train is not None and not np.nanmax(np.where(np.isfinite(train.values), train.values, np.nan),
+                                              initial=-np.inf) > options.min_loss:
+            return  # the train loss never stood that high: a validation loss summed over batches, not a blow-up
         acc, loss = acc_s.values, loss_s.values
         usable = np.isfinite(acc) & np.isfinite(loss) & (acc < 1.0) & (loss >= 0)
         if np.count_nonzero(usable) < options.min_points or np.count_nonzero(usable) < 0.5 * acc.size:
@@ -231,14 +247,15 @@ class LogitsBlewUp(Rule):
         i = int(np.argmin(nats))
         if nats[i] <= options.max_nats or loss[usable][i] <= options.min_loss:
             return
-        step = int(acc_s.steps[usable][i])
+        step = int(on_train_axis(acc_s, train, at_epoch_end=True)[usable][i])
         tag = run.roles.get(VAL_LOSS, "")
         yield self.finding(
             run, f"{tag} was at best {loss[usable][i]:.3g} at accuracy {acc[usable][i]:.3f} (step {step:,}): "
                  f"{nats[i]:,.0f} nats per misclassified example, beyond any float32 probability -- the logits blew up",
             tag=tag, start_step=int(acc_s.steps[0]), end_step=int(acc_s.steps[-1]),
+            # No LR at an onset: the break came before the first logged point, so advice uses the peak LR.
             evidence=measured(nats_per_error=float(f"{nats[i]:.4g}"), val_loss=float(loss[usable][i]),
-                              val_acc=float(acc[usable][i]), step=step, lr_at_onset=view_of(run).lr_at_step(step)),
+                              val_acc=float(acc[usable][i]), step=step),
         )
 
 
@@ -253,6 +270,14 @@ def _learned_beyond_accuracy(view, options) -> bool:
     start = start_level(view)
     reached = min(c.tail(), float(view.val.values.min()) if usable_val(view) else np.inf)
     return start > 0 and start - reached > options.min_improvement * start
+
+
+def _train_loss_still_falling(view) -> bool:
+    """The train loss's second half is a significant fall (Mann-Kendall, one-sided p < 0.01)."""
+    c = view.train
+    if c is None or c.n < 8:
+        return False
+    return mann_kendall(c.values[c.n // 2:]).p_down < 0.01
 
 
 def _only_fell(view, options) -> bool:

@@ -77,9 +77,9 @@ class LossBlowUp(Rule):
         (a) the median loss over the last 10 % of the run is more than ``rise_over_start``
         (relative) above the median of the first points, or (b) it climbed back from its best
         (smoothed) level by more than ``giveback`` of the improvement made, and stayed there --
-        unless the validation loss was still at its best in its last tenth of evaluations (the model
-        was still improving on held-out data; the smoothed minimum of a minibatch curve is an extreme
-        of its noise).  Both must exceed ``min_z`` times the noise of those medians, so minibatch noise alone
+        unless the validation loss (5+ evaluations, logged past the give-back's onset) was still at its
+        best in its last tenth of evaluations (the model was still improving on held-out data; the
+        smoothed minimum of a minibatch curve is an extreme of its noise).  Both must exceed ``min_z`` times the noise of those medians, so minibatch noise alone
         cannot trigger it.  (c) more than ``bounce_share`` of the points in the last half lie
         ``bounce_rel`` (relative) and 3 noise sigmas above the start: the loss keeps bouncing out.
         (d) the smoothed loss stayed above the start by the margins of (a) for at least
@@ -123,7 +123,7 @@ class LossBlowUp(Rule):
         if c is None:
             return
         m = _measure_blow_up(c, options)
-        if m.lost and _val_best_at_end(view):
+        if m.lost and _val_best_at_end(view, _departure_step(c, m.i_best, m.best, m.end)):
             # The model was still getting better on held-out data when the run ended: the train curve's
             # give-back is the noise of its smoothed minimum (an extreme over many windows), not a blow-up.
             m = dataclasses.replace(m, lost=False)
@@ -186,12 +186,19 @@ def _measure_blow_up(c: Curve, options: LossBlowUp.Options) -> _BlowUp:
                    bouncing=share_above > options.bounce_share, climbed=excursion >= options.min_excursion)
 
 
-def _val_best_at_end(view: View) -> bool:
-    """The validation loss (when logged, finite) was lowest in its last tenth of evaluations (>= 2)."""
-    if not usable_val(view) or view.val.first_bad_step is not None:
+def _val_best_at_end(view: View, since_step: int) -> bool:
+    """The validation loss (finite, at least ``MIN_VAL_FOR_BEST_AT_END`` evaluations, the last one at or
+    after ``since_step``) was lowest in its last tenth of evaluations (at least the last one)."""
+    v = view.val
+    if not usable_val(view) or v.first_bad_step is not None or v.n < MIN_VAL_FOR_BEST_AT_END:
         return False
-    v = view.val.values
-    return int(np.argmin(v)) >= v.size - max(2, int(np.ceil(0.1 * v.size)))
+    if float(v.steps[-1]) < since_step:
+        return False  # validation stopped before the give-back began: it cannot vouch for that stretch
+    return int(np.argmin(v.values)) >= v.n - max(1, int(np.ceil(0.1 * v.n)))
+
+
+# Fewer evaluations cannot show where the validation minimum sits: with three, "the last tenth" is one.
+MIN_VAL_FOR_BEST_AT_END = 5
 
 
 def _blow_up_why(c: Curve, m: _BlowUp) -> str:
@@ -222,8 +229,8 @@ class LossExploded(Rule):
 
     What it detects
         A train-loss point more than ``factor`` times the curve's median level and its starting level (at any time, also
-        in the first steps; not a step-level loss logged at step 0, which is the untrained loss -- when that is
-        logged, ``factor`` times it is enough: a run that exploded and stayed up has a median as high as its peak), or a validation loss whose best value is above ``factor_val`` times the
+        in the first steps; a step-level loss logged at step 0 is the untrained loss: it is then the start, and
+        never a peak), or a validation loss whose best value is above ``factor_val`` times the
         train loss at the same step while the train loss no longer improves (its
         final level is at least 80 % of the level at that step, which is at least half its start).
         On a reinforcement-learning run (DQ06), whose loss moves with the returns, the peak must also be
@@ -234,7 +241,7 @@ class LossExploded(Rule):
         the run later settles, it settled where the explosion left it (dead units, collapsed outputs).
 
     Evidence
-        ``peak``, ``typical`` (median), ``ratio``, ``step`` and the LR there.
+        ``peak``, ``typical`` (the larger of the median level and the start), ``ratio``, ``step`` and the LR there.
 
     Options
         ``factor`` = 10 (an order of magnitude); ``factor_val`` = 3.
@@ -262,18 +269,17 @@ class LossExploded(Rule):
             yield found
 
     def _train_explosion(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
-        # Above both the typical level and the start, so a loss that simply fell a lot does not count.
-        typical = max(float(np.median(c.values)), start_level(view))
         # A step-level loss logged at step 0 was computed before the first update: the untrained loss,
-        # where the run began, never a jump.  (An epoch mean at epoch 0, or a first point logged after
-        # some updates, can hold an explosion: those stay candidates.)
+        # where the run began -- the start itself, and never a jump.  Otherwise the start is the median of
+        # the first points (or the first validation value), which an explosion in the first steps can
+        # already hold.  (An epoch mean at epoch 0, or a first point logged after some updates, can hold
+        # an explosion: those stay candidates.)
         first = 1 if c.steps[0] == 0 and not view.train_is_epoch_level else 0
+        start = float(c.values[0]) if first else start_level(view)
+        # Above both the typical level and the start, so a loss that simply fell a lot does not count.
+        typical = max(float(np.median(c.values)), start)
         i_peak = first + int(np.argmax(c.values[first:]))
         peak = float(c.values[i_peak])
-        if first and view.levels_comparable_over_time and c.values[0] > 0:
-            # The untrained loss is known exactly: a run that jumped an order of magnitude above it and
-            # *stayed* there has a median (and first points) just as high, which must not hide the jump.
-            typical = min(typical, float(c.values[0]))
         if not view.levels_comparable_over_time:
             # A reinforcement-learning loss moves with the returns (DQ06): the run's median and start can
             # sit far below where the loss stood when it jumped.  There an explosion must also be an

@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-import numpy as np
-
 from ..findings import Finding, Severity
 from ..model import VAL_LOSS, Run
 from ..signal.noise import diff_noise

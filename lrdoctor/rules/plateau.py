@@ -267,7 +267,8 @@ class DropAfterDecay(Rule):
             if b_pts.size < 3 or a_pts.size < 3:
                 continue
             log_drop = float(np.median(b_pts) - np.median(a_pts))
-            before, after = float(np.exp(np.median(b_pts))), float(np.exp(np.median(a_pts)))
+            raw_b, raw_a = phase_halves(c.steps, c.values, step, start=start, end=end)
+            before, after = float(np.median(raw_b)), float(np.median(raw_a))
             noise = sigma * np.sqrt(1.0 / b_pts.size + 1.0 / a_pts.size)
             if after < (1 - options.min_drop) * before and log_drop > options.min_z * noise:
                 step = int(step)
