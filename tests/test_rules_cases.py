@@ -160,3 +160,13 @@ def test_blown_logits_advice_uses_the_peak_lr_not_the_lr_at_the_best_evaluation(
     _, result = codes_for(run)
     rec = result.recommendation
     assert rec.reason.startswith("DV05") and rec.suggested_lr == pytest.approx(0.1 / 100)
+
+
+def test_nan_validation_next_to_an_empty_train_series_does_not_crash_dv01():
+    run = C.make_nan()
+    run.series["train/loss"] = Series.from_lists([], [])
+    v = run.series["val/loss"]
+    run.series["val/loss"] = Series.from_lists(v.steps, np.r_[v.values[:5], np.full(len(v) - 5, np.nan)])
+    result = diagnose_run(run, all_rules(), Config())
+    assert not [f for f in result.findings if f.evidence.get("crashed")]
+    assert "DV01" in {f.code for f in result.findings}

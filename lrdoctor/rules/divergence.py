@@ -54,7 +54,7 @@ class NonFiniteLoss(Rule):
             step = curve.first_bad_step
             lr = view.lr_at_step(step)
             last = float(view.train.steps[-1]) if view.train is not None and view.train.n else 0.0
-            total = max(float(run.get(TRAIN_LOSS).steps.max()), 1.0)
+            total = max(float(run.get(TRAIN_LOSS).steps.max(initial=0)), 1.0)
             peak = view.current_lr
             yield self.finding(
                 run,
