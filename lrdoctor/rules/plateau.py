@@ -262,23 +262,35 @@ class DropAfterDecay(Rule):
         logs = np.log(np.maximum(c.values, np.finfo(float).tiny))
         sigma = diff_noise(logs) * np.sqrt(np.pi / 2)  # a median's noise is sqrt(pi / 2) times a mean's
         bounds = [float(c.steps[0]), *map(float, sched.decay_steps), float(c.steps[-1]) + 1]
-        for start, step, end in zip(bounds, bounds[1:], bounds[2:]):
-            b_pts, a_pts = phase_halves(c.steps, logs, step, start=start, end=end)
-            if b_pts.size < 3 or a_pts.size < 3:
+        for start, decay, end in zip(bounds, bounds[1:], bounds[2:]):
+            drop = _drop_at(c, logs, sigma, start, decay, end, options)
+            if drop is None:
                 continue
-            log_drop = float(np.median(b_pts) - np.median(a_pts))
-            raw_b, raw_a = phase_halves(c.steps, c.values, step, start=start, end=end)
-            before, after = float(np.median(raw_b)), float(np.median(raw_a))
-            noise = sigma * np.sqrt(1.0 / b_pts.size + 1.0 / a_pts.size)
-            if after < (1 - options.min_drop) * before and log_drop > options.min_z * noise:
-                step = int(step)
-                lr_b, lr_a = view.lr_at_step(step - 1), view.lr_at_step(step)
-                yield self.finding(
-                    run,
-                    f"{c.tag} fell from {before:.3g} to {after:.3g} right after the LR decay at step {step:,} "
-                    f"({lr_b:.3g} -> {lr_a:.3g}): the rate before it was holding the loss up",
-                    tag=c.tag, start_step=int(step), end_step=int(step),
-                    evidence={"decay_step": int(step), "before": before, "after": after,
-                              "drop": round(1 - after / before, 4), "lr_before": lr_b, "lr_after": lr_a},
-                )
-                return
+            before, after = drop
+            step = int(decay)
+            lr_b, lr_a = view.lr_at_step(step - 1), view.lr_at_step(step)
+            yield self.finding(
+                run,
+                f"{c.tag} fell from {before:.3g} to {after:.3g} right after the LR decay at step {step:,} "
+                f"({lr_b:.3g} -> {lr_a:.3g}): the rate before it was holding the loss up",
+                tag=c.tag, start_step=step, end_step=step,
+                evidence={"decay_step": step, "before": before, "after": after,
+                          "drop": round(1 - after / before, 4), "lr_before": lr_b, "lr_after": lr_a},
+            )
+            return
+
+
+def _drop_at(c: Curve, logs: np.ndarray, sigma: float, start: float, decay: float, end: float,
+             options: DropAfterDecay.Options) -> tuple[float, float] | None:
+    """(before, after) medians around ``decay`` when the loss fell by ``min_drop`` and ``min_z`` sigmas of
+    log(loss) from the settled half of the phase before to the first half of the phase after; else None."""
+    b_logs, a_logs = phase_halves(c.steps, logs, decay, start=start, end=end)
+    if b_logs.size < 3 or a_logs.size < 3:
+        return None
+    log_drop = float(np.median(b_logs) - np.median(a_logs))
+    b_raw, a_raw = phase_halves(c.steps, c.values, decay, start=start, end=end)
+    before, after = float(np.median(b_raw)), float(np.median(a_raw))
+    noise = sigma * np.sqrt(1.0 / b_logs.size + 1.0 / a_logs.size)
+    if after < (1 - options.min_drop) * before and log_drop > options.min_z * noise:
+        return before, after
+    return None
