@@ -10,6 +10,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Run
+from ..signal.changepoints import halfway_index
 from ..signal.noise import diff_noise
 from ..signal.smoothing import rolling_median
 from ..signal.trend import mann_kendall
@@ -172,8 +173,7 @@ class TrainAccuracyCollapsed(Rule):
         if not _lost_gain(acc, top, lowest, now, options.giveback, options.min_z, options.min_drop):
             return
         drop = top - now
-        later = np.flatnonzero(level[i_top:] <= top - 0.5 * drop)
-        onset = int(steps[i_top + int(later[0])]) if later.size else int(steps[i_top])
+        onset = int(steps[halfway_index(level, i_top, top, now)])
         lr = view.lr_at_step(onset)
         tag = run.roles.get(TRAIN_ACC, "")
         yield self.finding(

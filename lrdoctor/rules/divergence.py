@@ -9,6 +9,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
+from ..signal.changepoints import halfway_index
 from ._view import (Curve, View, measured, progress_curve, ratio_curve, smoothing_window, start_level, usable_val,
                     view_of)
 from .base import Rule
@@ -220,8 +221,7 @@ def _level_before(c: Curve, i: int) -> float:
 
 def _departure_step(c: Curve, i_best: int, best: float, end: float) -> int:
     """First step after the best point where the smoothed loss is half way from best to end."""
-    later = np.flatnonzero(c.smooth[i_best:] >= best + 0.5 * (end - best))
-    return int(c.steps[i_best + int(later[0])]) if later.size else int(c.steps[i_best])
+    return int(c.steps[halfway_index(c.smooth, i_best, best, end)])
 
 
 class LossExploded(Rule):
