@@ -170,3 +170,13 @@ def test_nan_validation_next_to_an_empty_train_series_does_not_crash_dv01():
     result = diagnose_run(run, all_rules(), Config())
     assert not [f for f in result.findings if f.evidence.get("crashed")]
     assert "DV01" in {f.code for f in result.findings}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_accuracy_logged_in_per_cent_is_read_as_a_fraction(seed):
+    run = C.make_acc_pinned(seed=seed)
+    acc = run.series["val/acc"]
+    run.series["val/acc"] = Series.from_lists(acc.steps, 100 * acc.values)
+    codes, result = codes_for(run)
+    f = next(f for f in result.findings if f.code == "PL04")
+    assert f.evidence["first"] == pytest.approx(0.102)

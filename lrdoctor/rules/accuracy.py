@@ -35,7 +35,8 @@ class AccuracyStuckOrCollapsed(Rule):
         loss turned up from its minimum while the train loss kept falling), where a falling validation
         accuracy is overfitting, not a model knocked dead.  Uses the
         validation accuracy only: a minibatch train accuracy scatters too much to read single points.
-        An accuracy that is 0 throughout is taken as a metric that does not apply, not as a model.
+        An accuracy that is 0 throughout is taken as a metric that does not apply, not as a model; one
+        logged in per cent (above 1, at most 100) is read as a fraction.
 
     Why it matters
         Accuracy is a scale-free view of the same model: a network that predicts one class for every
@@ -98,14 +99,22 @@ class AccuracyStuckOrCollapsed(Rule):
 
 
 def _working_fraction(series, min_points: int) -> np.ndarray | None:
-    """The finite accuracy values, or None when they are not a working fraction in [0, 1] (a
-    percentage, another metric, a dead metric) or fewer than ``min_points``."""
+    """The finite accuracy values as a fraction in [0, 1] (a percentage, 0-100, is divided by 100), or
+    None when they are neither (another metric), a dead metric (0 throughout) or fewer than ``min_points``."""
+    scale = _percent_scale(series, min_points)
+    return None if scale is None else series.values[np.isfinite(series.values)] / scale
+
+
+def _percent_scale(series, min_points: int) -> float | None:
+    """1 for an accuracy logged as a fraction, 100 for one logged in per cent, None for anything else."""
     if series is None:
         return None
     acc = series.values[np.isfinite(series.values)]
-    if acc.size < min_points or acc.max() > 1.0 + 1e-9 or acc.min() < 0 or acc.max() <= 0:
+    if acc.size < min_points or acc.min() < 0 or acc.max() <= 0:
         return None
-    return acc
+    if acc.max() <= 1.0 + 1e-9:
+        return 1.0
+    return 100.0 if acc.max() <= 100.0 + 1e-6 else None
 
 
 class TrainAccuracyCollapsed(Rule):
@@ -233,13 +242,14 @@ class LogitsBlewUp(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         acc_s, loss_s = run.get(VAL_ACC), run.get(VAL_LOSS)
-        if _working_fraction(acc_s, options.min_points) is None or not np.array_equal(acc_s.steps, loss_s.steps):
+        scale = _percent_scale(acc_s, options.min_points)
+        if scale is None or not np.array_equal(acc_s.steps, loss_s.steps):
             return
         train = run.get(TRAIN_LOSS)
         if train is not None and not np.nanmax(np.where(np.isfinite(train.values), train.values, np.nan),
                                               initial=-np.inf) > options.min_loss:
             return  # the train loss never stood that high: a validation loss summed over batches, not a blow-up
-        acc, loss = acc_s.values, loss_s.values
+        acc, loss = acc_s.values / scale, loss_s.values
         usable = np.isfinite(acc) & np.isfinite(loss) & (acc < 1.0) & (loss >= 0)
         if np.count_nonzero(usable) < options.min_points or np.count_nonzero(usable) < 0.5 * acc.size:
             return
