@@ -1,14 +1,15 @@
 """Generate a held-out labelled LR benchmark: other tasks, nets, optimisers; the public rules.
 
-    python bench/heldout.py --out /tmp/heldout [--suite a|b|c] [--jobs 2]
+    python bench/heldout.py --out /tmp/heldout [--suite a|b|c|d] [--jobs 2]
     lrdoctor diagnose /tmp/heldout/runs --format json > /tmp/heldout/pred.json
     python ../shared/bench/public/score.py --labels /tmp/heldout/labels.csv \
         --pred /tmp/heldout/pred.json
     python bench/heldout.py --out /tmp/heldout --report   # false alarms, missed divergences, tables
 
 Every run is trained for real (numpy, bench/heldout_training.py), as half-decade LR sweeps with
-2 seeds per (task, optimizer, schedule) of the chosen suite (bench/heldout_suites.py; suites a
-and b have been used to develop the rules, suite c is kept for a final validation only), written
+2 seeds per (task, optimizer, schedule) of the chosen suite (bench/heldout_suites.py; suites a,
+b and c have all been looked at while developing the rules, suite d is the last validation of the
+finished rules: do not tune on it), written
 in one of the six log layouts of ../shared/bench/public/README.md (round-robin over a seeded
 shuffle), and labelled by that README's rules (lr_star, tolerance, ok band as an interval,
 diverged, overfit).  Layout: OUT/runs/<shuffled id>/..., OUT/labels.csv (the public columns),
@@ -384,9 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--suite", choices=sorted(SUITES), default="a",
-                        help="a, b: held-out suites already used for development; "
-                             "c: an independent one for the final validation only "
-                             "(bench/heldout_suites.py)")
+                        help="a, b, c: held-out suites already looked at during development; "
+                             "d: an independent one for the last validation of the finished "
+                             "rules only (bench/heldout_suites.py)")
     parser.add_argument("--jobs", type=int, default=2, help="training processes")
     parser.add_argument("--report", action="store_true",
                         help="do not generate: print the misses of OUT/pred.json as markdown")

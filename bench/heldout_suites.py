@@ -12,6 +12,11 @@
   sizes 8/64/128, SGD with plain momentum 0.9 (in neither a nor b), the two (optimizer, schedule)
   pairs a and b lack (nesterov/step, adam/step), and new split, init, batch-order, data and format
   seeds.
+* Suite ``d`` is the last validation, added once a, b and c had all been looked at: run it on the
+  finished rules, do not tune on it.  New data (15 classes, Hastie's 10-d binary problem,
+  Friedman #2, a swiss-roll coordinate, a noisy-label subset of wine), new nets (1x512 ReLU, 5x32
+  tanh, a 128-8-128 bottleneck, a tapering 200-50 tanh), batch sizes 8-256, new pairings of all
+  six optimisers with the four schedules, and new split, init, batch-order, data and format seeds.
 
 A group is (task, optimizer, schedule, lowest and highest half-decade exponent: LR = 10 ** (e/2)).
 """
@@ -172,4 +177,59 @@ SUITE_C = Suite("c", 2, (30, 31), {t.name: t for t in (
     ("cls3_overfit", "adamw", "cosine", -9, 0),
 ), load_suite_c)
 
-SUITES = {s.name: s for s in (SUITE_A, SUITE_B, SUITE_C)}
+# ------------------------------------------------------------------------------------------ suite d
+SPLIT_SEED_D = 9  # train/val split and the noisy-label draw of suite d
+
+
+def load_suite_d(name: str) -> Data:
+    from sklearn import datasets
+
+    split = dict(split_seed=SPLIT_SEED_D)
+    if name == "cls15_wide":  # many classes, informative + redundant features, a little noise
+        x, y = datasets.make_classification(
+            n_samples=3000, n_features=30, n_informative=14, n_redundant=8, n_classes=15,
+            n_clusters_per_class=1, class_sep=1.5, flip_y=0.02, random_state=61)
+        return _split_standardize(x, y, True, **split)
+    if name == "hastie_tanh5":  # y = 1 iff sum(x_i^2) > 9.34: a spherical boundary in 10-d
+        x, y = datasets.make_hastie_10_2(n_samples=2000, random_state=62)
+        return _split_standardize(x, (y > 0).astype(int), True, **split)
+    if name == "friedman2_bneck":  # impedance of an AC circuit; noise ~10% of y's variance
+        x, y = datasets.make_friedman2(n_samples=800, noise=120.0, random_state=63)
+        return _split_standardize(x, y, False, **split)
+    if name == "swissroll_reg":  # the position along a noisy swiss roll from its 3-d point
+        x, t = datasets.make_swiss_roll(n_samples=2500, noise=0.5, random_state=64)
+        return _split_standardize(x, t, False, **split)
+    if name == "wine_overfit":  # 100 wine samples, 25% wrong labels, a wide net memorises them
+        x, y = datasets.load_wine(return_X_y=True)
+        return _split_standardize(x, y, True, n_train=100, flip_frac=0.25, n_classes=3, **split)
+    raise ValueError(f"unknown suite-d task {name}")
+
+
+SUITE_D = Suite("d", 4, (50, 51), {t.name: t for t in (
+    Task("cls15_wide", "ce", (512,), "relu", 20, 2, 128,
+         what="make_classification (15 classes), 30-512-15 ReLU, one wide layer, batch 128"),
+    Task("hastie_tanh5", "ce", (32,) * 5, "tanh", 25, 5, 32,
+         what="make_hastie_10_2 (binary), 10-32x5-2 tanh, five layers"),
+    Task("friedman2_bneck", "mse", (128, 8, 128), "relu", 30, 4, 16,
+         what="make_friedman2 regression, 4-128-8-128-1 ReLU (bottleneck), MSE"),
+    Task("swissroll_reg", "mse", (200, 50), "tanh", 60, 2, 256,
+         what="make_swiss_roll position regression, 3-200-50-1 tanh, MSE, batch 256"),
+    Task("wine_overfit", "ce", (256, 256), "relu", 100, 5, 8, "overfit",
+         what="100 wine samples, 25% wrong labels, 13-256-256-3 ReLU, batch 8"),
+)}, (
+    ("cls15_wide", "rmsprop", "cosine", -9, 0),
+    ("cls15_wide", "momentum", "step", -6, 2),
+    ("cls15_wide", "adamw", "warmup_cosine", -8, 0),
+    ("hastie_tanh5", "sgd", "cosine", -4, 4),
+    ("hastie_tanh5", "nesterov", "step", -6, 3),
+    ("hastie_tanh5", "adam", "warmup_cosine", -9, -1),
+    ("friedman2_bneck", "adam", "step", -10, 0),
+    ("friedman2_bneck", "rmsprop", "step", -10, -1),
+    ("friedman2_bneck", "momentum", "cosine", -8, 1),
+    ("swissroll_reg", "nesterov", "warmup_cosine", -7, 1),
+    ("swissroll_reg", "sgd", "constant", -6, 2),
+    ("wine_overfit", "momentum", "constant", -6, 2),
+    ("wine_overfit", "adamw", "constant", -9, 0),
+), load_suite_d)
+
+SUITES = {s.name: s for s in (SUITE_A, SUITE_B, SUITE_C, SUITE_D)}

@@ -4,10 +4,10 @@ bench/sample_training.py trains one thing (a ReLU MLP on digits with SGD + momen
 held-out suite needs variety the public suite does not have, so this module adds, in numpy:
 
 * tasks: the data of suite a (wine, breast cancer, a 5-class ``make_classification`` problem,
-  Friedman #1 regression, a noisy-label overfitting task); suites b and c are in
+  Friedman #1 regression, a noisy-label overfitting task); suites b, c and d are in
   heldout_suites.py;
 * nets: any depth/width, ReLU or tanh, PyTorch's default ``nn.Linear`` initialisation;
-* optimisers with PyTorch's update rules: plain SGD, SGD + momentum 0.9 (suite c), SGD +
+* optimisers with PyTorch's update rules: plain SGD, SGD + momentum 0.9 (suites c, d), SGD +
   Nesterov momentum, Adam, AdamW and RMSprop;
 * per-step schedules: constant, cosine, warmup_cosine and step (x0.1 at 50% and 75% of epochs).
 
@@ -185,7 +185,7 @@ class Optimizer:
                 m *= F32(0.9)
                 m += g
                 p -= lr32 * (g + F32(0.9) * m)
-            elif self.kind == "momentum":          # momentum 0.9, dampening 0 (suite c only)
+            elif self.kind == "momentum":          # momentum 0.9, dampening 0 (suites c, d)
                 m *= F32(0.9)
                 m += g
                 p -= lr32 * m
