@@ -246,8 +246,7 @@ class LogitsBlewUp(Rule):
         if scale is None or not np.array_equal(acc_s.steps, loss_s.steps):
             return
         train = run.get(TRAIN_LOSS)
-        if train is not None and not np.nanmax(np.where(np.isfinite(train.values), train.values, np.nan),
-                                              initial=-np.inf) > options.min_loss:
+        if train is not None and not np.any(train.values[np.isfinite(train.values)] > options.min_loss):
             return  # the train loss never stood that high: a validation loss summed over batches, not a blow-up
         acc, loss = acc_s.values / scale, loss_s.values
         usable = np.isfinite(acc) & np.isfinite(loss) & (acc < 1.0) & (loss >= 0)
@@ -255,17 +254,17 @@ class LogitsBlewUp(Rule):
             return
         nats = loss[usable] / (1.0 - acc[usable])
         i = int(np.argmin(nats))
-        if nats[i] <= options.max_nats or loss[usable][i] <= options.min_loss:
+        best_loss, best_acc = float(loss[usable][i]), float(acc[usable][i])
+        if nats[i] <= options.max_nats or best_loss <= options.min_loss:
             return
         step = int(on_train_axis(acc_s, train, at_epoch_end=True)[usable][i])
         tag = run.roles.get(VAL_LOSS, "")
         yield self.finding(
-            run, f"{tag} was at best {loss[usable][i]:.3g} at accuracy {acc[usable][i]:.3f} (step {step:,}): "
+            run, f"{tag} was at best {best_loss:.3g} at accuracy {best_acc:.3f} (step {step:,}): "
                  f"{nats[i]:,.0f} nats per misclassified example, beyond any float32 probability -- the logits blew up",
             tag=tag, start_step=int(acc_s.steps[0]), end_step=int(acc_s.steps[-1]),
             # No LR at an onset: the break came before the first logged point, so advice uses the peak LR.
-            evidence=measured(nats_per_error=float(f"{nats[i]:.4g}"), val_loss=float(loss[usable][i]),
-                              val_acc=float(acc[usable][i]), step=step),
+            evidence=measured(nats_per_error=float(f"{nats[i]:.4g}"), val_loss=best_loss, val_acc=best_acc, step=step),
         )
 
 
@@ -293,8 +292,9 @@ def _train_loss_still_falling(view) -> bool:
 def _only_fell(view, options) -> bool:
     """The train loss only ever fell from where it began: it ended more than 3 noise sigmas below its
     first point, its smoothed level never rose above that point by more than 3 sigmas, and that first
-    point is no explosion (within ``min_improvement`` of the start level).  A model knocked dead got there through a rise (an explosion, a blow-up, a
-    bounce); a slow learner that has so far learned only the class prior slid onto it from the start."""
+    point is no explosion (within ``min_improvement`` of the start level).  A model knocked dead got
+    there through a rise (an explosion, a blow-up, a bounce); a slow learner that has so far learned
+    only the class prior slid onto it from the start."""
     c = view.train
     if c is None or c.n < 3 or not view.positive:
         return False
