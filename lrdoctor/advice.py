@@ -18,6 +18,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable, Sequence
 
@@ -223,7 +224,8 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
     for select, build in RULES_OF_PRECEDENCE:
         chosen = select(usable)
         if chosen:
-            return build(_earliest(chosen), current)
+            driver = _earliest(chosen)
+            return dataclasses.replace(build(driver, current), rule=driver.code)
     return _keep(usable, current)
 
 
@@ -254,4 +256,4 @@ def refine_with_sweep(rec: Recommendation, sweep: dict) -> Recommendation:
         return rec
     n_runs = len(sweep.get("runs") or ())
     reason = f"{rec.reason}; the sweep of {n_runs} runs with this setup puts the best LR at ≈{target:.2g}, so use that"
-    return Recommendation(rec.action, target / current, current, target, reason, rec.confidence)
+    return dataclasses.replace(rec, factor=target / current, suggested_lr=target, reason=reason)

@@ -19,7 +19,9 @@ KINDS = (
 
 # Recommendation actions (the JSON contract's "action").
 # "set-lr": train with suggested_lr (an LR range test: there is no current LR to move from).
-ACTIONS = ("decrease", "increase", "keep", "add-warmup", "decay-schedule", "stop-early", "set-lr")
+# "keep": the log was judged and the LR looks right.  "abstain": the log cannot say whether the LR is right
+# (a GAN, an RL run, a loss that is broken from the first step): no LR advice, the reason says why.
+ACTIONS = ("decrease", "increase", "keep", "add-warmup", "decay-schedule", "stop-early", "set-lr", "abstain")
 
 
 class Severity(enum.IntEnum):
@@ -62,3 +64,4 @@ class Recommendation:
     suggested_lr: float | None
     reason: str  # one sentence citing the basis
     confidence: str = "medium"  # low / medium / high
+    rule: str | None = None  # code of the finding that drove the advice (None: no finding did)

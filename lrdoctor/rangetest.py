@@ -153,6 +153,7 @@ def range_test_result(run: Run, fit: RangeTestFit, **result_fields) -> "RunResul
         suggested_lr=fit.suggested_lr,
         reason=fit.basis,
         confidence=fit.confidence,
+        rule=CODE,
     )
     return RunResult(
         run=run.name,
@@ -202,17 +203,18 @@ def findlr(runs) -> list[tuple[Run, RangeTestFit | None, RampShape]]:
 
 
 def findlr_dict(entries) -> dict:
-    """JSON for ``findlr --format json``: one entry per run."""
+    """JSON for ``findlr --format json``: one entry per run, floats rounded as in the report's JSON."""
     from .report import SCHEMA_VERSION
+    from .reporters.records import _plain
 
-    return {
+    return _plain({
         "version": SCHEMA_VERSION,
         "range_tests": [
             {"run": run.name, "looks_like_range_test": shape.is_range_test, "shape": shape.reason,
              **(fit_to_dict(fit) if fit is not None else {"suggested_lr": None, "basis": "no train loss and LR"})}
             for run, fit, shape in entries
         ],
-    }
+    })
 
 
 def findlr_text(entries) -> str:

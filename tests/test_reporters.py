@@ -37,7 +37,7 @@ def test_rendering_is_deterministic(name, sample_report):
 RUN_KEYS = {"run", "source", "format", "status", "roles", "findings", "recommendation", "problems", "extras",
             "loss_preview", "rules_run", "rules_skipped"}
 FINDING_KEYS = {"code", "name", "kind", "severity", "tag", "start_step", "end_step", "message", "evidence"}
-REC_KEYS = {"action", "factor", "current_lr", "suggested_lr", "reason", "confidence"}
+REC_KEYS = {"action", "factor", "current_lr", "suggested_lr", "reason", "confidence", "rule"}
 
 
 def test_json_matches_the_contract(sample_report):

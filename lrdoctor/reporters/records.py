@@ -1,4 +1,10 @@
-"""Report -> plain dicts: the one structure every reporter renders (JSON contract, schema v1)."""
+"""Report -> plain dicts: the one structure every reporter renders (JSON contract, schema v1).
+
+Floats are rounded to ``SIGNIFICANT_DIGITS`` significant digits.  The measured values carry no more
+meaning than that (a loss's own noise is in the 2nd-3rd digit), and the last digits of a float depend on
+the CPU's vector units and the library version (numpy's AVX-512 ``exp`` rounds differently), so a
+contract that promised 17 digits would promise something no machine can keep.
+"""
 from __future__ import annotations
 
 import math
@@ -10,6 +16,17 @@ from ..findings import Finding, Recommendation
 from ..model import Problem
 from ..report import SCHEMA_VERSION, Report, RunResult
 
+SIGNIFICANT_DIGITS = 6
+
+
+def round_significant(x: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """``x`` rounded to ``digits`` significant digits (0, NaN and inf unchanged).
+
+    >>> round_significant(78.56392318563981), round_significant(3.16227766e-05), round_significant(-1234567.0)
+    (78.5639, 3.16228e-05, -1234570.0)
+    """
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else x
+
 
 def _num(x):
     """A JSON-safe scalar: numpy numbers become Python ones, NaN/inf become None."""
@@ -19,7 +36,7 @@ def _num(x):
         return int(x)
     if isinstance(x, numbers.Real):
         x = float(x)
-        return x if math.isfinite(x) else None
+        return round_significant(x) if math.isfinite(x) else None
     if hasattr(x, "item"):  # numpy bool_ and 0-d arrays
         return _num(x.item())
     return str(x)
@@ -58,6 +75,7 @@ def recommendation_to_dict(r: Recommendation | None) -> dict | None:
         "suggested_lr": _num(r.suggested_lr),
         "reason": r.reason,
         "confidence": r.confidence,
+        "rule": r.rule,
     }
 
 
