@@ -3,7 +3,10 @@
 Floats are rounded to ``SIGNIFICANT_DIGITS`` significant digits.  The measured values carry no more
 meaning than that (a loss's own noise is in the 2nd-3rd digit), and the last digits of a float depend on
 the CPU's vector units and the library version (numpy's AVX-512 ``exp`` rounds differently), so a
-contract that promised 17 digits would promise something no machine can keep.
+contract that promised 17 digits would promise something no machine can keep.  The recommendation's
+learning rates and factor keep ``LR_SIGNIFICANT_DIGITS``: programs compare them with LR grids spaced
+evenly in log space (10^-2.5, 10^-3, ...), and a ratio that is exactly half a decade must stay within
+1e-9 decades of it after the rounding.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from ..model import Problem
 from ..report import SCHEMA_VERSION, Report, RunResult
 
 SIGNIFICANT_DIGITS = 6
+LR_SIGNIFICANT_DIGITS = 10
 
 
 def round_significant(x: float, digits: int = SIGNIFICANT_DIGITS) -> float:
@@ -28,17 +32,17 @@ def round_significant(x: float, digits: int = SIGNIFICANT_DIGITS) -> float:
     return float(f"{x:.{digits}g}") if math.isfinite(x) else x
 
 
-def _num(x):
-    """A JSON-safe scalar: numpy numbers become Python ones, NaN/inf become None."""
+def _num(x, digits: int = SIGNIFICANT_DIGITS):
+    """A JSON-safe scalar: numpy numbers become Python ones, NaN/inf become None, floats rounded."""
     if x is None or isinstance(x, (bool, str)):
         return x
     if isinstance(x, numbers.Integral):
         return int(x)
     if isinstance(x, numbers.Real):
         x = float(x)
-        return round_significant(x) if math.isfinite(x) else None
+        return round_significant(x, digits) if math.isfinite(x) else None
     if hasattr(x, "item"):  # numpy bool_ and 0-d arrays
-        return _num(x.item())
+        return _num(x.item(), digits)
     return str(x)
 
 
@@ -70,9 +74,9 @@ def recommendation_to_dict(r: Recommendation | None) -> dict | None:
         return None
     return {
         "action": r.action,
-        "factor": _num(r.factor),
-        "current_lr": _num(r.current_lr),
-        "suggested_lr": _num(r.suggested_lr),
+        "factor": _num(r.factor, LR_SIGNIFICANT_DIGITS),
+        "current_lr": _num(r.current_lr, LR_SIGNIFICANT_DIGITS),
+        "suggested_lr": _num(r.suggested_lr, LR_SIGNIFICANT_DIGITS),
         "reason": r.reason,
         "confidence": r.confidence,
         "rule": r.rule,
