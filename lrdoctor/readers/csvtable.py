@@ -151,6 +151,26 @@ def _split(lines: list[str], delim: str) -> list[list[str]]:
     return [_split_line(ln, delim) for ln in lines]
 
 
+def _looks_cut(rows: list[str], delim: str) -> str | None:
+    """Why the last of ``rows`` (a line with no line end) looks cut short, or None.  A cut mid-number
+    still parses ("0.1738" of "0.17382508"), so its last cell is compared with the same column
+    above it: shorter than every one of them is taken as cut."""
+    cells = [[c.strip() for c in _split_line(r, delim)] for r in rows]
+    last, above = cells[-1], [r for r in cells[:-1] if any(r)]
+    filled = [i for i, c in enumerate(last) if c]
+    if not above or not filled:
+        return None
+    i = filled[-1]
+    if any(len(r) > i + 1 and any(r[i + 1:]) for r in above[-5:]):
+        return "fewer fields than the rows above it"
+    if not _is_number(last[i]):
+        return f"its last cell {last[i][:20]!r} is no number"
+    column = [r[i] for r in above if len(r) > i and r[i]]
+    if column and len(last[i]) < min(len(c) for c in column):
+        return f"its last value {last[i]!r} is shorter than every value above it in that column"
+    return None
+
+
 def _first_fields(lines: list[str], delim: str, n: int) -> list[str]:
     """Each line cut after its ``n``-th field (a quoted delimiter may cut early: only for over-wide tables)."""
     return [delim.join(ln.split(delim, n)[:n]) for ln in lines]
@@ -243,10 +263,13 @@ def parse_table(path: str, text: str) -> Table:
                                       f"(the most one CSV log may have here)", partial=True, line=header_at + 1))
         header, lines = header[:MAX_COLUMNS], _first_fields(lines, delim, MAX_COLUMNS)
     if not terminated and len(lines) > header_at + 1 and lines[-1].strip():
-        problems.append(Problem(path, "the last line has no line end: the file was probably cut while being "
-                                      "written, so its last value may be cut too; that line was not read",
-                                partial=True, line=len(lines)))
-        lines = lines[:-1]
+        why = _looks_cut(lines[max(header_at + 1, len(lines) - 51):], delim)
+        if why:
+            problems.append(Problem(path, f"the last line has no line end and {why}: the file was probably cut "
+                                          f"while being written; that line was not read", partial=True, line=len(lines)))
+            lines = lines[:-1]
+        else:
+            notes.append(f"the last line (line {len(lines)}) has no line end; its values look complete and were read")
     columns = _columns_fast(lines, header_at, delim, len(header))
     if columns is None:
         columns = [_convert(c) for c in _cells_slow(lines, header_at, delim, len(header), path, problems)]

@@ -11,7 +11,7 @@ import os
 from ..model import Problem, Run
 from .csvtable import Table, parse_table
 from .jsonvalues import loads
-from .textfile import read_text, split_lines
+from .textfile import TextFile, read_text, split_lines
 
 _GUESSED_FORMAT = {"metrics.csv": "lightning_csv", "training.log": "keras_csv", "trainer_state.json": "hf_trainer_state"}
 
@@ -53,7 +53,11 @@ def _head_table(path: str, text: str) -> Table:
 def read_log_file(path: str, name: str, named: bool, tag_roles=None) -> Run | None:
     """None when an unnamed candidate (a ``*.log``/``*.json``) turns out not to be a log.
     Raises csvlog.NotATrainingLog for a CSV table that is no log (``tag_roles`` may make it one)."""
-    read = read_text(path)
+    return read_log_text(path, read_text(path), name, named, tag_roles)
+
+
+def read_log_text(path: str, read: TextFile, name: str, named: bool, tag_roles=None) -> Run | None:
+    """``read_log_file`` on a file's text already read (the fuzz harnesses start here)."""
     if read.error:
         return _failed(path, name, read.error) if named else None
     text = read.text

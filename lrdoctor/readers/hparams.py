@@ -10,7 +10,7 @@ import functools
 import os
 
 from ..model import Problem
-from .textfile import read_text
+from .textfile import TextFile, read_text
 
 MAX_HPARAMS_BYTES = 4 << 20
 MAX_YAML_NODES = 100_000
@@ -84,7 +84,11 @@ def read_hparams_beside(directory: str, problems: list[Problem]) -> dict:
     path = os.path.join(directory, "hparams.yaml")
     if not os.path.lexists(path):
         return {}
-    read = read_text(path, MAX_HPARAMS_BYTES)
+    return parse_hparams_text(path, read_text(path, MAX_HPARAMS_BYTES), problems)
+
+
+def parse_hparams_text(path: str, read: TextFile, problems: list[Problem]) -> dict:
+    """``read_hparams_beside`` on the file's text already read."""
     if read.error:
         if not read.error.startswith("empty") and "only whitespace" not in read.error:
             problems.append(Problem(path, f"hyper-parameters not read: {read.error}"))

@@ -15,7 +15,7 @@ from ..model import Problem, Run
 from .discover import relative_name
 from .jsonvalues import STEP_LIMIT
 from .merge import Chunk, merge_tags
-from .textfile import read_text, split_lines
+from .textfile import TextFile, read_text, split_lines
 
 _MAX_PARAM_BYTES = 1 << 20
 
@@ -51,7 +51,11 @@ def _metric_line(fields: list[str], index: int) -> tuple[int, float, float] | st
 
 
 def _parse_metric(path: str, problems: list[Problem]) -> Chunk | None:
-    read = read_text(path)
+    return parse_metric_text(path, read_text(path), problems)
+
+
+def parse_metric_text(path: str, read: TextFile, problems: list[Problem]) -> Chunk | None:
+    """One metric file's points (its text already read); bad lines go to ``problems``."""
     if read.error:
         if not _blank(read.error):
             problems.append(Problem(path, read.error))

@@ -90,6 +90,11 @@ def read_text(path: str, limit: int = MAX_TEXT_BYTES) -> TextFile:
     data, error, longer = read_bytes(path, limit)
     if error:
         return TextFile(error=error)
+    return text_of(data, longer, limit)
+
+
+def text_of(data: bytes, longer: bool = False, limit: int = MAX_TEXT_BYTES) -> TextFile:
+    """A TextFile from bytes already read (``longer``: the file went on past ``limit``)."""
     cut_note = None
     if longer:
         data = _cut_at_line_end(data)
