@@ -21,7 +21,7 @@ def number(value) -> float | None:
     try:
         return float(value)
     except OverflowError:
-        return math.copysign(math.inf, value)
+        return math.inf if value > 0 else -math.inf
 
 
 def whole_step(value) -> tuple[int | None, str]:
