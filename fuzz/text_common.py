@@ -232,6 +232,7 @@ def run_atheris(family: Family) -> None:  # pragma: no cover - needs atheris
             raise AssertionError((tally.crashes + tally.insane)[0][1])
 
     atheris.Setup([sys.argv[0], *[a for a in sys.argv[1:] if a != "--atheris"]], one_input)
+    atheris.instrument_all()  # coverage of lrdoctor's readers (already imported by the harness)
     atheris.Fuzz()
 
 
@@ -242,7 +243,7 @@ def main(family: Family) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=None, help="stop after this long")
     parser.add_argument("--save", default=os.path.join(HERE, "findings"), help="where failing inputs go")
-    args, _rest = parser.parse_known_args()
+    args, _rest = parser.parse_known_args([a for a in sys.argv[1:] if not a.startswith("-") or a.startswith("--")])
     if args.atheris:
         run_atheris(family)
         return 0

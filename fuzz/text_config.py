@@ -7,7 +7,7 @@ with a BOM) must load back equal.  hparams differential: a random nested mapping
 A config input may fail only with a ConfigError (one line naming the file); hparams never raises.
 
     python fuzz/text_config.py --runs 100000 --seed 1            # both, alternating
-    python fuzz/text_config.py --atheris fuzz/corpus/text_config -runs=100000
+    python fuzz/text_config.py --atheris fuzz/work/text_config fuzz/corpus/text_config -runs=100000
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ Infinity / nan, blank (missing) cells.  Every value must be read exactly, with n
 reported -- and pandas, told the dialect, must read the same values (``pandas_differences``).
 
     python fuzz/text_csv.py --runs 100000 --seed 1      # plain seeded loop
-    python fuzz/text_csv.py --atheris fuzz/corpus/text_csv -runs=100000   # coverage-guided
+    python fuzz/text_csv.py --atheris fuzz/work/text_csv fuzz/corpus/text_csv -runs=100000
 """
 from __future__ import annotations
 

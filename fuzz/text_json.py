@@ -5,7 +5,7 @@ entries, a final summary entry) written with a random indent, ASCII or not, NaN/
 in UTF-8 (BOM or not) or UTF-16/32; every value must be read at its step, with no problem.
 
     python fuzz/text_json.py --runs 100000 --seed 1
-    python fuzz/text_json.py --atheris fuzz/corpus/text_json -runs=100000
+    python fuzz/text_json.py --atheris fuzz/work/text_json fuzz/corpus/text_json -runs=100000
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ or none at all (numbered by line), a fractional epoch, strings holding U+2028 / 
 feeds, LF or CRLF, a BOM or UTF-16; every value must be read at its step, with no problem.
 
     python fuzz/text_jsonl.py --runs 100000 --seed 1
-    python fuzz/text_jsonl.py --atheris fuzz/corpus/text_jsonl -runs=100000
+    python fuzz/text_jsonl.py --atheris fuzz/work/text_jsonl fuzz/corpus/text_jsonl -runs=100000
 """
 from __future__ import annotations
 

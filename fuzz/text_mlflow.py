@@ -5,7 +5,7 @@ where the line number is the step), values spelt repr / %.17g / nan / inf; every
 read at its step, with no problem.
 
     python fuzz/text_mlflow.py --runs 100000 --seed 1
-    python fuzz/text_mlflow.py --atheris fuzz/corpus/text_mlflow -runs=100000
+    python fuzz/text_mlflow.py --atheris fuzz/work/text_mlflow fuzz/corpus/text_mlflow -runs=100000
 """
 from __future__ import annotations
 
