@@ -231,7 +231,10 @@ def run_atheris(family: Family) -> None:  # pragma: no cover - needs atheris
         if tally.crashes or tally.insane:
             raise AssertionError((tally.crashes + tally.insane)[0][1])
 
-    atheris.Setup([sys.argv[0], *[a for a in sys.argv[1:] if a != "--atheris"]], one_input)
+    argv = [a for a in sys.argv[1:] if a != "--atheris"]
+    for corpus in (a for a in argv if not a.startswith("-")):
+        os.makedirs(corpus, exist_ok=True)  # libFuzzer writes new inputs into the first one
+    atheris.Setup([sys.argv[0], *argv], one_input)
     atheris.instrument_all()  # coverage of lrdoctor's readers (already imported by the harness)
     atheris.Fuzz()
 
