@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
+import reprlib
 import sys
 import typing
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+_MAX_CONFIG_BYTES = 4 << 20
 PROJECT_FILES = ("lrdoctor.toml", "pyproject.toml")  # lrdoctor.toml wins within one directory
 ROOT_MARKERS = (".git", ".hg")  # the upward search stops at the project root
 
@@ -49,6 +52,10 @@ class Config:
     # The file the settings came from (None: defaults and flags only).  Informational.
     source: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.lr is not None:  # --lr and the Python API arrive here without parse_settings
+            _lr(self.lr, "lr (--lr)")
+
 
 # File key (after "-" -> "_") -> Config field.
 FILE_KEYS = {
@@ -63,6 +70,15 @@ FILE_KEYS = {
 }
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 3, 60, 60, 6, 6
+
+
+def _show(value: Any) -> str:
+    """repr() cut short: a 2,000-deep list or a 1 MB string stays one readable line."""
+    return _SHORT.repr(value)
+
+
 def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -72,8 +88,10 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def _has_section(pyproject: Path) -> bool:
+    """Does this pyproject.toml configure lrdoctor?  One that is not UTF-8 (a Latin-1 file in some
+    parent directory) is ours only if it says [tool.lrdoctor]; then reading it reports the bytes."""
     try:
-        return "lrdoctor" in _load_toml(pyproject).get("tool", {})
+        return "lrdoctor" in _load_toml(pyproject, strict=False).get("tool", {})
     except ConfigError:
         return True  # a broken pyproject.toml next to the logs should be reported, not skipped
 
@@ -112,14 +130,34 @@ def _search_upward(origin: Path) -> Path | None:
 # --------------------------------------------------------------------------- reading the file
 
 
-def _load_toml(path: Path) -> dict:
+def _config_text(path: Path, strict: bool = True) -> str:
+    """The file's text: UTF-8, or UTF-16/32 with a BOM (a Windows editor's "Unicode").  ``strict``:
+    other bytes are a ConfigError naming the offset; else they become U+FFFD."""
+    from .readers.textfile import decode, read_bytes
+
+    data, error, longer = read_bytes(os.fspath(path), _MAX_CONFIG_BYTES)
+    if error:
+        raise ConfigError(f"{path}: {error}")
+    if longer:
+        raise ConfigError(f"{path}: larger than {_MAX_CONFIG_BYTES >> 20} MiB; not a configuration file")
+    text, codec = decode(data)
+    if strict and codec == "utf-8":
+        try:
+            data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                              f"TOML files must be UTF-8") from None
+    return text
+
+
+def _load_toml(path: Path, strict: bool = True) -> dict:
+    text = _config_text(path, strict)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
 
 
 def read_config_file(path: str | os.PathLike) -> dict:
@@ -157,7 +195,7 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v for v in value.split(",")]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        raise ConfigError(f"{where}: expected a list of strings, got {_show(value)}")
     return tuple(v.strip() for v in value if v.strip())
 
 
@@ -181,15 +219,15 @@ def check_rule_key(key: str, where: str) -> None:
 
 def _fail_on(value: Any, where: str) -> str:
     if not isinstance(value, str) or value.lower() not in FAIL_ON_LEVELS:
-        raise ConfigError(f"{where}: expected one of {', '.join(FAIL_ON_LEVELS)}, got {value!r}")
+        raise ConfigError(f"{where}: expected one of {', '.join(FAIL_ON_LEVELS)}, got {_show(value)}")
     return value.lower()
 
 
 def _lr(value: Any, where: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ConfigError(f"{where}: expected a positive number, got {value!r}")
+    if isinstance(value, bool) or not _finite(value) or not value > 0:
+        raise ConfigError(f"{where}: expected a positive number, got {_show(value)}")
     return float(value)
 
 
@@ -242,7 +280,27 @@ def rule_option_values(rule, options: Mapping[str, Any], where: str) -> dict[str
             known = ", ".join(fields) or "none"
             raise ConfigError(f"{where}: unknown option {raw_name!r}{_suggest(name, fields)} (options: {known})")
         out[name] = coerce(value, hints.get(name, Any), f"{where}.{raw_name}")
+        _check_sign(out[name], fields[name], f"{where}.{raw_name}")
     return out
+
+
+def _finite(value: Any) -> bool:
+    """A number a float holds, and not NaN or infinite (a 400-digit integer is none)."""
+    if not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _check_sign(value: Any, option: dataclasses.Field, where: str) -> None:
+    """A number may be negative only where the rule's default is (a threshold on a slope, say):
+    a negative count, window or ratio is a mistake that would silently switch a check off."""
+    default = option.default
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0 \
+            and not (isinstance(default, (int, float)) and default < 0):
+        raise ConfigError(f"{where}: expected a number >= 0 (the default is {_show(default)}), got {_show(value)}")
 
 
 def coerce(value: Any, hint: Any, where: str) -> Any:
@@ -257,22 +315,23 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
         return coerce(value, inner[0] if len(inner) == 1 else Any, where)
     if origin in (tuple, list) or hint in (tuple, list):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
+            raise ConfigError(f"{where}: expected a list, got {_show(value)}")
         item = args[0] if args else Any
         return tuple(coerce(v, item, where) for v in value)
     if hint is bool:
         ok = isinstance(value, bool)
     elif hint is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2 ** 63
     elif hint is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = not isinstance(value, bool) and _finite(value)
         value = float(value) if ok else value
     elif hint is str:
         ok = isinstance(value, str)
     else:
         return value
     if not ok:
-        raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
+        kind = "a finite number" if hint is float else hint.__name__
+        raise ConfigError(f"{where}: expected {kind}, got {_show(value)}")
     return value
 
 
@@ -280,7 +339,7 @@ def _group_by(value: Any, where: str) -> str:
     from .sweep_groups import check_group_by
 
     if not isinstance(value, str):
-        raise ConfigError(f"{where}: expected a string, got {value!r}")
+        raise ConfigError(f"{where}: expected a string, got {_show(value)}")
     return check_group_by(value, where)
 
 

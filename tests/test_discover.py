@@ -7,7 +7,6 @@ import pytest
 
 from lrdoctor.model import Series
 from lrdoctor.readers import discover, read_runs
-from lrdoctor.readers import files as files_module
 
 
 def make_tree(root):
@@ -92,10 +91,14 @@ def test_unreadable_directory_for_real(tmp_path):
 def test_unreadable_log_file_is_a_problem_on_its_run(tmp_path, monkeypatch):
     make_tree(tmp_path)
 
-    def deny(path, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", path)
+    real_open = os.open
 
-    monkeypatch.setattr(files_module, "open", deny, raising=False)
+    def deny(path, *args, **kwargs):
+        if os.fspath(path).endswith("training.log"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny)
     runs, problems = read_runs(tmp_path)
     bad = {r.name: r for r in runs}["r0001/training.log"]
     assert "Permission denied" in bad.problems[0].message and not bad.series

@@ -86,13 +86,16 @@ def test_keras_append_mode_restarts_keep_the_latest_and_are_recorded(tmp_path):
 def test_dialects_nan_inf_and_preamble(tmp_path, newline, delimiter):
     lines = ["model_history_log", delimiter.join(["epoch", "loss", "val_loss"]),
              delimiter.join(["0", "1.5", "nan"]), delimiter.join(["1", "inf", "Infinity"]),
-             delimiter.join(["2", "NaN", "-inf"])]
-    (tmp_path / "model_history_log.csv").write_bytes(newline.join(lines).encode())  # no final newline
+             delimiter.join(["2", "NaN", "-inf"]), delimiter.join(["3", "1.2", "1"])]
+    # No final newline and a value shorter than all above it: cut mid-number (1 of 1.25?), reported, not read.
+    (tmp_path / "model_history_log.csv").write_bytes(newline.join(lines).encode())
     run = only_run(tmp_path)
     loss, val = run.series["loss"].values, run.series["val_loss"].values
-    assert loss[0] == 1.5 and math.isinf(loss[1]) and math.isnan(loss[2])
+    assert len(loss) == 3 and loss[0] == 1.5 and math.isinf(loss[1]) and math.isnan(loss[2])
     assert math.isnan(val[0]) and val[1] == math.inf and val[2] == -math.inf
     assert any("before the header" in n for n in run.notes)
+    (cut,) = run.problems
+    assert cut.line == 6 and "no line end" in cut.message
 
 
 def test_generic_csv_finds_the_step_column_by_name(tmp_path):

@@ -88,7 +88,7 @@ def test_jsonl_one_object_per_line_with_a_bad_line_reported(tmp_path):
     assert list(run.series["loss"].steps) == [0, 1, 2, 3, 4]
     assert run.roles["lr"] == "lr" and "step" not in run.series
     (problem,) = run.problems
-    assert problem.line == 3 and problem.partial and "2 line(s) are not JSON objects" in problem.message
+    assert problem.line == 3 and problem.partial and "2 line(s) skipped" in problem.message and "line 5: a JSON list" in problem.message
 
 
 def test_trainer_state_cut_before_its_log_history_is_reported_as_invalid_json(tmp_path):

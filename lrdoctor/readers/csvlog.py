@@ -50,9 +50,16 @@ def classify(path: str, table: Table) -> str:
     return "csv"
 
 
-def _integral(values: np.ndarray) -> bool:
-    finite = values[np.isfinite(values)]
-    return len(finite) == len(values) and bool(np.all(finite == np.round(finite)))
+_EXACT = 2.0 ** 53  # a float64 holds every whole number up to here, and not all beyond
+
+
+def _step_problem(values: np.ndarray) -> str | None:
+    """Why a column cannot number the points (None when it can: whole numbers a float holds exactly)."""
+    if not np.isfinite(values).all() or not np.all(values == np.round(values)):
+        return "is not a whole number on every row"
+    if len(values) and np.abs(values).max() > _EXACT:
+        return "has values beyond 2^53, which cannot be told apart exactly"
+    return None
 
 
 def _fill_epochs(steps: np.ndarray, epochs: np.ndarray) -> np.ndarray:
@@ -74,11 +81,13 @@ def _index(table: Table, notes: list[str]) -> tuple[np.ndarray, np.ndarray | Non
     walls = table.values[clock_col] if clock_col else None
     index_col = step_col or epoch_col
     rows = np.arange(table.n_rows, dtype=np.int64)
-    if index_col and table.present[index_col].all() and _integral(table.values[index_col]):
+    why = _step_problem(table.values[index_col]) if index_col and table.present[index_col].all() else "missing"
+    if index_col and why is None:
         steps = table.values[index_col].astype(np.int64)
     else:
         if index_col:
-            notes.append(f"column {index_col!r} is not a whole number on every row; points numbered by row instead")
+            why = "is empty on some rows" if why == "missing" else why
+            notes.append(f"column {index_col!r} {why}; points numbered by row instead")
         else:
             notes.append("no step/epoch/iteration column; points numbered by row (0, 1, ...)")
         steps = rows

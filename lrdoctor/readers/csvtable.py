@@ -1,14 +1,18 @@
 """Turn the text of a hand-written or logger-written CSV into a header and numeric columns.
 
 Handles: any of , ; tab | as delimiter, LF / CRLF / CR CR LF line ends, a BOM, preamble lines
-before the header (Keras' ``model_history_log``), padding columns with no name, several
-blocks (only the first is read, and that is reported), and non-numeric cells (reported with
-their line, the rest of the column kept).  Empty cells are *missing*; ``nan``/``inf`` are values.
+before the header (Keras' ``model_history_log``), padding columns with no name, a trailing
+delimiter on every row (read as pandas and Excel do), decimal commas in a ``;``/tab/``|`` file,
+several blocks (only the first is read, and that is reported), and non-numeric cells (reported
+with their line, the rest of the column kept).  Empty cells are *missing*; ``nan``/``inf`` are values.
+A last line with no line end (a file cut while being written) is not read, and that is reported.
+Bounded: at most MAX_COLUMNS columns are read (the rest reported), a cell may be of any length.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +20,8 @@ import numpy as np
 from ..model import Problem
 
 _DELIMITERS = (",", ";", "\t", "|")
+MAX_COLUMNS = 10_000
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
 
 
 @dataclass
@@ -89,12 +95,14 @@ def _find_header(rows: list[list[str]]) -> int | None:
     return header_then_data if header_then_data is not None else first_names
 
 
-def _lines(text: str) -> list[str]:
+def _lines(text: str) -> tuple[list[str], bool]:
+    """(the lines, whether the last one ends with a line end)."""
     text = text.lstrip("\ufeff").replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    if lines and lines[-1] == "":
+    terminated = bool(lines) and lines[-1] == ""
+    if terminated:
         lines.pop()
-    return lines
+    return lines, terminated
 
 
 def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> list[tuple] | None:
@@ -107,16 +115,19 @@ def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> l
     body = lines[header_at + 1:]
     if not body:
         return [_convert(np.asarray([], dtype=object)) for _ in range(width)]
-    try:
-        frame = pd.read_csv(io.StringIO("\n".join(body)), sep=delim, header=None, engine="c",
-                            keep_default_na=False, na_values=[""], skip_blank_lines=False, names=range(width))
+    try:  # no names: a row with more fields than the first one is an error, not an index column
+        frame = pd.read_csv(io.StringIO("\n".join(body)), sep=delim, header=None, engine="c", index_col=False,
+                            keep_default_na=False, na_values=[""], skip_blank_lines=False)
     except ValueError:  # pandas' ParserError (ragged rows, odd quoting): the slower, forgiving path
         return None
-    if len(frame) != len(body):
-        return None
+    if len(frame) != len(body) or not frame.iloc[:, width:].isna().all().all():
+        return None  # extra fields with data in them: the slow path reports them
     columns = []
     for c in range(width):
-        col = frame[c]
+        if c >= frame.shape[1]:
+            columns.append(_convert(np.full(len(body), "", dtype=object)))
+            continue
+        col = frame.iloc[:, c]
         if col.dtype.kind in "fiub":
             values = col.to_numpy(dtype=np.float64, na_value=np.nan)
             empty = np.isnan(values)
@@ -128,9 +139,41 @@ def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> l
     return columns
 
 
+def _split_line(line: str, delim: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
+    except csv.Error:  # a field over the csv module's size limit: plain split (that cell is no number anyway)
+        return line.split(delim)
+
+
 def _split(lines: list[str], delim: str) -> list[list[str]]:
     """The cells of each line, each line on its own (a quoted field does not span lines)."""
-    return [next(csv.reader([ln], delimiter=delim), []) for ln in lines]
+    return [_split_line(ln, delim) for ln in lines]
+
+
+def _looks_cut(rows: list[str], delim: str) -> str | None:
+    """Why the last of ``rows`` (a line with no line end) looks cut short, or None.  A cut mid-number
+    still parses ("0.1738" of "0.17382508"), so its last cell is compared with the same column
+    above it: shorter than every one of them is taken as cut."""
+    cells = [[c.strip() for c in _split_line(r, delim)] for r in rows]
+    last, above = cells[-1], [r for r in cells[:-1] if any(r)]
+    filled = [i for i, c in enumerate(last) if c]
+    if not above or not filled:
+        return None
+    i = filled[-1]
+    if any(len(r) > i + 1 and any(r[i + 1:]) for r in above[-5:]):
+        return "fewer fields than the rows above it"
+    if not _is_number(last[i]):
+        return f"its last cell {last[i][:20]!r} is no number"
+    column = [r[i] for r in above if len(r) > i and r[i]]
+    if column and len(last[i]) < min(len(c) for c in column):
+        return f"its last value {last[i]!r} is shorter than every value above it in that column"
+    return None
+
+
+def _first_fields(lines: list[str], delim: str, n: int) -> list[str]:
+    """Each line cut after its ``n``-th field (a quoted delimiter may cut early: only for over-wide tables)."""
+    return [delim.join(ln.split(delim, n)[:n]) for ln in lines]
 
 
 def _cells_slow(lines, header_at, delim, width, path, problems) -> list[np.ndarray]:
@@ -143,6 +186,17 @@ def _cells_slow(lines, header_at, delim, width, path, problems) -> list[np.ndarr
 
 
 _NAN_WORDS = ["nan", "+nan", "-nan"]
+
+
+def _decimal_commas(column):
+    """A column whose every bad cell is a decimal-comma number (``0,01``), read with a point instead;
+    None when that is not so (the column is kept as it was)."""
+    cells, values, present, bad, empty = column
+    if not bad.any() or not all(_DECIMAL_COMMA.fullmatch(str(c).strip()) for c in cells[bad]):
+        return None
+    fixed = cells.copy()
+    fixed[bad] = [str(c).strip().replace(",", ".") for c in cells[bad]]
+    return _convert(fixed)
 
 
 def _convert(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -195,7 +249,7 @@ def _rows_to_keep(columns, header, header_at, path, problems, notes) -> np.ndarr
 
 def parse_table(path: str, text: str) -> Table:
     """Parse ``text`` into the numeric columns of its first block; problems say what was skipped."""
-    lines = _lines(text)
+    lines, terminated = _lines(text)
     delim = _choose_delimiter(lines)
     head_rows = _split(lines[:200], delim)
     header_at = _find_header(head_rows)
@@ -204,9 +258,23 @@ def parse_table(path: str, text: str) -> Table:
     problems: list[Problem] = []
     notes = [f"skipped {header_at} line(s) before the header at line {header_at + 1}"] if header_at else []
     header = [c.strip() for c in head_rows[header_at]]
+    if len(header) > MAX_COLUMNS:
+        problems.append(Problem(path, f"{len(header)} columns; only the first {MAX_COLUMNS} were read "
+                                      f"(the most one CSV log may have here)", partial=True, line=header_at + 1))
+        header, lines = header[:MAX_COLUMNS], _first_fields(lines, delim, MAX_COLUMNS)
+    if not terminated and len(lines) > header_at + 1 and lines[-1].strip():
+        why = _looks_cut(lines[max(header_at + 1, len(lines) - 51):], delim)
+        if why:
+            problems.append(Problem(path, f"the last line has no line end and {why}: the file was probably cut "
+                                          f"while being written; that line was not read", partial=True, line=len(lines)))
+            lines = lines[:-1]
+        else:
+            notes.append(f"the last line (line {len(lines)}) has no line end; its values look complete and were read")
     columns = _columns_fast(lines, header_at, delim, len(header))
     if columns is None:
         columns = [_convert(c) for c in _cells_slow(lines, header_at, delim, len(header), path, problems)]
+    if delim != ",":
+        columns = _read_decimal_commas(columns, header, notes)
     keep = _rows_to_keep(columns, header, header_at, path, problems, notes)
     line_numbers = (header_at + 2 + np.flatnonzero(keep)).astype(np.int64)
     table = Table(header=[], values={}, present={}, lines=line_numbers, problems=problems, notes=notes)
@@ -214,6 +282,15 @@ def parse_table(path: str, text: str) -> Table:
         column = [None if a is None else a[keep] for a in columns[col]]
         _add_column(table, name or f"column_{col + 1}", column, path, bool(name))
     return table
+
+
+def _read_decimal_commas(columns: list, header: list[str], notes: list[str]) -> list:
+    fixed = [_decimal_commas(col) for col in columns]
+    names = [name or f"column_{i + 1}" for i, (name, f) in enumerate(zip(header, fixed)) if f is not None]
+    if names:
+        notes.append(f"decimal commas read as decimal points in column(s) {', '.join(names[:5])}"
+                     + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
+    return [col if f is None else f for col, f in zip(columns, fixed)]
 
 
 def _add_column(table: Table, name: str, column, path: str, named: bool) -> None:

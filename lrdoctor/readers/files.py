@@ -1,15 +1,17 @@
-"""One CSV/JSON log file -> Run: read the bytes once, sniff what it is by content, dispatch.
+"""One CSV/JSON log file -> Run: read the text once (textfile.py), sniff what it is by content, dispatch.
 
-Bad files never raise: an empty, 1-byte, binary or unreadable file becomes a Run with no
-series and one Problem naming the file, so the other runs are read as usual.
+Bad files never raise: an empty, 1-byte, binary, unreadable or non-regular file (a FIFO, a
+device) becomes a Run with no series and one Problem naming the file, so the other runs are
+read as usual.
 """
 from __future__ import annotations
 
-import json
 import os
 
 from ..model import Problem, Run
 from .csvtable import Table, parse_table
+from .jsonvalues import loads
+from .textfile import TextFile, read_text, split_lines
 
 _GUESSED_FORMAT = {"metrics.csv": "lightning_csv", "training.log": "keras_csv", "trainer_state.json": "hf_trainer_state"}
 
@@ -32,7 +34,7 @@ def sniff(path: str, text: str) -> str | None:
             return "hf"
         first = head.split("\n", 1)[0].strip()
         try:
-            if isinstance(json.loads(first), dict) and ("\n" in head.strip() or path.endswith(".jsonl")):
+            if isinstance(loads(first), dict) and ("\n" in head.strip() or path.endswith(".jsonl")):
                 return "jsonl"
         except ValueError:
             pass
@@ -45,37 +47,37 @@ def sniff(path: str, text: str) -> str | None:
 
 def _head_table(path: str, text: str) -> Table:
     """The table in the first 60 lines: enough to tell a CSV log by."""
-    return parse_table(path, "\n".join(text.splitlines()[:60]))
-
-
-def _read_bytes(path: str) -> tuple[bytes, str | None]:
-    """The file's bytes, and why they cannot be a text log (None when they may be one)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return b"", f"cannot read: {exc.strerror or exc}"
-    if not data.strip():
-        return data, "empty file (0 bytes)" if not data else f"{len(data)}-byte file with only whitespace; no log data"
-    if b"\x00" in data[:4096]:
-        return data, "binary content (NUL bytes); not a text log"
-    return data, None
+    return parse_table(path, "\n".join(split_lines(text[:1 << 20])[:60]) + "\n")
 
 
 def read_log_file(path: str, name: str, named: bool, tag_roles=None) -> Run | None:
     """None when an unnamed candidate (a ``*.log``/``*.json``) turns out not to be a log.
     Raises csvlog.NotATrainingLog for a CSV table that is no log (``tag_roles`` may make it one)."""
-    data, unusable = _read_bytes(path)
-    if unusable:
-        return _failed(path, name, unusable) if named else None
-    text = data.decode("utf-8", errors="replace")
+    return read_log_text(path, read_text(path), name, named, tag_roles)
+
+
+def read_log_text(path: str, read: TextFile, name: str, named: bool, tag_roles=None) -> Run | None:
+    """``read_log_file`` on a file's text already read (the fuzz harnesses start here)."""
+    if read.error:
+        return _failed(path, name, read.error) if named else None
+    text = read.text
     kind = sniff(path, text)
     if kind is None:
         if not named:
             return None
         if len(_head_table(path, text).header) < 2:
-            return _failed(path, name, f"not a recognisable CSV/JSON training log ({len(data)} byte{'' if len(data) == 1 else 's'})")
+            return _failed(path, name, f"not a recognisable CSV/JSON training log "
+                                       f"({read.size} byte{'' if read.size == 1 else 's'})")
         kind = "csv"  # a header without data: the CSV reader says exactly that
+    run = _read_kind(kind, path, text, name, tag_roles)
+    if read.cut_note:
+        run.problems.append(Problem(path, read.cut_note, partial=True))
+    if read.encoding not in ("utf-8", "ascii"):
+        run.notes.append(f"read as {read.encoding.upper()} text")
+    return run
+
+
+def _read_kind(kind: str, path: str, text: str, name: str, tag_roles) -> Run:
     if kind == "hf":
         from .hf import read_trainer_state
 
