@@ -123,11 +123,24 @@ def summary(report: Report) -> dict:
 
 
 def report_to_dict(report: Report) -> dict:
-    return {
+    return shown_strings({
         "version": SCHEMA_VERSION,
         "tool": {"name": "lrdoctor", "version": __version__},
         "runs": [run_to_dict(r) for r in report.runs],
         "sweeps": [_plain(s) for s in report.sweeps],
         "problems": [problem_to_dict(p) for p in report.problems],
         "summary": summary(report),
-    }
+    })
+
+
+def shown_strings(obj):
+    """Every string with the bytes of a non-UTF-8 file name as ``\\xNN`` (names.shown): encodable anywhere."""
+    from ..names import shown
+
+    if isinstance(obj, str):
+        return shown(obj)
+    if isinstance(obj, dict):
+        return {shown_strings(k): shown_strings(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [shown_strings(v) for v in obj]
+    return obj
