@@ -165,9 +165,11 @@ def _early_spikes(f: Finding, current: float | None) -> Recommendation:
 
 
 def _overfit(f: Finding, current: float | None) -> Recommendation:
+    rise = f.evidence.get("rise", 0)
+    by = f"{rise:.0%} " if isinstance(rise, (int, float)) and math.isfinite(rise) else ""  # inf: from a best of 0
     return _rec("stop-early", 1.0, current,
                 f"OF01: validation loss was best at step {f.evidence.get('best_step', 0):,} and rose "
-                f"{f.evidence.get('rise', 0):.0%} after it; the LR looks fine -> stop there (early stopping)", "medium")
+                f"{by}after it; the LR looks fine -> stop there (early stopping)", "medium")
 
 
 # One spike is one hard batch; a warmup fixes a *pattern*: the first steps repeatedly too large for

@@ -116,18 +116,21 @@ def _render_options(fmt: str, fail_on: str, color: bool | None, output: str | No
 
 
 def _emit(text: str, output: str | None) -> None:
+    from .names import shown
+
     if output is None:
-        click.echo(text, nl=False, color=True)  # styles were already decided by the reporter
+        click.echo(shown(text), nl=False, color=True)  # styles were already decided by the reporter
     else:
         _write(output, text)
 
 
 def _write(path: str, text: str) -> None:
     from .errors import LrDoctorError
+    from .names import shown
 
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            fh.write(shown(text))  # a file name that is not UTF-8 is written as \xNN
     except OSError as exc:
         raise LrDoctorError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
     click.echo(f"lrdoctor: wrote {path}", err=True)
@@ -147,11 +150,16 @@ def _exit_code(report, fail_on: str, logdir: str) -> int:
     return report.exit_code(fail_on)
 
 
+def _run_title(run_name: str, logdir: str) -> str:
+    """The run "." (LOGDIR is the run) is named after LOGDIR."""
+    return os.path.basename(os.path.abspath(logdir)) if run_name == "." else run_name
+
+
 def _plot_name(run_name: str, logdir: str) -> str:
-    """The PNG name for a run; the run "." (LOGDIR is the run) is named after LOGDIR."""
+    """The PNG name for a run."""
     from .plots import file_name
 
-    return file_name(os.path.basename(os.path.abspath(logdir)) if run_name == "." else run_name)
+    return file_name(_run_title(run_name, logdir))
 
 
 def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
@@ -159,20 +167,22 @@ def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
 
     by_name = {r.run: r for r in report.runs}
     os.makedirs(plot_dir, exist_ok=True)
-    failed = 0
-    with progress.bar(runs, "plotting", enabled=progress_flag) as items:
-        for run in items:
+    files = plots.plot_file_names([_run_title(r.name, logdir) for r in runs], [s["group"] for s in report.sweeps])
+    written = 0
+    with progress.bar(list(zip(runs, files)), "plotting", enabled=progress_flag) as items:
+        for run, name in items:
             try:
-                plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, _plot_name(run.name, logdir)))
+                plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, name))
+                written += 1
             except Exception as exc:  # one unplottable curve must not cost the other plots or the report
-                failed += 1
                 click.echo(f"lrdoctor: error: could not plot {run.name}: {type(exc).__name__}: {exc}", err=True)
     if report.sweeps:  # best loss vs LR, one PNG per sweep
         from .plots_lr import plot_sweep
 
-        for sweep in report.sweeps:
-            plot_sweep(sweep, os.path.join(plot_dir, plots.file_name(f"sweep {sweep['group']}")))
-    click.echo(f"lrdoctor: wrote {len(runs) - failed + len(report.sweeps)} plot(s) to {plot_dir}", err=True)
+        for sweep, name in zip(report.sweeps, files[len(runs):]):
+            plot_sweep(sweep, os.path.join(plot_dir, name))
+            written += 1
+    click.echo(f"lrdoctor: wrote {written} plot(s) to {plot_dir}", err=True)
 
 
 # --------------------------------------------------------------------------- config

@@ -7,9 +7,9 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import advice
+from . import advice, containment
 from .config import Config
-from .findings import Finding, Severity
+from .findings import Finding
 from .model import TRAIN_LOSS, Problem, Run
 from .report import Report, RunResult, loss_preview
 from .rules import all_rules, rule_matches
@@ -39,24 +39,23 @@ def _ignored_for_run(rule: type[Rule], run: Run, config: Config) -> bool:
     return False
 
 
-def _crash_finding(rule: type[Rule], run: Run, exc: Exception) -> Finding:
-    return Finding(
-        code=rule.code,
-        name=rule.name,
-        kind="data_quality",
-        severity=Severity.INFO,
-        message=f"rule {rule.code} ({rule.name}) crashed on this run: {type(exc).__name__}: {exc}",
-        run=run.name,
-        evidence={"crashed": 1},
-    )
-
-
 def _why_skipped(rule_cls: type[Rule], run: Run) -> str:
     missing = [role for role in rule_cls.requires if run.get(role) is None]
     return f"missing {', '.join(missing)}" if missing else "not applicable to this run"
 
 
 def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunResult:
+    """Every check on ``run``; one that crashes is reported as such (containment), never as a pass."""
+    try:
+        return _diagnose_run(run, rules, config)
+    except Exception as exc:  # outside any one check (the advice, the preview): the whole run could not be judged
+        crash = containment.crash_finding(containment.DIAGNOSIS, "diagnosis", run.name, exc)
+        return RunResult(run=run.name, source=run.source, format=run.format, findings=(crash,),
+                         recommendation=containment.with_crashes(None, (containment.DIAGNOSIS,)),
+                         problems=tuple(run.problems), roles=dict(run.roles), crashed=(containment.DIAGNOSIS,))
+
+
+def _diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunResult:
     range_test, range_test_crash = _range_test_result(run, rules)
     if range_test is not None:
         return range_test
@@ -67,17 +66,18 @@ def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunRe
         if _ignored_for_run(rule_cls, run, config):
             skipped.append((rule_cls.code, rule_cls.name, "ignored for this run (per-run-ignores)"))
             continue
-        rule = rule_cls()
-        if not rule.applicable(run):
-            skipped.append((rule_cls.code, rule_cls.name, _why_skipped(rule_cls, run)))
-            continue
-        ran.append((rule_cls.code, rule_cls.name))
         try:
+            rule = rule_cls()
+            if not rule.applicable(run):
+                skipped.append((rule_cls.code, rule_cls.name, _why_skipped(rule_cls, run)))
+                continue
+            ran.append((rule_cls.code, rule_cls.name))
             findings.extend(rule.check(run, _options_for(rule_cls, config)))
-        except Exception as exc:  # a broken rule must not hide the other rules' findings
-            findings.append(_crash_finding(rule_cls, run, exc))
+        except Exception as exc:  # a broken rule must not hide the other rules' findings, nor pass
+            findings.append(containment.crash_finding(rule_cls.code, rule_cls.name, run.name, exc))
     findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1, f.code))
-    rec = advice.recommend(run, findings, lr_override=config.lr)
+    crashed = containment.crashed_codes(findings)
+    rec = containment.with_crashes(advice.recommend(run, findings, lr_override=config.lr), crashed)
     return RunResult(
         run=run.name,
         source=run.source,
@@ -89,6 +89,7 @@ def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunRe
         loss_preview=loss_preview(None if run.get(TRAIN_LOSS) is None else run.get(TRAIN_LOSS).values),
         rules_run=tuple(ran),
         rules_skipped=tuple(skipped),
+        crashed=crashed,
     )
 
 
@@ -103,10 +104,7 @@ def _range_test_result(run: Run, rules: Sequence[type[Rule]]) -> tuple[RunResult
     try:
         fit = rangetest.analyse(run)
     except Exception as exc:  # an odd LR curve must not stop the diagnosis, nor be hidden
-        crash = Finding(code=rangetest.CODE, name=rangetest.NAME, kind="data_quality", severity=Severity.INFO,
-                        message=f"LR range-test analysis crashed on this run: {type(exc).__name__}: {exc}",
-                        run=run.name, evidence={"crashed": 1})
-        return None, crash
+        return None, containment.crash_finding(rangetest.CODE, "LR range-test analysis", run.name, exc)
     if fit is None:
         return None, None
     values = None if run.get(TRAIN_LOSS) is None else run.get(TRAIN_LOSS).values
@@ -123,11 +121,21 @@ def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: S
     # overflow/invalid warnings would only be noise on the user's stderr.
     with np.errstate(all="ignore"):
         results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)]
-        # Worst first, then by name, so output is deterministic.
-        results.sort(key=lambda r: (-(int(r.worst) if r.worst else 0), r.run))
+        results.sort(key=lambda r: (-r.rank, r.run))
         sweeps, sweep_problems = _sweeps(runs, results, config)
-        results = _refined_by_sweeps(results, sweeps)
+        results = _refined_by_sweeps(results, sweeps) if not sweep_problems else _sweep_crashed(results)
+        # Worst first (crashed, then by severity), then by name, so output is deterministic.
+        results.sort(key=lambda r: (-r.rank, r.run))
     return Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)
+
+
+def _sweep_crashed(results: list[RunResult]) -> list[RunResult]:
+    """The sweep analysis crashed: no run was checked against the others, so none may pass."""
+    def marked(r: RunResult) -> RunResult:
+        rec = r.recommendation if r.crashed else containment.with_crashes(r.recommendation, (containment.SWEEP,))
+        return dataclasses.replace(r, crashed=(*r.crashed, containment.SWEEP), recommendation=rec)
+
+    return [marked(r) for r in results]
 
 
 def _refined_by_sweeps(results: list[RunResult], sweeps: Sequence[dict]) -> list[RunResult]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import os
-import re
 
 import numpy as np
 
 from .model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
+from .names import shown, slug
 from .signal.smoothing import debiased_ema
 
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 675, 100
@@ -22,9 +22,17 @@ TRAIN_COLOUR, VAL_COLOUR, LR_COLOUR, SUGGEST_COLOUR = "#1f77b4", "#2ca02c", "#7f
 
 
 def file_name(run_name: str) -> str:
-    """A flat, safe PNG file name for a run ("." -> "run.png", "a/b c" -> "a__b_c.png")."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", run_name.replace("/", "__").replace("\\", "__")).strip("._")
-    return f"{slug or 'run'}.png"
+    """A flat, safe PNG file name for a run ("." -> "run.png", "a/b c" -> "a__b_c.png").
+
+    Different names can share one: ``names.unique_file_names`` names a set of plots."""
+    return f"{slug(run_name)}.png"
+
+
+def plot_file_names(run_names, sweep_groups=()) -> list[str]:
+    """One distinct PNG name per run, then per sweep ("sweep <group>"): no plot overwrites another."""
+    from .names import unique_file_names
+
+    return unique_file_names([*run_names, *(f"sweep {group}" for group in sweep_groups)])
 
 
 RAW_ONLY_POINTS = 60  # up to this many points the raw curve is drawn as is (no smoothing to hide behind)
@@ -221,7 +229,7 @@ def _draw_findings(ax, strip, findings) -> list:
 def _titles(fig, run: Run, result) -> None:
     status = getattr(result, "status", "not diagnosed")
     name = run.name if run.name != "." else os.path.basename(os.path.normpath(run.source)) or run.source
-    fig.suptitle(f"{name}  —  {status.upper()}", x=0.075, y=0.985, ha="left", fontsize=13, fontweight="bold")
+    fig.suptitle(f"{shown(name)}  —  {status.upper()}", x=0.075, y=0.985, ha="left", fontsize=13, fontweight="bold")
     rec = getattr(result, "recommendation", None)
     if rec is not None:
         from .reporters._format import recommendation
@@ -229,6 +237,6 @@ def _titles(fig, run: Run, result) -> None:
 
         import textwrap
 
-        line = f"→ {recommendation(recommendation_to_dict(rec))}: {rec.reason}"
+        line = shown(f"→ {recommendation(recommendation_to_dict(rec))}: {rec.reason}")
         wrapped = textwrap.wrap(line, 150, max_lines=2, placeholder=" …")
         fig.text(0.075, 0.925, "\n".join(wrapped), ha="left", va="top", fontsize=10)

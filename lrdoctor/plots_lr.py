@@ -9,6 +9,8 @@ from typing import Mapping
 
 import numpy as np
 
+from .names import shown
+
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.6, 100
 RAW, SMOOTH, SUGGEST, BLOWUP, FAST = "#9ecae1", "#1f77b4", "#9467bd", "#d62728", "#2ca02c"
 
@@ -42,6 +44,7 @@ def plot_range_test(lr, loss, fit, path: str, *, title: str = "LR range test") -
     _loss_limits(ax, loss[ok], fit)
     ax.set_xlabel("learning rate")
     ax.set_ylabel("loss")
+    title = shown(title)
     ax.set_title(f"{title}: suggested LR {fit.suggested_lr:.3g} ({fit.confidence})" if fit.suggested_lr
                  else f"{title}: no suggestion")
     ax.legend(loc="upper left", fontsize=8)
@@ -86,7 +89,7 @@ def plot_sweep(sweep: Mapping, path: str) -> str:
     ax.set_xlabel("learning rate")
     ax.set_ylabel(f"best {sweep.get('loss') or 'loss'}")
     note = f" — {rec['note']}" if rec.get("note") else ""
-    ax.set_title(f"sweep {sweep['group']}: suggested LR {rec['suggested_lr']:.3g} ({rec['confidence']}){note}",
+    ax.set_title(f"sweep {shown(str(sweep['group']))}: suggested LR {rec['suggested_lr']:.3g} ({rec['confidence']}){note}",
                  fontsize=10)
     ax.legend(loc="best", fontsize=8)
     ax.grid(True, which="both", alpha=0.25)

@@ -101,7 +101,7 @@ def same_lr_clusters(lrs: Sequence[float]) -> list[float]:
     """Snap LRs that agree within 1% (float32 logs of one grid value) to one value."""
     snapped: list[float] = []
     for lr in lrs:
-        match = next((s for s in snapped if abs(math.log(lr / s)) < 0.01), None)
+        match = next((s for s in snapped if abs(math.log(lr) - math.log(s)) < 0.01), None)  # lr / s can underflow to 0
         snapped.append(match if match is not None else lr)
     return snapped
 

@@ -35,7 +35,7 @@ def test_rendering_is_deterministic(name, sample_report):
 # --------------------------------------------------------------------------- json contract
 
 RUN_KEYS = {"run", "source", "format", "status", "roles", "findings", "recommendation", "problems", "extras",
-            "loss_preview", "rules_run", "rules_skipped"}
+            "loss_preview", "rules_run", "rules_skipped", "crashed"}
 FINDING_KEYS = {"code", "name", "kind", "severity", "tag", "start_step", "end_step", "message", "evidence"}
 REC_KEYS = {"action", "factor", "current_lr", "suggested_lr", "reason", "confidence", "rule"}
 
@@ -53,7 +53,7 @@ def test_json_matches_the_contract(sample_report):
                 "divergence", "spike", "oscillation", "plateau", "slow_convergence", "overfitting", "data_quality",
                 "lr_range_test"}
     assert [r["status"] for r in doc["runs"]] == ["error", "warning", "info", "ok"]
-    assert doc["summary"] == {"status": "error", "runs": 4, "runs_ok": 1, "errors": 1, "warnings": 2, "infos": 1,
+    assert doc["summary"] == {"status": "error", "runs": 4, "runs_ok": 1, "runs_crashed": 0, "errors": 1, "warnings": 2, "infos": 1,
                               "reading_problems": 2}
 
 

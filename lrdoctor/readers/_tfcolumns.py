@@ -30,6 +30,20 @@ class Columns:
         """{tag: factory(steps, wall_times, values)} in file order, dropping tensors of tags
         whose metadata names another plugin."""
         keep = ~self.from_tensor | ~np.isin(self.tag_id, self._foreign_plugin_tags())
+        return {tag: factory(self.steps[i], self.walls[i], self.values[i]) for tag, i in self._tag_indices(keep)}
+
+    def by_tag_unfiltered(self) -> dict[str, tuple]:
+        """{tag: (steps, wall_times, values, from_tensor)} in file order, every point (one window of a
+        file: which tags another plugin owns is decided once the whole file is read)."""
+        keep = np.ones(len(self.steps), bool)
+        return {tag: (self.steps[i], self.walls[i], self.values[i], self.from_tensor[i])
+                for tag, i in self._tag_indices(keep)}
+
+    def foreign_tags(self) -> set[str]:
+        """Tags whose metadata names a plugin other than scalars: their tensors are not scalars."""
+        return {tag for tag, names in self.plugins.items() if names - {SCALARS_PLUGIN, ""}}
+
+    def _tag_indices(self, keep: np.ndarray) -> list[tuple[str, np.ndarray]]:
         order = np.flatnonzero(keep)
         if len(order) > 1 and np.any(np.diff(self.record[order]) < 0):
             order = order[np.argsort(self.record[order], kind="stable")]
@@ -39,8 +53,7 @@ class Columns:
         bounds = np.flatnonzero(np.diff(ids)) + 1
         chunks = np.split(order, bounds) if len(order) else []
         chunks.sort(key=lambda chunk: int(self.record[chunk[0]]))  # tags in order of first appearance
-        return {self.tags[int(self.tag_id[chunk[0]])]: factory(self.steps[chunk], self.walls[chunk], self.values[chunk])
-                for chunk in chunks}
+        return [(self.tags[int(self.tag_id[chunk[0]])], chunk) for chunk in chunks]
 
     def _foreign_plugin_tags(self) -> list[int]:
         index = {tag: i for i, tag in enumerate(self.tags)}

@@ -2,6 +2,7 @@
 rest one by one with the exact protobuf walker (_tfproto.py)."""
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
 
 import numpy as np
@@ -51,8 +52,8 @@ def decode_slow(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray, indices)
             continue
         try:
             wall, step, values, seen = decode_event(view, start, end)
-        except MalformedRecord:
-            malformed.append(index)
+        except (MalformedRecord, ValueError, OverflowError, IndexError, struct.error):
+            malformed.append(index)  # one odd record costs that record, never the file
             continue
         for record in values:
             rows.append((index, tags.setdefault(record.tag, len(tags)), step, wall,

@@ -146,7 +146,7 @@ def _layout(data: bytes, step_size: int) -> Layout | None:
     """Parse one record exactly; a Layout if it is a one-value scalar event we can slice."""
     try:
         return _parse_layout(data, step_size)
-    except (MalformedRecord, IndexError):
+    except (MalformedRecord, IndexError, UnicodeDecodeError):
         return None
 
 
@@ -163,7 +163,7 @@ def _parse_layout(data: bytes, step_size: int) -> Layout | None:
     tag_end = pos + length
     if tag_end >= end:
         return None
-    tag = data[pos:tag_end].decode("utf-8", "replace")
+    tag = data[pos:tag_end].decode("utf-8")  # not UTF-8: UnicodeDecodeError, the exact walker reports it
     if data[tag_end] == 0x15 and tag_end + 5 == end:  # simple_value
         return Layout(tag, tag_end + 1, "<f4", False)
     if data[tag_end] != 0x42:  # tensor
@@ -186,7 +186,7 @@ def _scalars_metadata(data: bytes, pos: int, end: int) -> bool:
     if data[pos] != 0x4A:
         return False
     length, start = read_varint(data, pos + 1, end)
-    return start + length == end and plugin_name(data, start, end) == SCALARS_PLUGIN
+    return start + length == end and plugin_name(data, [(start, end)]) == SCALARS_PLUGIN
 
 
 class _Builder:

@@ -31,6 +31,15 @@ class Framing(NamedTuple):
     starts: np.ndarray  # int64 offset of each record's header (length CRC verified)
     lengths: np.ndarray  # int64 data length of each good record
     problems: list  # (offset, message, partial) tuples
+    resume: int  # where the next window must start: the first byte not framed (== size when final)
+
+
+class _MoreData(Exception):
+    """A window (not the file's end) ends inside a record, or before the resynchronisation found one."""
+
+    def __init__(self, pos: int):
+        super().__init__(pos)
+        self.pos = pos
 
 
 def gather(buf: np.ndarray, positions: np.ndarray, width: int, dtype: str) -> np.ndarray:
@@ -48,8 +57,12 @@ def _length_crcs_ok(buf: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return masked_crc_equal_length(buf, starts, 8) == gather(buf, starts + 8, 4, "<u4")
 
 
-def frame_records(buf: np.ndarray, size: int) -> Framing:
+def frame_records(buf: np.ndarray, size: int, *, final: bool = True, base: int = 0) -> Framing:
     """Walk the framing of ``buf[:size]`` (``buf`` is followed by PADDING zero bytes).
+
+    ``buf`` may be one window of a longer file (``final=False``; ``base`` is its offset in the file):
+    the walk then stops, without a problem, at the first record that does not end inside the window,
+    and ``resume`` says where, so the caller reads on from there.
 
     Following the length fields is inherently sequential, so instead of a Python step per
     record we first find, with numpy, every offset that *looks* like a record start (data
@@ -62,17 +75,31 @@ def frame_records(buf: np.ndarray, size: int) -> Framing:
     run_ends = np.append(np.flatnonzero(nexts[:-1] != starts[1:]), len(starts) - 1)
     pieces, problems, pos = [], [], 0
     view = memoryview(buf)
-    while pos < size:
-        j = int(np.searchsorted(starts, pos))
-        if j < len(starts) and starts[j] == pos:
-            k = int(run_ends[np.searchsorted(run_ends, j)])
-            pieces.append(starts[j:k + 1])
-            pos = int(nexts[k])
-        else:
-            pos = _single_step(buf, view, pos, size, pieces, problems)
+    walk = _Walk(buf, view, size, final, base, pieces, problems)
+    try:
+        while pos < size:
+            j = int(np.searchsorted(starts, pos))
+            if j < len(starts) and starts[j] == pos:
+                k = int(run_ends[np.searchsorted(run_ends, j)])
+                pieces.append(starts[j:k + 1])
+                pos = int(nexts[k])
+            else:
+                pos = _single_step(walk, pos)
+    except _MoreData as more:
+        pos = more.pos
     starts = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
     lengths = gather(buf, starts, 8, "<u8").astype(np.int64)
-    return Framing(starts, lengths, problems)
+    return Framing(starts, lengths, problems, min(pos, size))
+
+
+class _Walk(NamedTuple):
+    buf: np.ndarray
+    view: memoryview
+    size: int
+    final: bool
+    base: int  # the window's offset in the file (messages name file offsets; 0 is the file's start)
+    pieces: list
+    problems: list
 
 
 def _verified_candidates(buf: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,16 +117,16 @@ def _verified_candidates(buf: np.ndarray, size: int) -> tuple[np.ndarray, np.nda
     return cand[ok], nexts[ok]
 
 
-def _single_step(buf, view, pos: int, size: int, pieces: list, problems: list) -> int:
+def _single_step(w: _Walk, pos: int) -> int:
     """Take the one record at ``pos`` (checking its header), or report why not."""
-    if size - pos < HEADER:
-        return _stop_at(buf, view, pos, size, problems)
-    if not _header_ok(view, pos):
-        return _resynchronise(buf, view, pos, size, problems)
-    end = pos + OVERHEAD + _U64.unpack_from(view, pos)[0]
-    if end > size:
-        return _stop_at(buf, view, pos, size, problems)
-    pieces.append(np.array([pos], np.int64))
+    if w.size - pos < HEADER:
+        return _stop_at(w, pos)
+    if not _header_ok(w.view, pos):
+        return _resynchronise(w, pos)
+    end = pos + OVERHEAD + _U64.unpack_from(w.view, pos)[0]
+    if end > w.size:
+        return _stop_at(w, pos)
+    w.pieces.append(np.array([pos], np.int64))
     return end
 
 
@@ -107,28 +134,32 @@ def _header_ok(view: memoryview, pos: int) -> bool:
     return crc_ok(view, pos, pos + 8)
 
 
-def _stop_at(buf, view, pos: int, size: int, problems: list) -> int:
+def _stop_at(w: _Walk, pos: int) -> int:
     """The walk stopped at ``pos`` with less than a full record left."""
-    if size - pos >= HEADER and not _header_ok(view, pos):
-        return _resynchronise(buf, view, pos, size, problems)
-    if size - pos < HEADER and pos == 0:
-        problems.append((0, f"not a TensorBoard event file ({size} bytes, shorter than a record header)", False))
+    if w.size - pos >= HEADER and not _header_ok(w.view, pos):
+        return _resynchronise(w, pos)
+    if not w.final:
+        raise _MoreData(pos)
+    if w.size - pos < HEADER and w.base + pos == 0:
+        w.problems.append((0, f"not a TensorBoard event file ({w.size} bytes, shorter than a record header)", False))
     else:
-        problems.append((pos, f"truncated record: the file ends {size - pos} bytes into it", True))
-    return size
+        w.problems.append((w.base + pos, f"truncated record: the file ends {w.size - pos} bytes into it", True))
+    return w.size
 
 
-def _resynchronise(buf, view, bad: int, size: int, problems: list) -> int:
+def _resynchronise(w: _Walk, bad: int) -> int:
     """Header at ``bad`` is corrupt: find the next verifiable record, report the skip."""
-    found = _next_valid_record(buf, view, bad + 1, size)
-    if found is None and bad == 0:
-        problems.append((0, "not a TensorBoard event file (no valid record in it)", False))
-        return size
+    found = _next_valid_record(w.buf, w.view, bad + 1, w.size)
+    if found is None and not w.final:
+        raise _MoreData(bad)  # look again with more of the file
+    if found is None and w.base + bad == 0:
+        w.problems.append((0, "not a TensorBoard event file (no valid record in it)", False))
+        return w.size
     if found is None:
-        problems.append((bad, "corrupted record header (length CRC mismatch); nothing readable after it", True))
-        return size
-    problems.append((bad, f"corrupted record header (length CRC mismatch); skipped {found - bad} bytes "
-                          f"to the next valid record", True))
+        w.problems.append((w.base + bad, "corrupted record header (length CRC mismatch); nothing readable after it", True))
+        return w.size
+    w.problems.append((w.base + bad, f"corrupted record header (length CRC mismatch); skipped {found - bad} bytes "
+                                     f"to the next valid record", True))
     return found
 
 

@@ -19,6 +19,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 _DOUBLE = struct.Struct("<d")
+_U64_MASK = (1 << 64) - 1
 _FLOAT = struct.Struct("<f")
 
 
@@ -64,7 +65,7 @@ def read_varint(buf, pos: int, end: int) -> tuple[int, int]:
         pos += 1
         result |= (byte & 0x7F) << shift
         if byte < 0x80:
-            return result, pos
+            return result & _U64_MASK, pos  # a 10th byte's bits above 64 are dropped, as protobuf does
         shift += 7
 
 
@@ -97,15 +98,39 @@ def to_int64(value: int) -> int:
 def decode_event(buf, pos: int, end: int) -> tuple[float, int, list[ValueRecord], dict[str, str]]:
     """Decode one Event: (wall_time, step, scalar values, {tag: plugin} for every value with
     metadata).  Non-scalar values are skipped without decoding their payload."""
-    wall_time, step, values, plugins = 0.0, 0, [], {}
+    wall_time, step, values, plugins, which = 0.0, 0, [], {}, None
     for number, wire, payload in iter_fields(buf, pos, end):
         if number == 1 and wire == 1:
             wall_time = _DOUBLE.unpack_from(buf, payload[0])[0]
         elif number == 2 and wire == 0:
             step = to_int64(payload)
-        elif number == 5 and wire == 2:
-            _decode_summary(buf, *payload, values, plugins)
+        elif number in _EVENT_ONEOF and wire == 2:
+            if number != which:  # the oneof switched: what the earlier member held is gone
+                values, plugins = [], {}
+            which = number
+            if number == 5:
+                _decode_summary(buf, *payload, values, plugins)
+            else:
+                _check_strings(buf, payload, _EVENT_STRINGS[number])
     return wall_time, step, values, plugins
+
+
+# Event's oneof "what" (file_version, graph_def, summary, log_message, session_log, tagged_run_metadata,
+# meta_graph_def), and the string fields in each that protobuf checks for UTF-8: () for the member itself
+# when it is a string, the field numbers inside it when it is a message, None for bytes.
+_EVENT_ONEOF = (3, 4, 5, 6, 7, 8, 9)
+_EVENT_STRINGS = {3: (), 4: None, 6: (2,), 7: (2, 3), 8: (1,), 9: None}
+
+
+def _check_strings(buf, payload: tuple[int, int], fields) -> None:
+    if fields is None:
+        return
+    if not fields:
+        utf8(buf, *payload)
+        return
+    for number, wire, inner in iter_fields(buf, *payload):
+        if number in fields and wire == 2:
+            utf8(buf, *inner)
 
 
 def _decode_summary(buf, pos: int, end: int, values: list, plugins: dict) -> None:
@@ -116,69 +141,102 @@ def _decode_summary(buf, pos: int, end: int, values: list, plugins: dict) -> Non
                 values.append(record)
 
 
+# Summary.Value's oneof "value": simple_value, obsolete histogram, image, histo, audio, tensor.
+_VALUE_ONEOF = (2, 3, 4, 5, 6, 8)
+
+
 def _decode_value(buf, pos: int, end: int, plugins: dict) -> ValueRecord | None:
-    tag, simple, tensor, plugin = "", None, None, None
+    """As protobuf parses it: the last oneof member wins, repeated occurrences of the tensor (and of
+    the metadata) message merge, and a tag or plugin name that is not UTF-8 fails the event."""
+    tag, simple, which, tensor, metadata = "", None, None, [], []
     for number, wire, payload in iter_fields(buf, pos, end):
         if number == 1 and wire == 2:
-            tag = bytes(buf[payload[0]:payload[1]]).decode("utf-8", "replace")
-        elif number == 2 and wire == 5:
-            simple = _FLOAT.unpack_from(buf, payload[0])[0]
-        elif number == 8 and wire == 2:
-            tensor = payload
+            tag = utf8(buf, *payload)
+        elif number in _VALUE_ONEOF and wire == (5 if number == 2 else 2):
+            if number != which:
+                tensor = []  # switching the oneof clears what it held
+            which = number
+            if number == 2:
+                simple = _FLOAT.unpack_from(buf, payload[0])[0]
+            elif number == 8:
+                tensor.append(payload)
         elif number == 9 and wire == 2:
-            plugin = plugin_name(buf, *payload)
-    if plugin is not None and tensor is not None:  # a plugin only decides what a tensor is
+            metadata.append(payload)
+    plugin = plugin_name(buf, metadata) if metadata else None
+    if plugin is not None and which == 8:  # a plugin only decides what a tensor is
         plugins.setdefault(tag, plugin)
-    if simple is not None:
+    if which == 2:
         return ValueRecord(tag, simple, False)
-    if tensor is not None:
-        value = decode_scalar_tensor(buf, *tensor)
+    if which == 8:
+        value = decode_scalar_tensor(buf, tensor)
         if value is not None:
             return ValueRecord(tag, value, True)
     return None
 
 
-def plugin_name(buf, pos: int, end: int) -> str:
-    for number, wire, payload in iter_fields(buf, pos, end):
-        if number == 1 and wire == 2:  # plugin_data
-            for inner, inner_wire, name in iter_fields(buf, *payload):
-                if inner == 1 and inner_wire == 2:
-                    return bytes(buf[name[0]:name[1]]).decode("utf-8", "replace")
-    return ""
+def utf8(buf, start: int, stop: int) -> str:
+    """A proto3 string field: protobuf refuses an event whose string is not UTF-8, so do we."""
+    try:
+        return bytes(buf[start:stop]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedRecord("a string field is not valid UTF-8") from None
 
 
-def decode_scalar_tensor(buf, pos: int, end: int) -> float | None:
-    """The value of a rank-0 numeric TensorProto, or None for anything else."""
-    dtype, rank, content, typed = 0, None, None, {}
-    for number, wire, payload in iter_fields(buf, pos, end):
-        if number == 1 and wire == 0:
-            dtype = payload
-        elif number == 2 and wire == 2:
-            rank = _rank(buf, *payload)
-        elif number == 4 and wire == 2:
-            content = payload
-        elif number in (5, 6, 7, 10, 11, 13, 16, 17):
-            typed.setdefault(number, []).append((wire, payload))
-    spec = NUMERIC_DTYPES.get(dtype)
+def plugin_name(buf, ranges) -> str:
+    """SummaryMetadata.plugin_data.plugin_name over the (merged) metadata messages at ``ranges``."""
+    name = ""
+    for pos, end in ranges:
+        for number, wire, payload in iter_fields(buf, pos, end):
+            if number == 1 and wire == 2:  # plugin_data
+                for inner, inner_wire, value in iter_fields(buf, *payload):
+                    if inner == 1 and inner_wire == 2:
+                        name = utf8(buf, *value)
+            elif number in (2, 3) and wire == 2:  # display_name, summary_description
+                utf8(buf, *payload)
+    return name
+
+
+# The wire types protobuf accepts for each repeated value field (the native one, or packed).
+_VALUE_WIRES = {5: (5, 2), 6: (1, 2), 7: (0, 2), 10: (0, 2), 11: (0, 2), 13: (0, 2), 16: (0, 2), 17: (0, 2)}
+
+
+def decode_scalar_tensor(buf, ranges) -> float | None:
+    """The value of a rank-0 numeric TensorProto (its occurrences at ``ranges`` merged), or None.
+
+    A tensor without ``tensor_shape`` has shape [] (rank 0), as TensorBoard reads it."""
+    dtype, rank, content, typed = 0, 0, None, {}
+    for pos, end in ranges:
+        for number, wire, payload in iter_fields(buf, pos, end):
+            if number == 1 and wire == 0:
+                dtype = payload
+            elif number == 2 and wire == 2:
+                rank += _rank(buf, *payload)
+            elif number == 4 and wire == 2:
+                content = payload
+            elif wire in _VALUE_WIRES.get(number, ()):
+                typed.setdefault(number, []).append((wire, payload))
+            elif number in (9, 12) and wire == 2 and (payload[1] - payload[0]) % (4 if number == 9 else 8):
+                raise MalformedRecord("packed complex values end inside a value")
+            elif number == 8 and wire == 2:
+                pass  # string_val: bytes
+    spec = NUMERIC_DTYPES.get(dtype & 0xFFFFFFFF)
     if spec is None or rank != 0:
         return None
     np_dtype, field = spec
-    if content is not None:
+    for number, chunks in typed.items():  # a broken packed field of another dtype still fails the event
+        if number != field:
+            _typed_values(buf, chunks, number)
+    if content is not None and content[1] > content[0]:  # an empty tensor_content is no content
         return _from_content(bytes(buf[content[0]:content[1]]), np_dtype)
     items = _typed_values(buf, typed.get(field, []), field)
     if len(items) != 1:
         return None
-    return _from_typed(items[0], np_dtype)
+    return _from_typed(items[0], np_dtype, field)
 
 
-def _rank(buf, pos: int, end: int) -> int | None:
-    rank = 0
-    for number, wire, payload in iter_fields(buf, pos, end):
-        if number == 2:
-            rank += 1
-        elif number == 3 and wire == 0 and payload:
-            return None  # unknown rank
-    return rank
+def _rank(buf, pos: int, end: int) -> int:
+    """Dimensions in one TensorShapeProto (TensorBoard reads the dims; ``unknown_rank`` aside)."""
+    return sum(1 for number, wire, _ in iter_fields(buf, pos, end) if number == 2 and wire == 2)
 
 
 def _from_content(raw: bytes, np_dtype: str) -> float | None:
@@ -200,6 +258,8 @@ def _typed_values(buf, chunks: list, field: int) -> list:
         if wire == 2:
             start, stop = payload
             if fixed:
+                if (stop - start) % fixed:  # a packed run that ends inside a value: protobuf refuses it
+                    raise MalformedRecord(f"packed field of {stop - start} bytes is not a multiple of {fixed}")
                 items.extend(bytes(buf[p:p + fixed]) for p in range(start, stop, fixed))
             else:
                 while start < stop:
@@ -212,13 +272,25 @@ def _typed_values(buf, chunks: list, field: int) -> list:
     return items
 
 
-def _from_typed(item, np_dtype: str) -> float:
+# Integer fields of TensorProto narrower than the 64-bit varint that carries them: protobuf keeps
+# the low bits (int_val and half_val are int32, bool_val a bool, uint32_val a uint32).
+_FIELD_BITS = {7: 32, 13: 32, 16: 32}
+
+
+def _from_typed(item, np_dtype: str, field: int) -> float:
     if isinstance(item, bytes):
         return float(np.frombuffer(item, "<f4" if len(item) == 4 else "<f8")[0])
+    if field == 11:
+        return float(item != 0)
+    bits = _FIELD_BITS.get(field)
+    if bits is not None:
+        item &= (1 << bits) - 1
+        if field == 7 and item >= 1 << 31:
+            item -= 1 << 32  # int32
     if np_dtype == "<f2":
         return float(np.array([item & 0xFFFF], np.uint16).view(np.float16)[0])
     if np_dtype == "bf16":
         return float(np.array([(item & 0xFFFF) << 16], np.uint32).view(np.float32)[0])
-    if np_dtype in ("<i8", "<i4", "<i2", "i1"):
-        return float(to_int64(item))  # negative ints are sign-extended to 64 bits on the wire
+    if field == 10:
+        return float(to_int64(item))  # int64_val
     return float(item)

@@ -30,6 +30,7 @@ import numpy as np
 from ..model import Problem
 from ._tfframing import HEADER, PADDING, frame_records
 from ._tfdecode import decode_records
+from ._tfproto import SCALARS_PLUGIN
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,31 +45,113 @@ class RawScalars:
         return int(self.steps.shape[0])
 
 
+WINDOW = 1 << 22  # bytes of the file read at a time: memory follows the scalars kept, not the file
+# A tag's pieces (one per window) are joined into one array once they hold this many points: arrays
+# that large get their own memory mapping, which the C allocator returns to the system when they are
+# freed, whereas a million small pieces interleaved with the windows' temporaries fragment the heap
+# (a 10M-point file peaked at 1.9x the memory of its scalars without this, 1.2x with it).
+_CONSOLIDATE = 1 << 21
+
+
 def read_tfevents(path: str) -> tuple[dict[str, RawScalars], list[Problem]]:
-    """Every scalar in the event file at ``path``, by tag, plus what went wrong reading it."""
+    """Every scalar in the event file at ``path``, by tag, plus what went wrong reading it.
+
+    The file is streamed: each window of ``WINDOW`` bytes is framed and decoded, and only its scalars
+    are kept (a record that runs past the window is read with the next one)."""
     path = os.fspath(path)
     try:
-        buf, size = _load(path)
+        handle = open(path, "rb")
     except OSError as exc:
         return {}, [Problem(path, f"cannot read event file: {exc.strerror or exc}")]
-    if size == 0:
-        return {}, []
-    framing = frame_records(buf, size)
-    problems = [Problem(path, message, partial=partial, offset=offset)
-                for offset, message, partial in framing.problems]
-    decoded = decode_records(buf, framing.starts + HEADER, framing.lengths)
-    for indices, what in ((decoded.bad_crc, "with a data CRC mismatch"), (decoded.malformed, "that are malformed events")):
-        if len(indices):
-            problems.append(Problem(path, f"{len(indices)} record(s) {what} skipped (the first at this offset)",
-                                    partial=True, offset=int(framing.starts[indices[0]])))
-    problems.sort(key=lambda problem: problem.offset or 0)
-    return decoded.columns.by_tag(RawScalars), problems
+    with handle:
+        reader = _Stream(path)
+        try:
+            reader.read(handle)
+        except OSError as exc:  # an I/O error mid-file: keep what was read before it
+            reader.problems.append(Problem(path, f"cannot read event file: {exc.strerror or exc}",
+                                           partial=True, offset=reader.base))
+    return reader.result()
 
 
-def _load(path: str) -> tuple[np.ndarray, int]:
-    """The whole file in a numpy buffer followed by PADDING zero bytes."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        buf = np.zeros(size + PADDING, np.uint8)
-        got = handle.readinto(memoryview(buf)[:size])
-    return buf, got
+class _Stream:
+    """One event file read window by window; scalars gathered per tag, problems with file offsets."""
+
+    def __init__(self, path: str):
+        self.path, self.base = path, 0
+        self.problems: list[Problem] = []
+        self.skipped = {"with a data CRC mismatch": [0, None], "that are malformed events": [0, None]}
+        self.columns: dict[str, tuple[list, list, list, list]] = {}  # tag: steps, walls, values, from_tensor
+        self.plugins: dict[str, set[str]] = {}
+
+    def read(self, handle) -> None:
+        carry, want = np.zeros(0, np.uint8), WINDOW
+        while True:
+            buf, size, final = _next_window(handle, carry, want)
+            if size == 0:
+                return
+            framing = frame_records(buf, size, final=final, base=self.base)
+            self.problems += [Problem(self.path, message, partial=partial, offset=offset)
+                              for offset, message, partial in framing.problems]
+            self._keep(decode_records(buf, framing.starts + HEADER, framing.lengths), framing.starts)
+            if final:
+                return
+            carry = buf[framing.resume:size].copy()
+            self.base += framing.resume
+            want = WINDOW if framing.resume else 2 * want  # a record longer than the window: read more
+
+    def _keep(self, decoded, starts: np.ndarray) -> None:
+        for (count_first), indices in zip(self.skipped.values(), (decoded.bad_crc, decoded.malformed)):
+            if len(indices):
+                count_first[0] += len(indices)
+                if count_first[1] is None:
+                    count_first[1] = self.base + int(starts[indices[0]])
+        for tag, arrays in decoded.columns.by_tag_unfiltered().items():
+            columns = self.columns.setdefault(tag, ([], [], [], []))
+            for column, array in zip(columns, arrays):
+                column.append(array)
+            small = [i for i, piece in enumerate(columns[0]) if len(piece) <= _CONSOLIDATE]
+            if sum(len(columns[0][i]) for i in small) > _CONSOLIDATE:
+                for column in columns:  # the small pieces are the last ones: join them into one large piece
+                    column[small[0]:] = [np.concatenate(column[small[0]:])]
+        for tag, names in decoded.columns.plugins.items():
+            self.plugins.setdefault(tag, set()).update(names)
+
+    def result(self) -> tuple[dict[str, RawScalars], list[Problem]]:
+        for what, (count, first) in self.skipped.items():
+            if count:
+                self.problems.append(Problem(self.path, f"{count} record(s) {what} skipped (the first at this offset)",
+                                             partial=True, offset=first))
+        self.problems.sort(key=lambda problem: problem.offset or 0)
+        foreign = {tag for tag, names in self.plugins.items() if names - {SCALARS_PLUGIN, ""}}
+        scalars = {}
+        for tag in list(self.columns):
+            series = _joined(self.columns.pop(tag), drop_tensors=tag in foreign)
+            if series is not None:
+                scalars[tag] = series
+        return scalars, self.problems
+
+
+def _joined(columns: tuple[list, list, list, list], drop_tensors: bool) -> RawScalars | None:
+    """One tag's windows joined column by column, each column's pieces freed as soon as it is joined."""
+    steps, walls, values, from_tensor = columns
+    keep = ~np.concatenate(from_tensor) if drop_tensors else None
+    from_tensor.clear()
+    joined = []
+    for pieces in (steps, walls, values):
+        array = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        pieces.clear()
+        joined.append(array if keep is None else array[keep])
+    return RawScalars(*joined) if len(joined[0]) else None
+
+
+def _next_window(handle, carry: np.ndarray, want: int) -> tuple[np.ndarray, int, bool]:
+    """``carry`` and up to ``want`` more bytes of the file, followed by PADDING zero bytes."""
+    buf = np.zeros(len(carry) + want + PADDING, np.uint8)
+    buf[:len(carry)] = carry
+    got, view = 0, memoryview(buf)[len(carry):len(carry) + want]
+    while got < want:
+        n = handle.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    return buf, len(carry) + got, got < want

@@ -7,7 +7,7 @@ from __future__ import annotations
 from . import _format as fmt
 from .records import report_to_dict
 
-ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
+ICONS = {"crashed": "💥", "error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
 MAX_BYTES = 900_000  # below the 1 MiB a $GITHUB_STEP_SUMMARY may hold, leaving room for the sweeps
 
 

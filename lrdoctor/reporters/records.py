@@ -101,6 +101,7 @@ def run_to_dict(r: RunResult) -> dict:
         "loss_preview": [_num(v) for v in r.loss_preview],
         "rules_run": [{"code": c, "name": n} for c, n in r.rules_run],
         "rules_skipped": [{"code": c, "name": n, "reason": why} for c, n, why in r.rules_skipped],
+        "crashed": list(r.crashed),
     }
 
 
@@ -110,9 +111,10 @@ def summary(report: Report) -> dict:
     statuses = [r.status for r in report.runs]
     worst = max((r.worst for r in report.runs if r.worst is not None), default=None)
     return {
-        "status": "ok" if worst is None else str(worst),
+        "status": "crashed" if report.crashed_runs else "ok" if worst is None else str(worst),
         "runs": len(report.runs),
         "runs_ok": statuses.count("ok"),
+        "runs_crashed": len(report.crashed_runs),
         "errors": report.count(Severity.ERROR),
         "warnings": report.count(Severity.WARNING),
         "infos": report.count(Severity.INFO),
@@ -121,11 +123,24 @@ def summary(report: Report) -> dict:
 
 
 def report_to_dict(report: Report) -> dict:
-    return {
+    return shown_strings({
         "version": SCHEMA_VERSION,
         "tool": {"name": "lrdoctor", "version": __version__},
         "runs": [run_to_dict(r) for r in report.runs],
         "sweeps": [_plain(s) for s in report.sweeps],
         "problems": [problem_to_dict(p) for p in report.problems],
         "summary": summary(report),
-    }
+    })
+
+
+def shown_strings(obj):
+    """Every string with the bytes of a non-UTF-8 file name as ``\\xNN`` (names.shown): encodable anywhere."""
+    from ..names import shown
+
+    if isinstance(obj, str):
+        return shown(obj)
+    if isinstance(obj, dict):
+        return {shown_strings(k): shown_strings(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [shown_strings(v) for v in obj]
+    return obj

@@ -7,6 +7,7 @@ from . import _format as fmt
 from .records import report_to_dict
 
 STATUS_STYLE = {
+    "crashed": {"fg": "magenta", "bold": True},
     "error": {"fg": "red", "bold": True},
     "warning": {"fg": "yellow", "bold": True},
     "info": {"fg": "cyan"},
@@ -66,4 +67,5 @@ def _sweeps_block(sweeps: list[dict]) -> list[str]:
 
 def _summary_line(s: dict) -> str:
     tail = f"; {fmt.plural(s['reading_problems'], 'reading problem')}" if s["reading_problems"] else ""
-    return f"{fmt.plural(s['runs'], 'run')} checked ({s['runs_ok']:,} ok): {fmt.counts(s)}{tail}"
+    crashed = f", {s['runs_crashed']:,} crashed" if s.get("runs_crashed") else ""
+    return f"{fmt.plural(s['runs'], 'run')} checked ({s['runs_ok']:,} ok{crashed}): {fmt.counts(s)}{tail}"

@@ -152,7 +152,7 @@ def on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) -
     if train is None or len(train) == 0 or xs.size == 0:
         return xs
     t_max = float(train.steps.max())
-    if xs.max() >= 0.5 * t_max or t_max <= xs.size:
+    if xs.max() >= 0.5 * t_max or t_max <= xs.size or xs.max() < 0:  # no epoch index is negative
         return xs
     per_epoch = t_max / (xs.max() + 1)
     return (xs + (1 if at_epoch_end else 0)) * per_epoch

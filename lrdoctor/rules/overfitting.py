@@ -51,9 +51,10 @@ class ValidationTurnsUp(Rule):
         if m is None:
             return
         v, c = m.val, m.train
+        by = f"{m.rise:.0%} " if math.isfinite(m.rise) else ""
         yield self.finding(
             run,
-            f"{v.tag} was lowest ({m.best_val:.3g}) at step {m.best_step:,} and rose {m.rise:.0%} to {m.final_val:.3g} "
+            f"{v.tag} was lowest ({m.best_val:.3g}) at step {m.best_step:,} and rose {by}to {m.final_val:.3g} "
             f"while {c.tag} kept falling ({m.train_at_best:.3g} -> {m.final_train:.3g}): stop at step {m.best_step:,}",
             tag=v.tag, start_step=m.best_step, end_step=int(v.steps[-1]),
             evidence={"best_step": m.best_step, "best_val": m.best_val, "final_val": m.final_val,
@@ -75,7 +76,8 @@ class Memorising:
 
     @property
     def rise(self) -> float:
-        return self.final_val / self.best_val - 1
+        """Relative to the best value's size; inf from a best of exactly 0 (a loss can reach 0)."""
+        return (self.final_val - self.best_val) / abs(self.best_val) if self.best_val else math.inf
 
 
 def memorising(view: View, options: ValidationTurnsUp.Options = ValidationTurnsUp.Options()) -> Memorising | None:

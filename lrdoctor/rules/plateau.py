@@ -194,7 +194,7 @@ class LearnsOnlyAfterDecay(Rule):
         at_peak = lr >= options.peak_fraction * sched.peak_lr
         start, end = c.head(), float(c.smooth[-1])
         total = start - end
-        if not at_peak.any() or at_peak.all() or start <= 0 or total < options.min_improvement * start:
+        if not at_peak.any() or at_peak.all() or start <= 0 or total <= 0 or total < options.min_improvement * start:
             return
         last_peak = int(np.flatnonzero(at_peak)[-1])
         peak_share = (start - float(c.smooth[: last_peak + 1].min())) / total

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .noise import MAD_TO_SIGMA
+from .smoothing import window_medians
 
 # The upper tail's scale: the 90th percentile of the positive residuals (in local-MAD units) against
 # the half-normal's 1.645.  Equal to 1 for normal noise; larger for right-skewed minibatch losses.  A
@@ -50,7 +51,7 @@ def preceding_median(values, *, window: int) -> np.ndarray:
     for i in range(1, min(w, n)):
         out[i] = np.median(y[:i])
     if n > w:
-        out[w:] = np.median(np.lib.stride_tricks.sliding_window_view(y, w)[: n - w], axis=1)
+        out[w:] = window_medians(y, w)[: n - w]
     return out
 
 
@@ -78,13 +79,27 @@ def local_upper_sigma(values, trend, *, window: int) -> np.ndarray:
         return np.zeros(0)
     # Scale-free skew: residuals relative to the local scale, pooled over the curve.
     centres = np.unique(np.r_[np.arange(0, n, max(half // 2, 1)), n - 1])
-    scale = np.array([MAD_TO_SIGMA * float(np.median(np.abs(r[max(0, i - half): i + half + 1]))) for i in centres])
+    scale = MAD_TO_SIGMA * _centred_abs_medians(r, centres, half)
     local = np.interp(np.arange(n), centres, scale)
     ok = local > 0
     u = r[ok] / local[ok]
     pos = u[u > 0]
     skew = float(np.quantile(pos, UPPER_QUANTILE)) / HALF_NORMAL_Q90 if pos.size else 1.0
     return local * max(skew, 1.0)
+
+
+def _centred_abs_medians(r: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
+    """median(|r[i - half : i + half + 1]|) for each centre i (windows cut at the ends), vectorised
+    where the window is whole: one Python median per centre took 13 s on a 5M-point curve."""
+    a = np.abs(r)
+    out = np.empty(len(centres))
+    whole = (centres >= half) & (centres + half < a.size)
+    if whole.any():
+        out[whole] = window_medians(a, 2 * half + 1)[centres[whole] - half]
+    for k in np.flatnonzero(~whole).tolist():
+        i = int(centres[k])
+        out[k] = float(np.median(a[max(0, i - half): i + half + 1]))
+    return out
 
 
 def upward_jumps(values, trend, *, window: int, noise_window: int) -> Jumps:

@@ -31,6 +31,39 @@ def debiased_ema(values, *, beta: float = 0.9) -> np.ndarray:
     return out
 
 
+_ROWS_AT_ONCE = 1 << 15  # np.median copies its input to partition it: bound that copy
+
+
+def median_rows(view: np.ndarray) -> np.ndarray:
+    """``np.median(view, axis=1)``, a block of rows at a time.
+
+    ``view`` is usually a sliding window view, which costs nothing, but np.median partitions a copy:
+    for a 5M-point curve and 31-point windows that copy alone was 1.2 GB."""
+    out = np.empty(view.shape[0])
+    for lo in range(0, view.shape[0], _ROWS_AT_ONCE):
+        out[lo:lo + _ROWS_AT_ONCE] = np.median(view[lo:lo + _ROWS_AT_ONCE], axis=1)
+    return out
+
+
+def window_medians(y: np.ndarray, width: int) -> np.ndarray:
+    """The median of every run of ``width`` consecutive points: ``len(y) - width + 1`` values.
+
+    Without NaN and with an odd width each median is one of the points, so scipy's running median
+    filter gives exactly np.median's values, ~20x faster on long curves; otherwise np.median a block
+    of windows at a time (NaN makes its window's median NaN).
+
+    >>> window_medians(np.array([1.0, 5.0, 2.0, 8.0, 3.0]), 3).tolist()
+    [2.0, 5.0, 3.0]
+    """
+    n = y.shape[0]
+    if width % 2 and n >= width and not np.isnan(y).any():
+        from scipy.ndimage import median_filter
+
+        half = width // 2
+        return median_filter(y, size=width, mode="nearest")[half:n - half]
+    return median_rows(np.lib.stride_tricks.sliding_window_view(y, width))
+
+
 def rolling_median(values, *, window: int = 5) -> np.ndarray:
     """Centred running median over ``window`` points (shrinking at the edges); robust to spikes.
 
@@ -44,8 +77,7 @@ def rolling_median(values, *, window: int = 5) -> np.ndarray:
         return y.copy()
     if n > 2 * half:
         # A strided view keeps this fast for long curves; edges are filled separately.
-        view = np.lib.stride_tricks.sliding_window_view(y, 2 * half + 1)
-        mid = np.median(view, axis=1)
+        mid = window_medians(y, 2 * half + 1)
         head = [np.median(y[: i + half + 1]) for i in range(half)]
         tail = [np.median(y[n - 2 * half + i :]) for i in range(1, half + 1)]
         return np.concatenate([head, mid, tail])
