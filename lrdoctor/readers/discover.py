@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from ..model import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Problem, Run
 from .merge import first_few
-from .tensorboard_run import TensorBoardJob, read_tensorboard_run
+from .tensorboard_run import TensorBoardJob
 
 _PART_DIRS = ("train", "validation", "eval", "val")
 _NAMED_LOGS = ("training.log", "trainer_state.json")
@@ -122,38 +122,43 @@ def _single_file_job(path: str):
     return FileJob(name, path, named=True)
 
 
-def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> Run | Problem | None:
-    """Read one run; never raises (a crash becomes a Problem on an empty run).  Picklable for pools.
+def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[Run] | Problem | None:
+    """Read one run -- or several, when separate trainings were written into one place
+    (trainings.py) -- and never raise (a crash becomes a Problem on an empty run).  Picklable for pools.
 
-    A Problem instead of a Run: the file is no training log (a CSV table of something else).
+    A Problem instead of runs: the file is no training log (a CSV table of something else).
     None: an unnamed candidate (``*.log``, ``*.txt``...) that is not a log, skipped quietly."""
     from ..tags import assign_roles
+    from .csv_trainings import split_csv_run
     from .csvlog import NotATrainingLog
     from .files import read_log_file
     from .hparams import read_hparams_beside
     from .mlflow import read_mlflow_run
+    from .tensorboard_trainings import read_tensorboard_trainings
 
     try:
         if isinstance(job, TensorBoardJob):
-            run = read_tensorboard_run(job)
-            if os.path.isdir(job.directory):
-                run.hparams = read_hparams_beside(job.directory, run.problems)
+            runs = read_tensorboard_trainings(job)
+            if os.path.isdir(job.directory):  # hparams.yaml is rewritten by each training: the last one's
+                runs[-1].hparams = read_hparams_beside(job.directory, runs[0].problems)
         elif isinstance(job, MlflowJob):
-            run = read_mlflow_run(job.directory, job.name)
+            runs = [read_mlflow_run(job.directory, job.name)]
         else:
             run = read_log_file(job.path, job.name, job.named, tag_roles)
             if run is None:
                 return None
             if run.format == "lightning_csv":
                 run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
-        assign_roles(run, tag_roles)
-        return run
+            runs = split_csv_run(run, job.path, tag_roles)
+        for run in runs:
+            assign_roles(run, tag_roles)
+        return runs
     except NotATrainingLog as exc:
         return Problem(job.path, str(exc)) if job.named else None
     except Exception as exc:  # last line of defence: one bad run must not stop the others
         where = getattr(job, "path", None) or getattr(job, "directory", "?")
-        return Run(name=job.name, source=os.path.abspath(where), format="unknown",
-                   problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])
+        return [Run(name=job.name, source=os.path.abspath(where), format="unknown",
+                    problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])]
 
 
 def _at_least_bytes(jobs: list, limit: int) -> bool:
@@ -192,7 +197,7 @@ def _counted(results: Iterable, total: int, progress: Progress | None) -> list:
     return out
 
 
-def _read_all(jobs: list, tag_roles, progress: Progress | None = None) -> list[Run | Problem | None]:
+def _read_all(jobs: list, tag_roles, progress: Progress | None = None) -> list[list[Run] | Problem | None]:
     """In-process for a few small runs; a process pool when there are many runs and many bytes."""
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(jobs) >= _PARALLEL_MIN_RUNS and _at_least_bytes(jobs, _PARALLEL_MIN_BYTES):
@@ -222,7 +227,7 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
         jobs, problems = find_jobs(root)
     tag_roles = {k: list(v) for k, v in (tag_roles or {}).items()} or None
     results = _read_all(jobs, tag_roles, progress)
-    runs = [r for r in results if isinstance(r, Run)]
+    runs = [r for result in results if isinstance(result, list) for r in result]
     problems += [p for p in results if isinstance(p, Problem)]
     return sorted(runs, key=lambda r: r.name), problems
 
