@@ -229,7 +229,17 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     results = _read_all(jobs, tag_roles, progress)
     runs = [r for result in results if isinstance(result, list) for r in result]
     problems += [p for p in results if isinstance(p, Problem)]
+    _note_copies(runs)
     return sorted(runs, key=lambda r: r.name), problems
+
+
+def _note_copies(runs: list[Run]) -> None:
+    """Say in each copy's notes which run it copies (copies.py; the engine diagnoses it there)."""
+    from ..copies import find_copies
+
+    for name, copy in find_copies(runs).items():
+        copy.run.notes.append(f"same training as {copy.original} (its {copy.tag_role.replace('_', ' ')} matches at "
+                              f"all {copy.matched} logged steps): diagnosed there, and reported here with its verdict")
 
 
 _JUDGED_BY = (TRAIN_LOSS, VAL_LOSS, TRAIN_ACC, VAL_ACC)  # curves that say how training went
