@@ -8,8 +8,12 @@ A log directory is walked recursively (symlinked and hidden directories, such as
   whose tags are then keyed ``train/<tag>``, ``validation/<tag>``...;
 * an MLflow run directory (``metrics/`` beside ``meta.yaml`` or ``params/``);
 * a CSV/JSON log file: ``*.csv``/``*.tsv``, ``training.log``, ``*.jsonl``, ``trainer_state.json``
-  (always read; a broken one is reported), or a ``*.log``/``*.json``/``*.txt`` file whose content sniffs as
-  a CSV log or a trainer state (others are not logs and are skipped quietly).
+  (always read; a broken one is reported), or a ``*.log``/``*.json``/``*.txt``/``*.out``/``*.stdout``
+  file (or one named ``stdout``, ``output``, ``log``...) whose content sniffs as a CSV log or a trainer
+  state -- or, for the text ones, as a console log (console.py); others are not logs and are skipped
+  quietly, unless they look like a console log that cannot be read (then a Problem says why).
+
+Separate trainings written into one directory or file become separate runs (trainings.py).
 
 Run names are paths relative to the diagnosed directory with '/' separators: the directory for
 directory runs ("." for the directory itself), the file for file runs ("r0002/version_0/metrics.csv").
@@ -28,7 +32,8 @@ from .tensorboard_run import TensorBoardJob
 _PART_DIRS = ("train", "validation", "eval", "val")
 _NAMED_LOGS = ("training.log", "trainer_state.json")
 _NAMED_SUFFIXES = (".csv", ".tsv", ".jsonl")
-_SNIFFED_SUFFIXES = (".log", ".json", ".txt")
+_SNIFFED_SUFFIXES = (".log", ".json", ".txt", ".out", ".stdout")
+_SNIFFED_NAMES = ("stdout", "stderr", "output", "log", "console")  # no suffix: console logs (console.py)
 _PARALLEL_MIN_RUNS = 16
 _PARALLEL_MIN_BYTES = 32 << 20
 
@@ -60,7 +65,7 @@ def _log_candidate(filename: str) -> bool | None:
     lower = filename.lower()
     if lower in _NAMED_LOGS or lower.endswith(_NAMED_SUFFIXES):
         return True
-    if lower.endswith(_SNIFFED_SUFFIXES):
+    if lower.endswith(_SNIFFED_SUFFIXES) or lower in _SNIFFED_NAMES:
         return False
     return None
 
@@ -128,7 +133,6 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
 
     A Problem instead of runs: the file is no training log (a CSV table of something else).
     None: an unnamed candidate (``*.log``, ``*.txt``...) that is not a log, skipped quietly."""
-    from ..tags import assign_roles
     from .csv_trainings import split_csv_run
     from .csvlog import NotATrainingLog
     from .files import read_log_file
@@ -145,20 +149,50 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
             runs = [read_mlflow_run(job.directory, job.name)]
         else:
             run = read_log_file(job.path, job.name, job.named, tag_roles)
+            if _maybe_console(job.path, run):
+                console = read_console_log(job.path, job.name)
+                if console is not None:
+                    return console if isinstance(console, Problem) else _with_roles(console, tag_roles)
             if run is None:
                 return None
             if run.format == "lightning_csv":
                 run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
             runs = split_csv_run(run, job.path, tag_roles)
-        for run in runs:
-            assign_roles(run, tag_roles)
-        return runs
+        return _with_roles(runs, tag_roles)
     except NotATrainingLog as exc:
         return Problem(job.path, str(exc)) if job.named else None
     except Exception as exc:  # last line of defence: one bad run must not stop the others
         where = getattr(job, "path", None) or getattr(job, "directory", "?")
         return [Run(name=job.name, source=os.path.abspath(where), format="unknown",
                     problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])]
+
+
+def _maybe_console(path: str, run: Run | None) -> bool:
+    """Not read as CSV/JSON, and not named as such: maybe console text (console.py)."""
+    failed = run is None or (not run.series and bool(run.problems))
+    return failed and not path.lower().endswith((*_NAMED_SUFFIXES, "trainer_state.json", ".json"))
+
+
+def _with_roles(runs: list[Run], tag_roles) -> list[Run]:
+    from ..tags import assign_roles
+
+    for run in runs:
+        assign_roles(run, tag_roles)
+    return runs
+
+
+def read_console_log(path: str, name: str) -> list[Run] | Problem | None:
+    """console.read_console_text on the file's text (None when it cannot be read: the caller has said why)."""
+    from .console import read_console_text
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    if b"\x00" in data[:4096]:
+        return None
+    return read_console_text(path, data.decode("utf-8", errors="replace"), name)
 
 
 def _at_least_bytes(jobs: list, limit: int) -> bool:
