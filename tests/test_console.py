@@ -11,6 +11,9 @@ Fixtures in tests/data/console are real logs committed to public repositories (l
 * ukraine_lm_readme.txt -- ttukei/Twitter-language-models-about-Ukraine, TCSS456_NLP_FinalProject/ReadMe.txt:
   lines 1-40, 205-227 and 270-300 (Keras verbose=2 lines, model summaries, generated text, the start
   of the second model's training).
+* sb3_dqn_frozenlake_output.txt, sb3_ppo_frozenlake_4x4.txt -- ZeshiWu/ML-capstone-project-,
+  frozenlake_code/model_output.txt (first 91 lines) and frozenlake_code/4x4_ppo_off.txt (first 103 lines):
+  stable-baselines3 console tables.
 The other cases are reductions of the formats the issue lists, written here.
 """
 from __future__ import annotations
@@ -154,3 +157,51 @@ def test_console_log_with_tqdm_bars_and_a_stdout_name(tmp_path):
     (run,), _ = read_runs(tmp_path)
     assert run.name == "stdout" and run.series["train_loss"].steps.tolist() == [1, 2, 3, 4, 5]
     assert np.allclose(run.series["val_loss"].values, [11 - e * 0.009 for e in range(1, 6)])
+
+
+def test_stable_baselines3_console_tables():
+    runs, problems = runs_of(DATA / "sb3_ppo_frozenlake_4x4.txt")
+    (run,) = runs.values()
+    assert problems == [] and run.format == "console"
+    loss = run.series["train/loss"]
+    assert loss.steps.tolist() == [4096, 6144, 8192, 10240, 12288]  # the first table (2048) has no train/ rows
+    assert loss.values.tolist() == [-0.00895, -0.0445, -0.0318, 0.0299, 0.0119]
+    assert run.roles["train_loss"] == "train/loss" and run.roles["lr"] == "train/learning_rate"
+    assert not any(k.startswith("time/") for k in run.series) and "reward" not in run.series
+    (dqn,) = runs_of(DATA / "sb3_dqn_frozenlake_output.txt")[0].values()
+    assert dqn.series["rollout/ep_rew_mean"].steps[0] == 111 and len(dqn.series["train/loss"]) == 6
+
+
+def test_stable_baselines3_progress_csv_steps_are_total_timesteps(tmp_path):
+    """SB3's CSV logger: one row per update, keys as in its console table; the first row has no train/ values.
+    Values from sb3_ppo_frozenlake_4x4.txt."""
+    (tmp_path / "progress.csv").write_text(
+        "time/fps,time/iterations,time/time_elapsed,time/total_timesteps,train/approx_kl,train/entropy_loss,"
+        "train/learning_rate,train/loss,train/value_loss\n"
+        "774,1,2,2048,,,,,\n"
+        "475,2,8,4096,0.010778175,-1.38,0.0003,-0.00895,0.0213\n"
+        "420,3,14,6144,0.011434523,-1.37,0.0003,-0.0445,0.00658\n"
+        "405,4,20,8192,0.0124581745,-1.35,0.0003,-0.0318,0.0101\n")
+    (run,), problems = read_runs(tmp_path)
+    assert problems == []
+    assert run.series["train/loss"].steps.tolist() == [4096, 6144, 8192]
+    assert run.roles["train_loss"] == "train/loss"
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_yolo_results_csv(tmp_path, padded):
+    """Ultralytics results.csv (01-Zhangsaisai/Wheat-Weed-Detection-YOLOv8, runs/detect/train/results.csv,
+    first 3 rows); ultralytics 8.0 padded every cell to 23 characters and counted epochs from 0."""
+    header = ["epoch", "train/box_loss", "train/cls_loss", "train/dfl_loss", "metrics/mAP50(B)", "val/box_loss", "lr/pg0"]
+    rows = [[1, 1.1267, 1.17186, 1.15737, 0.77837, 1.31339, 3.334e-05],
+            [2, 1.06919, 1.03603, 1.14055, 0.81605, 1.22828, 8.27999e-05],
+            [3, 1.08594, 1.05264, 1.13065, 0.80725, 1.2277, 0.0001316]]
+    cell = (lambda v: "%23s" % v) if padded else str
+    lines = [",".join(cell(h) for h in header)] + [",".join(cell(v) for v in row) for row in rows]
+    (tmp_path / "results.csv").write_text("\n".join(lines) + "\n")
+    (run,), problems = read_runs(tmp_path)
+    assert problems == []
+    assert run.roles["train_loss"] == "train/box_loss" and run.roles["val_loss"] == "val/box_loss"
+    assert run.roles["lr"] == "lr/pg0"
+    assert run.series["train/box_loss"].steps.tolist() == [1, 2, 3]
+    assert run.series["metrics/mAP50(B)"].values.tolist() == [0.77837, 0.81605, 0.80725]

@@ -13,6 +13,8 @@ or, when it looks like one but cannot be placed on a step axis, set aside with a
   for the lines below it.  With a step counter the step is the x axis (counted on across epochs when
   it restarts each epoch and its total is printed); otherwise the epoch is, and the last value of a
   key within one epoch wins (Keras' progress bar ends on the epoch's mean, with ``val_*``).
+* **stable-baselines3 tables** (``| rollout/ |``, ``|    loss | 0.00369 |``): one point per table at
+  its ``time/total_timesteps``, keys named ``section/key`` as in its progress.csv.
 * **Progress bars.** ``\\r`` and backspaces split a line into its updates; ``ETA`` updates are
   skipped when the epoch has a final line.
 * **A training log** has at least ``MIN_POINTS`` points of a loss (or accuracy/error) key, each with
@@ -96,15 +98,52 @@ def _record(number: int, piece: str, epoch: int | None) -> tuple[_Record | None,
     return _Record(number, here, step, step_of, metrics, eta="ETA" in piece), epoch
 
 
+_TABLE_ROW = re.compile(r"^\|\s*([^|\s][^|]*?)\s*\|\s*([^|]*?)\s*\|\s*$")
+_TABLE_STEP = "time/total_timesteps"
+
+
+class _Table:
+    """stable-baselines3's console tables: ``| rollout/ |`` sections, ``|    loss | 0.00369 |`` rows, one
+    table per update between dashed lines; the step is ``time/total_timesteps``."""
+
+    def __init__(self) -> None:
+        self.section, self.values, self.first_line = "", {}, 0
+
+    def add(self, number: int, match: re.Match) -> None:
+        key, value = match.group(1), match.group(2)
+        if key.endswith("/") and not value:
+            self.section = key
+            return
+        try:
+            self.values[(self.section + key).lower()] = float(value)
+            self.first_line = self.first_line or number
+        except ValueError:
+            pass
+
+    def flush(self, records: list[_Record]) -> None:
+        step = self.values.pop(_TABLE_STEP, None)
+        metrics = {k: v for k, v in self.values.items() if not k.startswith("time/")}
+        if step is not None and metrics and float(step).is_integer():
+            records.append(_Record(self.first_line, None, int(step), None, metrics))
+        self.__init__()
+
+
 def _records(text: str) -> list[_Record]:
     records: list[_Record] = []
     epoch = None
+    table = _Table()
     for number, line in enumerate(text.split("\n"), 1):
+        row = _TABLE_ROW.match(line)
+        if row is not None:
+            table.add(number, row)
+            continue
+        table.flush(records)
         line = re.sub(r"[^\x08]\x08", "", line).replace("\x08", "")
         for piece in line.split("\r"):
             record, epoch = _record(number, piece, epoch)
             if record is not None:
                 records.append(record)
+    table.flush(records)
     return records
 
 

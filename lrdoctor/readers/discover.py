@@ -148,11 +148,12 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
         elif isinstance(job, MlflowJob):
             runs = [read_mlflow_run(job.directory, job.name)]
         else:
+            console = read_console_log(job.path, job.name) if _maybe_console(job.path) else None
+            if isinstance(console, list):  # a console log is never also a CSV/JSON one (no "key: value")
+                return _with_roles(console, tag_roles)
             run = read_log_file(job.path, job.name, job.named, tag_roles)
-            if _maybe_console(job.path, run):
-                console = read_console_log(job.path, job.name)
-                if console is not None:
-                    return console if isinstance(console, Problem) else _with_roles(console, tag_roles)
+            if console is not None and (run is None or not run.series):
+                return console  # looks like a console log, but cannot be read: say why
             if run is None:
                 return None
             if run.format == "lightning_csv":
@@ -167,10 +168,9 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
                     problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])]
 
 
-def _maybe_console(path: str, run: Run | None) -> bool:
-    """Not read as CSV/JSON, and not named as such: maybe console text (console.py)."""
-    failed = run is None or (not run.series and bool(run.problems))
-    return failed and not path.lower().endswith((*_NAMED_SUFFIXES, "trainer_state.json", ".json"))
+def _maybe_console(path: str) -> bool:
+    """Not named as a CSV/JSON log: maybe console text (console.py)."""
+    return not path.lower().endswith((*_NAMED_SUFFIXES, ".json"))
 
 
 def _with_roles(runs: list[Run], tag_roles) -> list[Run]:
