@@ -92,6 +92,18 @@ def test_segmenter_an_evaluation_after_training_continues_it():
     assert "starts again at step 0" in seg.add({"eval/loss": np.array([0])})
 
 
+def test_segmenter_a_resume_with_another_lr_schedule_is_another_training():
+    """Went back to step 600 (a checkpoint), but the LR logged at steps 600-700 differs: another setup."""
+    seg = Segmenter()
+    steps = np.arange(10, 751, 10)
+    assert seg.add({"loss": steps, "lr": steps}, {"loss": 1.0 / steps, "lr": 1e-3 * (1 - steps / 1000)}) is None
+    again = np.arange(610, 1001, 10)
+    same = seg.add({"loss": again, "lr": again}, {"loss": 1.0 / again, "lr": 1e-3 * (1 - again / 1000)})
+    assert same is None
+    other = seg.add({"loss": again, "lr": again}, {"loss": 1.0 / again, "lr": 3e-3 * (1 - again / 1000)})
+    assert other.startswith("lr at step 610 is 0.00117")
+
+
 # --- TensorBoard --------------------------------------------------------------------------------
 
 tensorboardX = pytest.importorskip("tensorboardX")

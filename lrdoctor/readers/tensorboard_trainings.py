@@ -36,7 +36,7 @@ def _segments(files: list[tuple[str, str, dict]]) -> tuple[list[list[tuple[str, 
     whys: list[str] = [""]
     for prefix, path, scalars in files:
         steps = {prefix + tag: np.asarray(raw.steps) for tag, raw in scalars.items()}
-        why = segmenter.add(steps)
+        why = segmenter.add(steps, {prefix + tag: np.asarray(raw.values) for tag, raw in scalars.items()})
         if why is not None and groups:
             groups.append([])
             whys.append(f"{os.path.basename(path)}: {why}")

@@ -8,6 +8,8 @@ a CSV row -- that goes back in steps is:
 * a **new training** when it starts again from scratch: for some tag it logs again at a step no
   later than that tag's first step in the current training, or at a step no later than its own
   first logging interval (``500`` for a log every 500 steps: counting began at 0);
+* a **new training** too when it logs another LR at a step the current training already logged
+  (an event file only: a resume continues the same LR schedule);
 * a **resume** otherwise (it continues from a checkpoint: later steps, same counters), merged as
   before (merge.py keeps the later value of a step logged twice and records a ``Restart``).
 
@@ -38,18 +40,35 @@ class Segmenter:
     """Walks units of writing in order; ``add`` says whether a unit starts a new training."""
 
     first_last: dict[str, tuple[int, int]] = field(default_factory=dict)  # per tag, current training
+    lr_points: dict[str, dict[int, float]] = field(default_factory=dict)  # LR tags: step -> value
 
-    def add(self, steps_by_tag: Mapping[str, np.ndarray]) -> str | None:
-        """Record one unit (steps per tag, in writing order); return why it starts a new training
-        (and start one), or None when it continues the current one."""
-        why = self._why_new(steps_by_tag)
+    def add(self, steps_by_tag: Mapping[str, np.ndarray],
+            values_by_tag: Mapping[str, np.ndarray] | None = None) -> str | None:
+        """Record one unit (steps per tag, in writing order; values when known); return why it
+        starts a new training (and start one), or None when it continues the current one."""
+        why = self._why_new(steps_by_tag) or self._other_lr(steps_by_tag, values_by_tag or {})
         if why is not None:
-            self.first_last = {}
+            self.first_last, self.lr_points = {}, {}
         for tag, steps in steps_by_tag.items():
             if len(steps):
                 first, last = self.first_last.get(tag, (int(steps[0]), int(steps[0])))
                 self.first_last[tag] = (min(first, int(steps.min())), max(last, int(steps.max())))
+            if values_by_tag and tag in values_by_tag and _is_lr(tag):
+                self.lr_points.setdefault(tag, {}).update(zip(steps.tolist(), values_by_tag[tag].tolist()))
         return why
+
+    def _other_lr(self, steps_by_tag: Mapping[str, np.ndarray], values_by_tag: Mapping[str, np.ndarray]) -> str | None:
+        """A resume goes on with the same LR schedule: another LR at a step already logged is another setup."""
+        for tag in sorted(values_by_tag):
+            known = self.lr_points.get(tag)
+            if not known:
+                continue
+            for step, value in zip(steps_by_tag[tag].tolist(), values_by_tag[tag].tolist()):
+                before = known.get(step)
+                if before is not None and np.isfinite(before) and np.isfinite(value) and \
+                        abs(value - before) > LR_RTOL * max(abs(before), abs(value)):
+                    return f"{tag} at step {step:,} is {value:.3g}, not {before:.3g} as before"
+        return None
 
     def _why_new(self, steps_by_tag: Mapping[str, np.ndarray]) -> str | None:
         deciding = {t: s for t, s in steps_by_tag.items() if len(s) > 1} or steps_by_tag
@@ -67,6 +86,16 @@ class Segmenter:
             if start <= first or (interval > 0 and start <= interval):
                 return f"{tag} starts again at step {start:,} after reaching step {last:,}"
         return None
+
+
+LR_RTOL = 0.01  # float32 LR values of one schedule agree far better than this
+
+
+def _is_lr(tag: str) -> bool:
+    from ..tags import classify
+
+    found = classify(tag)
+    return found is not None and found[0] == "lr"
 
 
 def part_name(name: str, index: int) -> str:
