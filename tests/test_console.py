@@ -99,6 +99,19 @@ def test_keras_progress_bar_keeps_each_epochs_final_line(tmp_path):
     ("Epoch:  0 step:  0 loss: 11.76\nEpoch:  0 step:  1 loss: 11.75\nEpoch:  0 step:  2 loss: 11.70\n"
      "Epoch:  1 step:  0 loss: 11.50\n",
      {"loss": [(0, 11.76), (1, 11.75), (2, 11.70), (3, 11.50)]}),
+    # torchvision detection references (beijn/bachelor-thesis, detection/traingraph.py, the log it plots):
+    # "[k/N]" after the epoch is the batch; "loss: median (global average)"
+    ("Epoch: [0]  [0/6]  eta: 0:00:25  lr: 0.001004  loss: 8.2773 (8.2773)  loss_classifier: 0.7230 (0.7230)  "
+     "time: 4.1973  data: 1.1906  max mem: 2547\n"
+     "Epoch: [0]  [1/6]  eta: 0:00:11  lr: 0.002003  loss: 7.5953 (7.9363)  loss_classifier: 0.7068 (0.7149)  "
+     "time: 2.2824  data: 0.6244  max mem: 2648\n"
+     "Epoch: [0]  [5/6]  eta: 0:00:00  lr: 0.005000  loss: 2.4622 (4.1605)  loss_classifier: 0.5505 (0.5914)  "
+     "time: 0.9761  data: 0.2334  max mem: 2670\n"
+     "Epoch: [0] Total time: 0:00:05 (0.9880 s / it)\n"
+     "Epoch: [1]  [0/6]  eta: 0:00:09  lr: 0.005000  loss: 1.7961 (1.7961)  loss_classifier: 0.4389 (0.4389)  "
+     "time: 1.6615  data: 1.3112  max mem: 2852\n",
+     {"loss": [(0, 8.2773), (1, 7.5953), (5, 2.4622), (6, 1.7961)], "lr": [(0, 0.001004), (1, 0.002003), (5, 0.005),
+                                                                         (6, 0.005)]}),
     # key: value | key: value, with a phase word starting the line
     ("epoch: 1 | train_loss: 0.9 | val_loss: 1.0 | lr: 0.1\nepoch: 2 | train_loss: 0.7 | val_loss: 0.9 | lr: 0.1\n"
      "epoch: 3 | train_loss: 0.6 | val_loss: 0.85 | lr: 0.01\n",

@@ -9,7 +9,7 @@ or, when it looks like one but cannot be placed on a step axis, set aside with a
   Keys are lower-cased with ``_`` for spaces (``Train Loss`` -> ``train_loss``).  A line that starts
   with a phase word (``TRAINING -- Loss: ...``, ``VALIDATION -- Loss: ...``) prefixes its keys.
 * **Counters.** ``Epoch 3/50``, ``Epoch [1/50]``, ``epoch: 2``, ``Epoch 01``; ``Step [100/600]``,
-  ``step: 12``, ``iter 500``, ``Iteration 20``.  An epoch on a line of its own (Keras' header) holds
+  ``step: 12``, ``iter 500``, ``Iteration 20``, and torchvision's ``Epoch: [0]  [40/60]``.  An epoch on a line of its own (Keras' header) holds
   for the lines below it.  With a step counter the step is the x axis (counted on across epochs when
   it restarts each epoch and its total is printed); otherwise the epoch is, and the last value of a
   key within one epoch wins (Keras' progress bar ends on the epoch's mean, with ``val_*``).
@@ -41,6 +41,7 @@ _SPACE_PAIR = re.compile(rf"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*)\s+{_VALUE}")
 _COUNTER = r"\s*[:=#]?\s*\[?\s*(?P<n>\d+)\s*(?:/\s*(?P<of>\d+))?\s*\]?(?![\w.])"
 _EPOCH = re.compile(rf"\bepoch(?:s)?{_COUNTER}", re.IGNORECASE)
 _STEP = re.compile(rf"\b(?:step|iter|iteration|it|batch|global_step)\b{_COUNTER}", re.IGNORECASE)
+_BARE_STEP = re.compile(r"\s*\[\s*(?P<n>\d+)\s*/\s*(?P<of>\d+)\s*\]")
 _PHASE = re.compile(r"^\W*(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test(?:ing)?)\b(?!\s*[:=/_])",
                     re.IGNORECASE)
 _PHASE_PREFIX = {"tra": "train", "val": "val", "eva": "val", "tes": "test"}
@@ -82,6 +83,8 @@ def _pairs(text: str, phase: str | None) -> dict[str, float]:
 def _record(number: int, piece: str, epoch: int | None) -> tuple[_Record | None, int | None]:
     """The record of one line (None when it holds no metric), and the epoch that holds after it."""
     e, s = _EPOCH.search(piece), _STEP.search(piece)
+    if e is not None and s is None:  # torchvision's "Epoch: [0]  [40/60]  eta: ...": the batch follows
+        s = _BARE_STEP.match(piece, e.end())
     rest = piece
     for m in (e, s):
         if m is not None:
