@@ -182,6 +182,29 @@ def test_a_resumed_job_in_a_new_event_file_stays_one_run(tmp_path):
     assert run.name == "run" and len(run.series["loss"]) == 100 and len(run.restarts) == 1
 
 
+def test_one_summary_writer_reused_for_two_trainings_is_cut_by_wall_time(tmp_path):
+    """A notebook keeps one SummaryWriter and trains twice (ZeroToMax/study_tensorboard's two scripts,
+    written by one writer): the cut is where the steps start again; the validation curve, logged
+    every 10 steps, starts again later but belongs to the same cut."""
+    writer = tensorboardX.SummaryWriter(str(tmp_path / "runs" / "exp"))
+    wall = 1771594466.0
+    for training, (loss0, lr) in enumerate([(4.9, 0.1), (4.8, 0.01)]):
+        for step in range(100):
+            wall += 1.0
+            writer.add_scalar("Metrics/Loss", loss0 * 0.97 ** step, global_step=step, walltime=wall)
+            writer.add_scalar("lr", lr, global_step=step, walltime=wall + 0.001)
+            if step % 10 == 9:
+                writer.add_scalar("val_loss", loss0 * 0.98 ** step, global_step=step, walltime=wall + 0.5)
+        wall += 600
+    writer.close()
+    runs, _ = read_runs(tmp_path)
+    assert names(runs) == ["runs/exp", "runs/exp#2"]
+    for run, lr in zip(runs, (0.1, 0.01)):
+        assert run.series["Metrics/Loss"].steps.tolist() == list(range(100)) and not run.restarts
+        assert run.series["val_loss"].steps.tolist() == list(range(9, 100, 10))
+        assert run.series["lr"].values == pytest.approx(np.full(100, lr))
+
+
 # --- the real logs the cases above were reduced from -----------------------------------------
 
 needs_corpus = pytest.mark.skipif(not (CORPUS / "MANIFEST.csv").exists(), reason="../shared/real_logs is absent")
