@@ -9,6 +9,7 @@ import numpy as np
 
 from . import advice, containment
 from .config import Config
+from .copies import split_copies, with_copies
 from .findings import Finding
 from .model import TRAIN_LOSS, Problem, Run
 from .report import Report, RunResult, loss_preview
@@ -117,13 +118,16 @@ def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: S
     """``progress`` wraps the runs while they are diagnosed (the CLI's progress bar)."""
     config = config or Config()
     rules = selected_rules(config)
+    originals, copies = split_copies(runs)  # a training logged twice is diagnosed once (copies.py)
     # Logs hold values up to 1e308 and inf; the rules handle non-finite results explicitly, so numpy's
     # overflow/invalid warnings would only be noise on the user's stderr.
     with np.errstate(all="ignore"):
-        results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)]
+        results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)
+                   if run.name not in copies]
         results.sort(key=lambda r: (-r.rank, r.run))
-        sweeps, sweep_problems = _sweeps(runs, results, config)
+        sweeps, sweep_problems = _sweeps(originals, results, config)
         results = _refined_by_sweeps(results, sweeps) if not sweep_problems else _sweep_crashed(results)
+        results = with_copies(results, copies)
         # Worst first (crashed, then by severity), then by name, so output is deterministic.
         results.sort(key=lambda r: (-r.rank, r.run))
     return Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)

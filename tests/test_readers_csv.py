@@ -74,11 +74,12 @@ def test_keras_csvlogger_step_is_epoch(tmp_path):
     assert list(run.series["loss"].epochs) == [0, 1, 2, 3, 4]
 
 
-def test_keras_append_mode_restarts_keep_the_latest_and_are_recorded(tmp_path):
+def test_keras_append_mode_trainings_are_separate_runs(tmp_path):
+    """Each fit() appended to the file starts again at epoch 0: a new training (test_trainings.py)."""
     (tmp_path / "log.csv").write_text("epoch,loss\n0,1.0\n1,0.8\n0,0.9\n0,0.7\n")
-    run = only_run(tmp_path)
-    assert list(run.series["loss"].values) == [0.7, 0.8]
-    assert [(r.from_step, r.to_step) for r in run.restarts] == [(1, 0)]
+    runs, _ = read_runs(tmp_path)
+    assert [list(r.series["loss"].values) for r in runs] == [[1.0, 0.8], [0.9], [0.7]]
+    assert all(not r.restarts for r in runs)
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r\r\n"])

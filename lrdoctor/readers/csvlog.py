@@ -15,7 +15,8 @@ from ..model import Problem, Run
 from .csvtable import Table, parse_table
 from .merge import Chunk, merge_tags
 
-STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "steps", "training_iteration", "timesteps_total", "it")
+STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "steps", "training_iteration", "timesteps_total", "it",
+                "time/total_timesteps")  # stable-baselines3 progress.csv
 EPOCH_COLUMNS = ("epoch", "epoch#", "epochs")
 CLOCK_COLUMNS = ("wall time", "wall_time", "walltime", "timestamp", "time", "created_at")
 _TAG_COLUMNS = ("tag", "name", "metric", "key")

@@ -8,8 +8,12 @@ A log directory is walked recursively (symlinked and hidden directories, such as
   whose tags are then keyed ``train/<tag>``, ``validation/<tag>``...;
 * an MLflow run directory (``metrics/`` beside ``meta.yaml`` or ``params/``);
 * a CSV/JSON log file: ``*.csv``/``*.tsv``, ``training.log``, ``*.jsonl``, ``trainer_state.json``
-  (always read; a broken one is reported), or a ``*.log``/``*.json``/``*.txt`` file whose content sniffs as
-  a CSV log or a trainer state (others are not logs and are skipped quietly).
+  (always read; a broken one is reported), or a ``*.log``/``*.json``/``*.txt``/``*.out``/``*.stdout``
+  file (or one named ``stdout``, ``output``, ``log``...) whose content sniffs as a CSV log or a trainer
+  state -- or, for the text ones, as a console log (console.py); others are not logs and are skipped
+  quietly, unless they look like a console log that cannot be read (then a Problem says why).
+
+Separate trainings written into one directory or file become separate runs (trainings.py).
 
 Run names are paths relative to the diagnosed directory with '/' separators: the directory for
 directory runs ("." for the directory itself), the file for file runs ("r0002/version_0/metrics.csv").
@@ -23,12 +27,13 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from ..model import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Problem, Run
 from .merge import first_few
-from .tensorboard_run import TensorBoardJob, read_tensorboard_run
+from .tensorboard_run import TensorBoardJob
 
 _PART_DIRS = ("train", "validation", "eval", "val")
 _NAMED_LOGS = ("training.log", "trainer_state.json")
 _NAMED_SUFFIXES = (".csv", ".tsv", ".jsonl")
-_SNIFFED_SUFFIXES = (".log", ".json", ".txt")
+_SNIFFED_SUFFIXES = (".log", ".json", ".txt", ".out", ".stdout")
+_SNIFFED_NAMES = ("stdout", "stderr", "output", "log", "console")  # no suffix: console logs (console.py)
 _PARALLEL_MIN_RUNS = 16
 _PARALLEL_MIN_BYTES = 32 << 20
 
@@ -60,7 +65,7 @@ def _log_candidate(filename: str) -> bool | None:
     lower = filename.lower()
     if lower in _NAMED_LOGS or lower.endswith(_NAMED_SUFFIXES):
         return True
-    if lower.endswith(_SNIFFED_SUFFIXES):
+    if lower.endswith(_SNIFFED_SUFFIXES) or lower in _SNIFFED_NAMES:
         return False
     return None
 
@@ -122,38 +127,72 @@ def _single_file_job(path: str):
     return FileJob(name, path, named=True)
 
 
-def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> Run | Problem | None:
-    """Read one run; never raises (a crash becomes a Problem on an empty run).  Picklable for pools.
+def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[Run] | Problem | None:
+    """Read one run -- or several, when separate trainings were written into one place
+    (trainings.py) -- and never raise (a crash becomes a Problem on an empty run).  Picklable for pools.
 
-    A Problem instead of a Run: the file is no training log (a CSV table of something else).
+    A Problem instead of runs: the file is no training log (a CSV table of something else).
     None: an unnamed candidate (``*.log``, ``*.txt``...) that is not a log, skipped quietly."""
-    from ..tags import assign_roles
+    from .csv_trainings import split_csv_run
     from .csvlog import NotATrainingLog
     from .files import read_log_file
     from .hparams import read_hparams_beside
     from .mlflow import read_mlflow_run
+    from .tensorboard_trainings import read_tensorboard_trainings
 
     try:
         if isinstance(job, TensorBoardJob):
-            run = read_tensorboard_run(job)
-            if os.path.isdir(job.directory):
-                run.hparams = read_hparams_beside(job.directory, run.problems)
+            runs = read_tensorboard_trainings(job)
+            if os.path.isdir(job.directory):  # hparams.yaml is rewritten by each training: the last one's
+                runs[-1].hparams = read_hparams_beside(job.directory, runs[0].problems)
         elif isinstance(job, MlflowJob):
-            run = read_mlflow_run(job.directory, job.name)
+            runs = [read_mlflow_run(job.directory, job.name)]
         else:
+            console = read_console_log(job.path, job.name) if _maybe_console(job.path) else None
+            if isinstance(console, list):  # a console log is never also a CSV/JSON one (no "key: value")
+                return _with_roles(console, tag_roles)
             run = read_log_file(job.path, job.name, job.named, tag_roles)
+            if console is not None and (run is None or not run.series):
+                return console  # looks like a console log, but cannot be read: say why
             if run is None:
                 return None
             if run.format == "lightning_csv":
                 run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
-        assign_roles(run, tag_roles)
-        return run
+            runs = split_csv_run(run, job.path, tag_roles)
+        return _with_roles(runs, tag_roles)
     except NotATrainingLog as exc:
         return Problem(job.path, str(exc)) if job.named else None
     except Exception as exc:  # last line of defence: one bad run must not stop the others
         where = getattr(job, "path", None) or getattr(job, "directory", "?")
-        return Run(name=job.name, source=os.path.abspath(where), format="unknown",
-                   problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])
+        return [Run(name=job.name, source=os.path.abspath(where), format="unknown",
+                    problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])]
+
+
+def _maybe_console(path: str) -> bool:
+    """Not named as a CSV/JSON log: maybe console text (console.py)."""
+    return not path.lower().endswith((*_NAMED_SUFFIXES, ".json"))
+
+
+def _with_roles(runs: list[Run], tag_roles) -> list[Run]:
+    from ..tags import assign_roles
+
+    for run in runs:
+        assign_roles(run, tag_roles)
+    return runs
+
+
+def read_console_log(path: str, name: str) -> list[Run] | Problem | None:
+    """console.read_console_text on the file's text (None when it cannot be read: the caller has said why)."""
+    from .console import read_console_text
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    if b"\x00" in data[:4096]:
+        return None
+    return read_console_text(path, data.decode("utf-8", errors="replace"), name)
 
 
 def _at_least_bytes(jobs: list, limit: int) -> bool:
@@ -192,7 +231,7 @@ def _counted(results: Iterable, total: int, progress: Progress | None) -> list:
     return out
 
 
-def _read_all(jobs: list, tag_roles, progress: Progress | None = None) -> list[Run | Problem | None]:
+def _read_all(jobs: list, tag_roles, progress: Progress | None = None) -> list[list[Run] | Problem | None]:
     """In-process for a few small runs; a process pool when there are many runs and many bytes."""
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(jobs) >= _PARALLEL_MIN_RUNS and _at_least_bytes(jobs, _PARALLEL_MIN_BYTES):
@@ -222,9 +261,19 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
         jobs, problems = find_jobs(root)
     tag_roles = {k: list(v) for k, v in (tag_roles or {}).items()} or None
     results = _read_all(jobs, tag_roles, progress)
-    runs = [r for r in results if isinstance(r, Run)]
+    runs = [r for result in results if isinstance(result, list) for r in result]
     problems += [p for p in results if isinstance(p, Problem)]
+    _note_copies(runs)
     return sorted(runs, key=lambda r: r.name), problems
+
+
+def _note_copies(runs: list[Run]) -> None:
+    """Say in each copy's notes which run it copies (copies.py; the engine diagnoses it there)."""
+    from ..copies import find_copies
+
+    for name, copy in find_copies(runs).items():
+        copy.run.notes.append(f"same training as {copy.original} (its {copy.tag_role.replace('_', ' ')} matches at "
+                              f"all {copy.matched} logged steps): diagnosed there, and reported here with its verdict")
 
 
 _JUDGED_BY = (TRAIN_LOSS, VAL_LOSS, TRAIN_ACC, VAL_ACC)  # curves that say how training went

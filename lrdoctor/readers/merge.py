@@ -11,8 +11,10 @@ would expect to see:
   restart, the later value simply wins;
 * when every step of a multi-point tag is 0 (TF1 summaries without ``global_step``) and the
   format has a clock, the points are ordered by wall time and numbered 0..n-1, and a note
-  says so.  Without a clock (a CSV appended to three times, each run at epoch 0) it is an
-  ordinary restart.
+  says so.
+
+Separate trainings written into one place never get here together: trainings.py splits them
+into runs of their own first, so a restart here is a resume.
 """
 from __future__ import annotations
 

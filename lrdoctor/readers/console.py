@@ -1,0 +1,234 @@
+"""Console (stdout) training logs -> Run: what ``print`` and Keras' progress bar leave behind.
+
+Read only where the lines clearly form a training log; anything else is left alone (a quiet None)
+or, when it looks like one but cannot be placed on a step axis, set aside with a reason.
+
+* **Pairs.** ``key: value``, ``key=value`` (``Train Loss: 0.31``, ``loss=0.31``, ``LR: [0.001]``,
+  ``Acc: 94.1%``) and, on a line with no such pair, ``key value`` (``loss 75.6049``).  A number
+  followed by a unit or more digits (``5s``, ``2ms/step``, ``1:23``, ``1875/1875``) is no value.
+  Keys are lower-cased with ``_`` for spaces (``Train Loss`` -> ``train_loss``).  A line that starts
+  with a phase word (``TRAINING -- Loss: ...``, ``VALIDATION -- Loss: ...``) prefixes its keys.
+* **Counters.** ``Epoch 3/50``, ``Epoch [1/50]``, ``epoch: 2``, ``Epoch 01``; ``Step [100/600]``,
+  ``step: 12``, ``iter 500``, ``Iteration 20``, and torchvision's ``Epoch: [0]  [40/60]``.  An epoch on a line of its own (Keras' header) holds
+  for the lines below it.  With a step counter the step is the x axis (counted on across epochs when
+  it restarts each epoch and its total is printed); otherwise the epoch is, and the last value of a
+  key within one epoch wins (Keras' progress bar ends on the epoch's mean, with ``val_*``).
+* **stable-baselines3 tables** (``| rollout/ |``, ``|    loss | 0.00369 |``): one point per table at
+  its ``time/total_timesteps``, keys named ``section/key`` as in its progress.csv.
+* **Progress bars.** ``\\r`` and backspaces split a line into its updates; ``ETA`` updates are
+  skipped when the epoch has a final line.
+* **A training log** has at least ``MIN_POINTS`` points of a loss (or accuracy/error) key, each with
+  a counter.  Loss pairs without any counter are set aside: "no epoch or step counter".
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model import Problem, Run
+from .merge import Chunk, merge_tags
+from .trainings import csv_training_starts, label_parts, part_name
+
+MIN_POINTS = 3
+_NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)"
+_VALUE = rf"\[?\s*(?P<val>{_NUMBER})\s*\]?(?P<pct>%)?(?![\w.:/]|,\d)"  # not 5s, 1:23, 2ms/step, 39,344
+_KEY = r"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*(?:[ ][A-Za-z0-9][\w./-]*){0,3})"
+_PAIR = re.compile(rf"{_KEY}\s*[:=]\s*{_VALUE}")
+_SPACE_PAIR = re.compile(rf"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*)\s+{_VALUE}")
+_COUNTER = r"\s*[:=#]?\s*\[?\s*(?P<n>\d+)\s*(?:/\s*(?P<of>\d+))?\s*\]?(?![\w.])"
+_EPOCH = re.compile(rf"\bepoch(?:s)?{_COUNTER}", re.IGNORECASE)
+_STEP = re.compile(rf"\b(?:step|iter|iteration|it|batch|global_step)\b{_COUNTER}", re.IGNORECASE)
+_BARE_STEP = re.compile(r"\s*\[\s*(?P<n>\d+)\s*/\s*(?P<of>\d+)\s*\]")
+_PHASE = re.compile(r"^\W*(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test(?:ing)?)\b(?!\s*[:=/_])",
+                    re.IGNORECASE)
+_PHASE_PREFIX = {"tra": "train", "val": "val", "eva": "val", "tes": "test"}
+_NOT_METRICS = {"eta", "time", "elapsed", "epoch", "epochs", "step", "iter", "iteration", "it", "batch"}
+_JUDGED = re.compile(r"loss|acc|err|perplexity|ppl", re.IGNORECASE)
+_LR = re.compile(r"(^|_)(lr|learning_rate)($|_)", re.IGNORECASE)
+_SPACED_KEYS = re.compile(r"^(?:\w*loss|acc\w*|err\w*|ppl|perplexity|lr|learning_rate)$", re.IGNORECASE)
+_SCAN_BYTES = 64 << 20
+
+
+@dataclass
+class _Record:
+    line: int
+    epoch: int | None
+    step: int | None
+    step_of: int | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    eta: bool = False
+
+
+def _key(raw: str, phase: str | None) -> str:
+    key = re.sub(r"\s+", "_", raw.strip().lower())
+    if phase and not key.startswith(phase) and not key.startswith(("val", "train", "test", "eval")):
+        key = f"{phase}_{key}"
+    return key
+
+
+def _pairs(text: str, phase: str | None) -> dict[str, float]:
+    found = list(_PAIR.finditer(text)) or [m for m in _SPACE_PAIR.finditer(text) if _SPACED_KEYS.search(m.group("key"))]
+    out = {}
+    for m in found:
+        key = _key(m.group("key"), phase)
+        if key in _NOT_METRICS or key.endswith(("_time", "/s")):
+            continue
+        out[key] = float(m.group("val"))
+    return out
+
+
+def _record(number: int, piece: str, epoch: int | None) -> tuple[_Record | None, int | None]:
+    """The record of one line (None when it holds no metric), and the epoch that holds after it."""
+    e, s = _EPOCH.search(piece), _STEP.search(piece)
+    if e is not None and s is None:  # torchvision's "Epoch: [0]  [40/60]  eta: ...": the batch follows
+        s = _BARE_STEP.match(piece, e.end())
+    rest = piece
+    for m in (e, s):
+        if m is not None:
+            rest = rest.replace(m.group(0), " | ", 1)
+    phase = _PHASE.match(rest)
+    metrics = _pairs(rest, None if phase is None else _PHASE_PREFIX[phase.group(1)[:3].lower()])
+    if not any(_JUDGED.search(k) or _LR.search(k) for k in metrics):
+        metrics = {}  # "Total params: 39,344", "MSE: 14.2" after training: no line of the training log
+    if not metrics:
+        header = e is not None and s is None and not re.search(r"[A-Za-z0-9]", rest)
+        return None, int(e.group("n")) if header else epoch  # "Epoch 3/50", not "Epoch 00008: early stopping"
+    here = epoch if e is None else int(e.group("n"))  # an epoch on a metric line is that line's only
+    step, step_of = (int(s.group("n")), int(s.group("of")) if s.group("of") else None) if s else (None, None)
+    return _Record(number, here, step, step_of, metrics, eta="ETA" in piece), epoch
+
+
+_TABLE_ROW = re.compile(r"^\|\s*([^|\s][^|]*?)\s*\|\s*([^|]*?)\s*\|\s*$")
+_TABLE_STEP = "time/total_timesteps"
+
+
+class _Table:
+    """stable-baselines3's console tables: ``| rollout/ |`` sections, ``|    loss | 0.00369 |`` rows, one
+    table per update between dashed lines; the step is ``time/total_timesteps``."""
+
+    def __init__(self) -> None:
+        self.section, self.values, self.first_line = "", {}, 0
+
+    def add(self, number: int, match: re.Match) -> None:
+        key, value = match.group(1), match.group(2)
+        if key.endswith("/") and not value:
+            self.section = key
+            return
+        try:
+            self.values[(self.section + key).lower()] = float(value)
+            self.first_line = self.first_line or number
+        except ValueError:
+            pass
+
+    def flush(self, records: list[_Record]) -> None:
+        step = self.values.pop(_TABLE_STEP, None)
+        metrics = {k: v for k, v in self.values.items() if not k.startswith("time/")}
+        if step is not None and metrics and float(step).is_integer():
+            records.append(_Record(self.first_line, None, int(step), None, metrics))
+        self.__init__()
+
+
+def _records(text: str) -> list[_Record]:
+    records: list[_Record] = []
+    epoch = None
+    table = _Table()
+    for number, line in enumerate(text.split("\n"), 1):
+        row = _TABLE_ROW.match(line)
+        if row is not None:
+            table.add(number, row)
+            continue
+        table.flush(records)
+        line = re.sub(r"[^\x08]\x08", "", line).replace("\x08", "")
+        for piece in line.split("\r"):
+            record, epoch = _record(number, piece, epoch)
+            if record is not None:
+                records.append(record)
+    table.flush(records)
+    return records
+
+
+def _steps(records: list[_Record]) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(x per record, epoch per record or None, what the x axis is)."""
+    epochs = np.array([np.nan if r.epoch is None else r.epoch for r in records], dtype=np.float64)
+    has_epoch = np.isfinite(epochs).any()
+    if all(r.step is not None for r in records):
+        steps = np.array([r.step for r in records], dtype=np.int64)
+        if has_epoch and np.isfinite(epochs).all() and _restarts_each_epoch(steps, epochs):
+            first = int(epochs.min())
+            return (epochs.astype(np.int64) - first) * _epoch_length(records, steps, epochs) + steps, epochs, "step"
+        return steps, (epochs if has_epoch else None), "step"
+    if np.isfinite(epochs).all():
+        return epochs.astype(np.int64), epochs, "epoch"
+    return np.zeros(0, dtype=np.int64), None, "none"
+
+
+def _restarts_each_epoch(steps: np.ndarray, epochs: np.ndarray) -> bool:
+    """The step counter goes back exactly where the epoch goes up ("Epoch [2/5], Step [100/600]")."""
+    back = np.diff(steps) < 0
+    return bool(back.any()) and bool(np.all(np.diff(epochs)[back] > 0))
+
+
+def _epoch_length(records: list[_Record], steps: np.ndarray, epochs: np.ndarray) -> int:
+    """Steps per epoch: the printed total (``Step [k/600]``), else the largest step seen plus one interval."""
+    totals = {r.step_of for r in records}
+    if len(totals) == 1 and None not in totals:
+        return int(totals.pop())
+    same_epoch = np.diff(epochs) == 0
+    gaps = np.diff(steps)[same_epoch & (np.diff(steps) > 0)]
+    return int(steps.max()) + (int(np.median(gaps)) if len(gaps) else 1)
+
+
+def _drop_eta_updates(records: list[_Record]) -> list[_Record]:
+    """Keras: the ETA updates of an epoch whose final line was printed are not points."""
+    final = {(r.epoch, r.step) for r in records if not r.eta}
+    return [r for r in records if not r.eta or (r.epoch, r.step) not in final]
+
+
+def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | None:
+    """Runs (one per training written into the file, trainings.py), a Problem (looks like a
+    training log but cannot be placed on a step axis) or None (no training log)."""
+    if not _JUDGED.search(text[:_SCAN_BYTES]):
+        return None
+    records = _drop_eta_updates(_records(text[:_SCAN_BYTES]))
+    judged = [k for k in {k for r in records for k in r.metrics} if _JUDGED.search(k)]
+    if not judged or max(sum(k in r.metrics for r in records) for k in judged) < MIN_POINTS:
+        return None
+    counted = [r for r in records if r.epoch is not None or r.step is not None]
+    if len(counted) < MIN_POINTS:
+        return Problem(path, f"console log with {first_of(judged)} values but no epoch or step counter on their lines; "
+                             f"not read (which point is which step cannot be told)")
+    steps, epochs, axis = _steps(counted)
+    if axis == "none":
+        return Problem(path, "console log whose metric lines carry an epoch on some lines and a step on others; "
+                             "not read (no single step axis)", line=counted[0].line)
+    keys = sorted({k for r in counted for k in r.metrics})
+    present = np.array([[k in r.metrics for k in keys] for r in counted], dtype=bool)
+    starts = csv_training_starts(steps, present)
+    bounds = [0, *(i for i, _ in starts), len(counted)]
+    parts = [_run(path, part_name(name, k), counted[a:b], steps[a:b], None if epochs is None else epochs[a:b], axis)
+             for k, (a, b) in enumerate(zip(bounds, bounds[1:]))]
+    if len(records) > len(counted):
+        parts[0].notes.append(f"{len(records) - len(counted)} line(s) with metrics but no epoch/step counter skipped")
+    return label_parts(parts, name, path, ["", *(f"line {counted[i].line}: {why}" for i, why in starts)],
+                       "block of lines")
+
+
+def _run(path: str, name: str, records: list[_Record], steps: np.ndarray, epochs: np.ndarray | None,
+         axis: str) -> Run:
+    chunks: dict[str, list[Chunk]] = {}
+    for key in sorted({k for r in records for k in r.metrics}):
+        rows = [i for i, r in enumerate(records) if key in r.metrics]
+        chunks[key] = [Chunk.from_lists(steps[rows], [records[i].metrics[key] for i in rows], None,
+                                        None if epochs is None else epochs[rows])]
+    series, restarts, notes = merge_tags(chunks)
+    notes.append(f"read as a console log: {len(records)} metric line(s) from line {records[0].line} to "
+                 f"{records[-1].line}, on the {axis} axis")
+    return Run(name=name, source=os.path.abspath(path), format="console", series=series,
+               restarts=restarts, notes=notes)
+
+
+def first_of(keys: list[str]) -> str:
+    return ", ".join(sorted(keys)[:3])
