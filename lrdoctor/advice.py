@@ -165,9 +165,16 @@ def _early_spikes(f: Finding, current: float | None) -> Recommendation:
 
 
 def _overfit(f: Finding, current: float | None) -> Recommendation:
-    return _rec("stop-early", 1.0, current,
-                f"OF01: validation loss was best at step {f.evidence.get('best_step', 0):,} and rose "
-                f"{f.evidence.get('rise', 0):.0%} after it; the LR looks fine -> stop there (early stopping)", "medium")
+    ev = f.evidence
+    if "metric_best" in ev and ev.get("metric_best_step") == ev.get("best_step"):
+        why = (f"the task metric was best ({ev['metric_best']:.4g}) at step {ev.get('best_step', 0):,} and worse after it "
+               f"({ev.get('metric_final', 0):.4g}) while the validation loss rose {ev.get('rise', 0):.0%}")
+    elif "metric_best" in ev:
+        why = (f"validation loss was best at step {ev.get('best_step', 0):,} and rose {ev.get('rise', 0):.0%} after it, "
+               f"and the task metric gained nothing since beyond its scatter (ends at {ev.get('metric_final', 0):.4g})")
+    else:
+        why = f"validation loss was best at step {ev.get('best_step', 0):,} and rose {ev.get('rise', 0):.0%} after it"
+    return _rec("stop-early", 1.0, current, f"OF01: {why}; the LR looks fine -> stop there (early stopping)", "medium")
 
 
 # One spike is one hard batch; a warmup fixes a *pattern*: the first steps repeatedly too large for
@@ -200,7 +207,8 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("SC01"), _slow),
     (_codes("PL04"), _dead_accuracy),
     (_codes("SP01", where=_is_early_spike), _early_spikes),
-    (_codes("OF01"), _overfit),
+    # An info OF01 is a validation loss that rose while the task metric kept improving (over-confidence).
+    (_codes("OF01", where=lambda f: f.severity >= Severity.WARNING), _overfit),
 ]
 
 
