@@ -14,7 +14,12 @@
   6. early spikes, no warmup (SP01)-> add-warmup (two or more in the first 10 %, most of them there)
   7. overfitting alone (OF01)      -> stop-early at the best step (not an LR direction)
   8. otherwise                     -> keep, suggested LR = current LR (low confidence when too few
-                                      points were logged, or for a reinforcement-learning run, DQ06)
+                                      points were logged)
+
+Abstain ("no LR advice: <why>") where the log cannot say whether the LR is right: a loss broken from its
+first logged point (DV01 broken_from_start, before everything else), and after the divergence rules an
+unbounded objective (DQ09), a validation loss that never gave a number (DQ07), a GAN (DQ08), a
+reinforcement-learning run (DQ06); after PL04, a loss that barely moved and ended flat (PL05).
 """
 from __future__ import annotations
 
@@ -188,6 +193,27 @@ def _is_early_spike(f: Finding) -> bool:
             and not f.evidence.get("has_warmup"))
 
 
+def _abstain(why: str) -> Callable[[Finding, "float | None"], Recommendation]:
+    """An "abstain" builder: the log cannot say whether the LR is right; the reason says why and cites the finding."""
+    def build(f: Finding, current: float | None) -> Recommendation:
+        return _rec("abstain", None, current, f"no LR advice: {why} ({f.code}: {f.message})", "medium")
+    return build
+
+
+_BROKEN_FROM_START = _abstain("the loss is broken from its first logged point, before any update could diverge: "
+                              "fix the code or data (NaN inputs or labels, log(0), a bad initialisation) first")
+_VAL_NEVER_FINITE = _abstain("the validation loss never gave a number: fix the validation data or code first")
+_UNBOUNDED = _abstain("the objective has no lower bound, so no step size makes it converge: fix the loss or labels")
+_GAN = _abstain("a GAN's generator and discriminator losses do not show convergence; judge it by its samples or FID")
+_NEGLIGIBLE = _abstain("the loss barely moved and ended flat, a degenerate solution the curve cannot attribute to "
+                       "the LR: check the model's outputs, gradients and data")
+
+
+def _rl(f: Finding, current: float | None) -> Recommendation:
+    return _rec("abstain", None, current, "no LR advice: in a reinforcement-learning run the loss level does not tell "
+                "whether the LR is right (no NaN/inf or explosion in the loss); judge it by the returns", "medium")
+
+
 Selector = Callable[[Sequence[Finding]], list]
 Builder = Callable[[Finding, "float | None"], Recommendation]
 
@@ -201,11 +227,17 @@ def _earliest(findings: list) -> Finding:
 
 
 RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
+    (_codes("DV01", where=lambda f: bool(f.evidence.get("broken_from_start"))), _BROKEN_FROM_START),
     (_codes("DV01", "DV02", "DV03", "DV04", "DV05"), _divergence),
+    (_codes("DQ09"), _UNBOUNDED),
+    (_codes("DQ07"), _VAL_NEVER_FINITE),
+    (_codes("DQ08"), _GAN),
+    (_codes("DQ06"), _rl),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
     (_codes("SC01"), _slow),
     (_codes("PL04"), _dead_accuracy),
+    (_codes("PL05"), _NEGLIGIBLE),
     (_codes("SP01", where=_is_early_spike), _early_spikes),
     # An info OF01 is a validation loss that rose while the task metric kept improving (over-confidence).
     (_codes("OF01", where=lambda f: f.severity >= Severity.WARNING), _overfit),
@@ -239,9 +271,6 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
 
 def _keep(findings: Sequence[Finding], current: float | None) -> Recommendation:
     """Nothing wrong was found; how sure that is depends on how much could be checked."""
-    if any(f.code == "DQ06" for f in findings):
-        return _rec("keep", 1.0, current, "no NaN/inf or explosion in the loss; in a reinforcement-learning run the loss "
-                    "level does not tell whether the LR is right: judge it by the returns", "low")
     too_few = [f for f in findings if f.code == "DQ01"]
     if too_few:
         return _rec("keep", 1.0, current, f"no learning-rate problem found, but {too_few[0].message[0].lower()}"

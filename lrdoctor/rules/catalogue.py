@@ -6,6 +6,7 @@ from .convergence import StillImproving
 from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, ReinforcementLearningRun, RestartsInLog,
                            TooFewPoints)
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
+from .judgeable import AdversarialRun, NegligibleChange, UnboundedObjective, ValidationNeverFinite
 from .oscillation import ErraticValidation
 from .overfitting import ValidationTurnsUp
 from .plateau import DropAfterDecay, LearnsOnlyAfterDecay, StuckAtStart
@@ -22,6 +23,7 @@ RULES: list = [
     StuckAtStart,
     LearnsOnlyAfterDecay,
     DropAfterDecay,
+    NegligibleChange,
     AccuracyStuckOrCollapsed,
     StillImproving,
     ValidationTurnsUp,
@@ -31,4 +33,7 @@ RULES: list = [
     LrNotLogged,
     NegativeLoss,
     ReinforcementLearningRun,
+    ValidationNeverFinite,
+    AdversarialRun,
+    UnboundedObjective,
 ]

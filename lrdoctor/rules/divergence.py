@@ -25,15 +25,19 @@ class NonFiniteLoss(Rule):
     What it detects
         The first logged NaN/inf in the train loss (or, failing that, in the validation loss once it
         had been finite: a validation loss that is NaN from its first point while training is finite
-        is a data problem, not divergence).
+        is a data problem, not divergence, DQ07).  A train loss that is NaN/inf from its first logged
+        point, or whose only finite value is an absurd first one (above 1e15), is reported as broken
+        from the start (``broken_from_start``).
 
     Why it matters
         A non-finite loss means the weights overflowed: the step size was too large for the
-        curvature the model met (or the warmup too short).  Nothing after it is usable.
+        curvature the model met (or the warmup too short).  Nothing after it is usable.  But a loss
+        that is NaN before any update had run is a code or data bug, not a step size: advice abstains.
 
     Evidence
         ``onset_step``, ``lr_at_onset`` (the logged LR at that step), ``onset_fraction`` (how
-        far into the logged run it happened, 0..1), ``lr_onset_over_peak``.
+        far into the logged run it happened, 0..1), ``lr_onset_over_peak``; for a loss broken
+        from the start ``broken_from_start`` = 1 and ``first_value`` (the one finite value, if any).
 
     Options
         none.
@@ -53,6 +57,9 @@ class NonFiniteLoss(Rule):
             if curve is view.val and curve.n == 0 and view.train is not None and view.train.first_bad_step is None:
                 continue  # validation NaN from its first point while training is finite: a data problem
             step = curve.first_bad_step
+            if curve is view.train and not view.train_is_epoch_level and _broken_from_start(curve, run.get(TRAIN_LOSS)):
+                yield self._broken_from_start(run, view, curve)
+                return
             lr = view.lr_at_step(step)
             last = float(view.train.steps[-1]) if view.train is not None and view.train.n else 0.0
             total = max(float(run.get(TRAIN_LOSS).steps.max(initial=0)), 1.0)
@@ -69,6 +76,34 @@ class NonFiniteLoss(Rule):
                 ),
             )
             return
+
+
+    def _broken_from_start(self, run: Run, view: View, curve: Curve) -> Finding:
+        first = f"its first logged value {curve.values[0]:.3g} and " if curve.n else ""
+        return self.finding(
+            run, f"{curve.tag} is NaN/inf from its first logged points ({first}NaN/inf from step {curve.first_bad_step:,}): "
+                 f"broken before training could diverge, a code or data bug",
+            tag=curve.tag, start_step=curve.first_bad_step, end_step=curve.first_bad_step,
+            evidence=measured(onset_step=curve.first_bad_step, onset_fraction=0.0, broken_from_start=1,
+                              first_value=float(curve.values[0]) if curve.n else None))
+
+
+# A finite loss above this at the first logged point is no training signal: a squared error of
+# float32 targets as large as 1e7 (unnormalised prices, raw pixel sums) stays below it.
+ABSURD_LOSS = 1e15
+
+
+def _broken_from_start(curve: Curve, series) -> bool:
+    """Logged at step 0 (step-level log), and no finite value before the first NaN/inf, or only one and
+    that one absurd (``ABSURD_LOSS``).
+
+    A step-level loss at step 0 was computed before the first update: NaN there, or a value like 1e24,
+    comes from the data, the loss code or the initialisation -- no step size has acted yet.  A first
+    point logged after some updates, or an epoch mean, can already hold a divergence; a loss that was
+    sane and then broke is divergence."""
+    if series is None or len(series) == 0 or int(series.steps[0]) != 0:
+        return False
+    return curve.n == 0 or (curve.n == 1 and abs(float(curve.values[0])) > ABSURD_LOSS)
 
 
 class LossBlowUp(Rule):
