@@ -10,6 +10,7 @@ import numpy as np
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.changepoints import halfway_index
+from ..signal.jumps import first_burst
 from ._view import (Curve, View, measured, progress_curve, ratio_curve, smoothing_window, start_level, usable_val,
                     view_of)
 from .base import Rule
@@ -270,6 +271,10 @@ class LossExploded(Rule):
         final level is at least 80 % of the level at that step, which is at least half its start).
         On a reinforcement-learning run (DQ06), whose loss moves with the returns, the peak must also be
         ``factor`` times the level just before it (the median of a smoothing window of points).
+        Or, after the first smoothing window (the initial fall), a burst: two or more points in a row
+        more than ``factor`` squared times both the median level and the level just before them
+        (``signal.jumps.first_burst``) -- a blow-up that a still larger first loss (unnormalised
+        targets) would hide from the comparison with the start; one point alone is a hard batch.
 
     Why it matters
         Loss values an order of magnitude above the chance level mean the weights blew up; even if
@@ -299,9 +304,29 @@ class LossExploded(Rule):
         c = ratio_curve(view, min_points=options.min_points)
         if c is None:
             return
-        found = self._train_explosion(run, view, c, options) or self._val_blew_up(run, view, c, options)
+        found = (self._train_explosion(run, view, c, options) or self._burst(run, view, c, options)
+                 or self._val_blew_up(run, view, c, options))
         if found is not None:
             yield found
+
+    def _burst(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
+        # A first loss far above everything after it (unnormalised targets) hides a later blow-up from the
+        # comparison with the start: two or more points in a row ``factor``^2 above both the run's median
+        # and the level just before them are blown-up weights wherever the run started.  The first
+        # smoothing window is the initial fall, not a burst.
+        w = smoothing_window(c.n)
+        b = first_burst(c.values, factor=options.factor ** 2, window=w, skip=w)
+        if b is None:
+            return None
+        step, peak, typical = int(c.steps[b.peak]), float(c.values[b.peak]), b.reference
+        onset = int(c.steps[b.start])
+        return self.finding(
+            run, f"{c.tag} burst to {peak:.3g} at step {step:,} (from step {onset:,}), {peak / typical:,.3g}x its typical "
+                 f"{typical:.3g} and the level just before ({_fmt_lr(view.lr_at_step(onset))})",
+            tag=c.tag, start_step=onset, end_step=step,
+            evidence=measured(peak=peak, typical=typical, ratio=round(peak / typical, 2), step=step, onset_step=onset,
+                              lr_at_onset=view.lr_at_step(onset)),
+        )
 
     def _train_explosion(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
         # A step-level loss logged at step 0 was computed before the first update: the untrained loss,
