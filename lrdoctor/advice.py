@@ -19,7 +19,7 @@
 Abstain ("no LR advice: <why>") where the log cannot say whether the LR is right: a loss broken from its
 first logged point (DV01 broken_from_start, before everything else), and after the divergence rules an
 unbounded objective (DQ09), a validation loss that never gave a number (DQ07), a GAN (DQ08), a
-reinforcement-learning run (DQ06); after PL04, a loss that barely moved and ended flat (PL05).
+reinforcement-learning run whose return collapsed (DV06: the reason names the collapse) or not (DQ06); after PL04, a loss that barely moved and ended flat (PL05).
 """
 from __future__ import annotations
 
@@ -214,6 +214,11 @@ def _rl(f: Finding, current: float | None) -> Recommendation:
                 "whether the LR is right (no NaN/inf or explosion in the loss); judge it by the returns", "medium")
 
 
+def _collapse(f: Finding, current: float | None) -> Recommendation:
+    return _rec("abstain", None, current, f"no LR advice from one RL run, but {f.code}: {f.message} -> a policy collapse: "
+                "if it recurs, a smaller LR (or clip range / KL target) is the usual remedy", "medium")
+
+
 Selector = Callable[[Sequence[Finding]], list]
 Builder = Callable[[Finding, "float | None"], Recommendation]
 
@@ -232,6 +237,7 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("DQ09"), _UNBOUNDED),
     (_codes("DQ07"), _VAL_NEVER_FINITE),
     (_codes("DQ08"), _GAN),
+    (_codes("DV06"), _collapse),
     (_codes("DQ06"), _rl),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),

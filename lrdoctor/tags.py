@@ -320,3 +320,20 @@ def validation_metrics(tags) -> list[tuple[str, str]]:
     found = [(t, d) for t in tags if _phase(t) in ("val", "test") and (d := metric_direction(t))]
     return sorted(found, key=lambda td: (0 if metric_direction(td[0]) == "higher" and
                                          set(_core(td[0])) & {"acc", "accuracy"} else 1, _phase(td[0]) == "test", td[0]))
+
+
+def return_tag(tags) -> str | None:
+    """The episode-return curve of a reinforcement-learning run: a reward/return marker (not a length or a
+    loss), preferring a mean over other statistics, then an ``eval`` one, then the shorter name.
+
+    >>> return_tag(["episode_reward_max", "episode_reward_mean", "episode_len_mean", "vf_loss"])
+    'episode_reward_mean'
+    >>> return_tag(["rollout/ep_rew_mean", "rollout/ep_len_mean"]), return_tag(["train/loss"])
+    ('rollout/ep_rew_mean', None)
+    """
+    found = [t for t in tags if rl_marker(t) and set(_core(t)) & (_RL_REWARD_WORDS | _RL_RETURN_WORDS)
+             and "loss" not in words(t)]
+    if not found:
+        return None
+    return min(found, key=lambda t: ("mean" not in _core(t) and "avg" not in _core(t),
+                                     set(_core(t)) & {"max", "min", "std", "sum", "total"} != set(), len(t), t))

@@ -134,3 +134,34 @@ def make_heavy_tailed_near_zero(seed=0) -> Run:
     y[:4] = [1.0, 1.5, 2.2, 0.08]
     y[6:8] = [2.2, 1.4]
     return _make("heavy-tailed-near-zero", {"loss": (np.arange(n) * 4, np.minimum(y, 2.5))})
+
+
+def make_ppo_collapse(seed=0) -> Run:
+    """CursedSeraphim ray-ppo (RLlib progress.csv, 500 iterations): episode reward mean 75 -> ~2000 by iteration
+    ~40 and held there, then the total loss climbs ~8x over the 20 iterations before ~250 and the return crashes
+    to about -1900, recovering only to ~1100 by the end; cur_lr 5e-5 constant."""
+    rng = np.random.default_rng(seed)
+    it = np.arange(1, 501)
+    ret = 75 + 1925 * (1 - np.exp(-it / 15.0))
+    crash = (it >= 252) & (it < 262)
+    ret = np.where(it >= 252, -1900 + 3000 * (1 - np.exp(-np.maximum(it - 262, 0) / 120.0)), ret)
+    ret = ret + 150 * rng.standard_normal(500)
+    loss = 8.0 * np.exp(0.3 * rng.standard_normal(500))
+    loss[230:252] *= np.geomspace(1.0, 8.0, 22)
+    loss[crash] = 0.05
+    return _make("ppo-collapse", {"episode_reward_mean": (it, ret), "info/learner/default_policy/total_loss": (it, loss),
+                                  "info/learner/default_policy/vf_loss": (it, loss),
+                                  "info/learner/default_policy/cur_lr": (it, np.full(500, 5e-5))})
+
+
+def make_sparse_reward_blips(seed=0) -> Run:
+    """CursedSeraphim rl-sb3 DQN (buffer_size=1000): a sparse reward, ep_rew_mean 0 most of the run with short
+    stretches at 0.1-0.2 (the last one in the final tenth) that come back to 0: erratic, not a collapse."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(200) * 10_000
+    ret = np.zeros(200)
+    for a, b in ((35, 45), (70, 75), (170, 190)):
+        ret[a:b] = 0.15 + 0.04 * rng.standard_normal(b - a)
+    loss = 0.02 * np.exp(0.5 * rng.standard_normal(200))
+    return _make("sparse-reward", {"rollout/ep_rew_mean": (steps, ret), "train/loss": (steps, loss),
+                                   "rollout/exploration_rate": (steps, np.maximum(0.05, 1 - steps / 2e5))})

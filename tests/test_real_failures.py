@@ -178,3 +178,28 @@ def test_real_log(path, action, rule):
     assert len(runs) == 1
     rec = diagnose_run(runs[0], all_rules(), Config()).recommendation
     assert (rec.action, rec.rule) == (action, rule), rec.reason
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_return_collapse_after_a_loss_jump_is_a_finding_but_no_lr_verdict(seed):
+    r = result_of(CR.make_ppo_collapse(seed=seed))
+    f = finding(r, "DV06")
+    assert f.evidence["lost"] > 1.0 and f.evidence["loss_jump"] >= 3  # ray-ppo: lost 328 % after a 24x loss jump
+    assert f.evidence["best_step"] < f.evidence["onset_step"]
+    assert 250 <= f.evidence["onset_step"] <= 262
+    rec = r.recommendation
+    assert rec.action == "abstain" and rec.rule == "DV06" and "smaller LR" in rec.reason
+
+
+def test_real_ppo_collapse():
+    path = CORPUS / "other_csv/CursedSeraphim__process-tensorboard-logs__ray-ppo"
+    if not path.exists():
+        pytest.skip("../shared/real_logs is absent")
+    from lrdoctor import read_runs
+
+    found = read_runs(str(path))
+    runs = found[0] if isinstance(found, tuple) else found
+    r = diagnose_run(runs[0], all_rules(), Config())
+    f = finding(r, "DV06")
+    assert f.evidence["best"] == pytest.approx(2208, rel=0.02) and f.evidence["low"] < -1500
+    assert r.recommendation.action == "abstain"

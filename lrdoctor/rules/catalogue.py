@@ -9,6 +9,7 @@ from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
 from .judgeable import AdversarialRun, NegligibleChange, UnboundedObjective, ValidationNeverFinite
 from .oscillation import ErraticValidation
 from .overfitting import ValidationTurnsUp
+from .returns import ReturnCollapsed
 from .plateau import DropAfterDecay, LearnsOnlyAfterDecay, StuckAtStart
 from .spikes import LossSpikes
 
@@ -16,6 +17,7 @@ RULES: list = [
     NonFiniteLoss,
     LossBlowUp,
     LossExploded,
+    ReturnCollapsed,
     TrainAccuracyCollapsed,
     LogitsBlewUp,
     LossSpikes,
