@@ -14,7 +14,12 @@
   6. early spikes, no warmup (SP01)-> add-warmup (two or more in the first 10 %, most of them there)
   7. overfitting alone (OF01)      -> stop-early at the best step (not an LR direction)
   8. otherwise                     -> keep, suggested LR = current LR (low confidence when too few
-                                      points were logged, or for a reinforcement-learning run, DQ06)
+                                      points were logged)
+
+Abstain ("no LR advice: <why>") where the log cannot say whether the LR is right: a loss broken from its
+first logged point (DV01 broken_from_start, before everything else), and after the divergence rules an
+unbounded objective (DQ09), a validation loss that never gave a number (DQ07), a GAN (DQ08), a
+reinforcement-learning run whose return collapsed (DV06: the reason names the collapse) or not (DQ06); after PL04, a loss that barely moved and ended flat (PL05).
 """
 from __future__ import annotations
 
@@ -165,11 +170,19 @@ def _early_spikes(f: Finding, current: float | None) -> Recommendation:
 
 
 def _overfit(f: Finding, current: float | None) -> Recommendation:
-    rise = f.evidence.get("rise", 0)
-    by = f"{rise:.0%} " if isinstance(rise, (int, float)) and math.isfinite(rise) else ""  # inf: from a best of 0
-    return _rec("stop-early", 1.0, current,
-                f"OF01: validation loss was best at step {f.evidence.get('best_step', 0):,} and rose "
-                f"{by}after it; the LR looks fine -> stop there (early stopping)", "medium")
+    ev = f.evidence
+    rise = ev.get("rise", 0)
+    # inf: from a best of exactly 0
+    rose = f"rose {rise:.0%}" if isinstance(rise, (int, float)) and math.isfinite(rise) else "rose"
+    if "metric_best" in ev and ev.get("metric_best_step") == ev.get("best_step"):
+        why = (f"the task metric was best ({ev['metric_best']:.4g}) at step {ev.get('best_step', 0):,} and worse after it "
+               f"({ev.get('metric_final', 0):.4g}) while the validation loss {rose}")
+    elif "metric_best" in ev:
+        why = (f"validation loss was best at step {ev.get('best_step', 0):,} and {rose} after it, "
+               f"and the task metric gained nothing since beyond its scatter (ends at {ev.get('metric_final', 0):.4g})")
+    else:
+        why = f"validation loss was best at step {ev.get('best_step', 0):,} and {rose} after it"
+    return _rec("stop-early", 1.0, current, f"OF01: {why}; the LR looks fine -> stop there (early stopping)", "medium")
 
 
 # One spike is one hard batch; a warmup fixes a *pattern*: the first steps repeatedly too large for
@@ -181,6 +194,32 @@ WARMUP_MIN_EARLY_SPIKES = 2
 def _is_early_spike(f: Finding) -> bool:
     return (f.evidence.get("early_count", 0) >= WARMUP_MIN_EARLY_SPIKES and f.evidence.get("early_share", 0) >= 0.5
             and not f.evidence.get("has_warmup"))
+
+
+def _abstain(why: str) -> Callable[[Finding, "float | None"], Recommendation]:
+    """An "abstain" builder: the log cannot say whether the LR is right; the reason says why and cites the finding."""
+    def build(f: Finding, current: float | None) -> Recommendation:
+        return _rec("abstain", None, current, f"no LR advice: {why} ({f.code}: {f.message})", "medium")
+    return build
+
+
+_BROKEN_FROM_START = _abstain("the loss is broken from its first logged point, before any update could diverge: "
+                              "fix the code or data (NaN inputs or labels, log(0), a bad initialisation) first")
+_VAL_NEVER_FINITE = _abstain("the validation loss never gave a number: fix the validation data or code first")
+_UNBOUNDED = _abstain("the objective has no lower bound, so no step size makes it converge: fix the loss or labels")
+_GAN = _abstain("a GAN's generator and discriminator losses do not show convergence; judge it by its samples or FID")
+_NEGLIGIBLE = _abstain("the loss barely moved and ended flat, a degenerate solution the curve cannot attribute to "
+                       "the LR: check the model's outputs, gradients and data")
+
+
+def _rl(f: Finding, current: float | None) -> Recommendation:
+    return _rec("abstain", None, current, "no LR advice: in a reinforcement-learning run the loss level does not tell "
+                "whether the LR is right (no NaN/inf or explosion in the loss); judge it by the returns", "medium")
+
+
+def _collapse(f: Finding, current: float | None) -> Recommendation:
+    return _rec("abstain", None, current, f"no LR advice from one RL run, but {f.code}: {f.message} -> a policy collapse: "
+                "if it recurs, a smaller LR (or clip range / KL target) is the usual remedy", "medium")
 
 
 Selector = Callable[[Sequence[Finding]], list]
@@ -196,13 +235,21 @@ def _earliest(findings: list) -> Finding:
 
 
 RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
+    (_codes("DV01", where=lambda f: bool(f.evidence.get("broken_from_start"))), _BROKEN_FROM_START),
     (_codes("DV01", "DV02", "DV03", "DV04", "DV05"), _divergence),
+    (_codes("DQ09"), _UNBOUNDED),
+    (_codes("DQ07"), _VAL_NEVER_FINITE),
+    (_codes("DQ08"), _GAN),
+    (_codes("DV06"), _collapse),
+    (_codes("DQ06"), _rl),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
     (_codes("SC01"), _slow),
     (_codes("PL04"), _dead_accuracy),
+    (_codes("PL05"), _NEGLIGIBLE),
     (_codes("SP01", where=_is_early_spike), _early_spikes),
-    (_codes("OF01"), _overfit),
+    # An info OF01 is a validation loss that rose while the task metric kept improving (over-confidence).
+    (_codes("OF01", where=lambda f: f.severity >= Severity.WARNING), _overfit),
 ]
 
 
@@ -233,9 +280,6 @@ def recommend(run: Run, findings: Sequence[Finding], *, lr_override: float | Non
 
 def _keep(findings: Sequence[Finding], current: float | None) -> Recommendation:
     """Nothing wrong was found; how sure that is depends on how much could be checked."""
-    if any(f.code == "DQ06" for f in findings):
-        return _rec("keep", 1.0, current, "no NaN/inf or explosion in the loss; in a reinforcement-learning run the loss "
-                    "level does not tell whether the LR is right: judge it by the returns", "low")
     too_few = [f for f in findings if f.code == "DQ01"]
     if too_few:
         return _rec("keep", 1.0, current, f"no learning-rate problem found, but {too_few[0].message[0].lower()}"

@@ -252,3 +252,88 @@ def _lr_from_hparams(run: Run) -> None:
                              None if base.epochs is None else base.epochs.copy())
     run.roles[LR] = tag
     run.role_notes[LR] = f"lr: no LR curve logged; constant {value:g} from hyper-parameter {key!r}"
+
+
+# Generative adversarial networks (docs/rules.md, "Adversarial runs").  A generator and a discriminator
+# (critic) are trained against each other: each one's loss rises when the other improves, so neither
+# level shows convergence, and a Wasserstein critic's loss is signed by design.  A run is a GAN when it
+# logs both a generator loss and a discriminator/critic loss (``loss_G`` + ``loss_D``, ``train_gen_loss``
+# + ``train_disc_loss``, ``g_loss`` + ``d_loss``); one of them alone (a "discriminative loss") is not.
+_GEN_WORDS = {"g", "gen", "generator", "errg", "lossg"}
+_DISC_WORDS = {"d", "disc", "discriminator", "critic", "errd", "lossd"}
+
+
+def _adversarial_side(tag: str) -> str | None:
+    ws = set(words(tag))
+    if not (ws & {"loss", "err", "errg", "errd", "lossg", "lossd"}):
+        return None
+    if ws & _GEN_WORDS and not ws & _DISC_WORDS:
+        return "generator"
+    if ws & _DISC_WORDS and not ws & _GEN_WORDS:
+        return "discriminator"
+    return None
+
+
+def gan_markers(tags) -> tuple[str, ...]:
+    """The generator- and discriminator-loss tags (sorted) of a GAN; empty unless both sides are logged.
+
+    >>> gan_markers(["train_gen_loss", "train_disc_loss", "epoch"])
+    ('train_disc_loss', 'train_gen_loss')
+    >>> gan_markers(["Loss_D", "Loss_G"]), gan_markers(["disc_loss"]), gan_markers(["val_loss", "d_model"])
+    (('Loss_D', 'Loss_G'), (), ())
+    """
+    sides = {t: _adversarial_side(t) for t in tags}
+    if {"generator", "discriminator"} <= set(sides.values()):
+        return tuple(sorted(t for t, side in sides.items() if side))
+    return ()
+
+
+# Task metrics and which way is better (docs/rules.md, OF01).  A validation loss can rise while the
+# task metric still improves (the model grows over-confident on the examples it gets wrong); the metric
+# is what the user trains for, so it decides whether to stop.  Regression errors (MAE, RMSE) and
+# perplexity are left out: they move with the loss itself and add no second opinion.
+_HIGHER_BETTER = {"acc", "accuracy", "top1", "top5", "f1", "map", "map50", "bleu", "sacrebleu", "rouge", "rouge1",
+                  "rouge2", "rougel", "rougelsum", "auc", "auroc", "roc", "precision", "recall", "iou", "miou",
+                  "dice", "em", "exact", "mcc", "matthews", "pearson", "spearman", "psnr", "ssim", "meteor", "chrf",
+                  "kappa", "r2"}
+_LOWER_BETTER = {"wer", "cer", "ter", "error", "err", "fid"}
+
+
+def metric_direction(tag: str) -> str | None:
+    """"higher" or "lower" (which way is better) for a task-metric tag, None for anything else.
+
+    >>> [metric_direction(t) for t in ("eval/wer", "val_acc", "eval_rouge1", "metrics/mAP50(B)", "val_loss", "lr")]
+    ['lower', 'higher', 'higher', 'higher', None, None]
+    """
+    core = set(_core(re.sub(r"[()]", "_", tag)))
+    if not core or "loss" in core or _is_lr(list(core)):
+        return None
+    if core & _LOWER_BETTER:
+        return "lower"
+    if core & _HIGHER_BETTER:
+        return "higher"
+    return None
+
+
+def validation_metrics(tags) -> list[tuple[str, str]]:
+    """(tag, direction) of the logged validation-phase task metrics, accuracy first, then by name."""
+    found = [(t, d) for t in tags if _phase(t) in ("val", "test") and (d := metric_direction(t))]
+    return sorted(found, key=lambda td: (0 if metric_direction(td[0]) == "higher" and
+                                         set(_core(td[0])) & {"acc", "accuracy"} else 1, _phase(td[0]) == "test", td[0]))
+
+
+def return_tag(tags) -> str | None:
+    """The episode-return curve of a reinforcement-learning run: a reward/return marker (not a length or a
+    loss), preferring a mean over other statistics, then an ``eval`` one, then the shorter name.
+
+    >>> return_tag(["episode_reward_max", "episode_reward_mean", "episode_len_mean", "vf_loss"])
+    'episode_reward_mean'
+    >>> return_tag(["rollout/ep_rew_mean", "rollout/ep_len_mean"]), return_tag(["train/loss"])
+    ('rollout/ep_rew_mean', None)
+    """
+    found = [t for t in tags if rl_marker(t) and set(_core(t)) & (_RL_REWARD_WORDS | _RL_RETURN_WORDS)
+             and "loss" not in words(t)]
+    if not found:
+        return None
+    return min(found, key=lambda t: ("mean" not in _core(t) and "avg" not in _core(t),
+                                     set(_core(t)) & {"max", "min", "std", "sum", "total"} != set(), len(t), t))

@@ -51,7 +51,7 @@ def advise(run, lr=None):
     (C.make_step0_running_average, "keep"),  # a step-0 point logged as one batch / interval is no reference
     (C.make_train_acc_rising_minibatch, "keep"),
     (C.make_finetune, "keep"),
-    (R.make_rl_returns_grow, "keep"),  # an agent's loss rises with its returns: not a blow-up
+    (R.make_rl_returns_grow, "abstain"),  # an agent's loss rises with its returns: not a blow-up, and no LR verdict
     (R.make_rl_nan, "decrease"),
     (R.make_rl_exploded, "decrease"),
     (R.make_preference_blow_up, "decrease"),  # DPO's rewards/* tags do not make it RL

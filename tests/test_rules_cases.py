@@ -13,17 +13,18 @@ from lrdoctor.model import LR, Series
 from lrdoctor.rules import all_rules, find_rule
 
 import curves as C
+import curves_real as CR
 import curves_rl as R
 
 # code -> (fail cases: the rule must fire, pass cases: it must not)
 CASES = {
-    "DV01": ([C.make_nan, R.make_rl_nan], [C.make_healthy, C.make_stuck, C.make_too_low]),
+    "DV01": ([C.make_nan, R.make_rl_nan, CR.make_gan_broken_from_step0], [C.make_healthy, C.make_stuck, C.make_too_low]),
     "DV02": ([C.make_blow_up, R.make_preference_blow_up],
              [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy, C.make_finetune,
               C.make_keras_running_mean, R.make_rl_returns_grow, C.make_noisy_minibatch_slow]),
-    "DV03": ([C.make_exploded, R.make_rl_exploded],
+    "DV03": ([C.make_exploded, R.make_rl_exploded, CR.make_burst_after_huge_start],
              [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low, C.make_keras_running_mean, R.make_rl_returns_grow,
-              C.make_fast_learner, C.make_step0_running_average]),
+              C.make_fast_learner, C.make_step0_running_average, CR.make_heavy_tailed_near_zero]),
     "DV04": ([C.make_train_acc_broke_in_epoch_0, C.make_train_acc_gave_back],
              [C.make_train_acc_rising_minibatch, C.make_train_acc_flat_minibatch, C.make_train_acc_overfit,
               C.make_healthy_acc, C.make_too_low, C.make_class_weighted_epochs]),
@@ -45,7 +46,8 @@ CASES = {
                                                                                         C.make_prior_slow_learner]),
     "SC01": ([C.make_too_low, C.make_too_low_epochs, C.make_frozen_too_low], [C.make_healthy, C.make_healthy_epochs, C.make_stuck, C.make_overfit, C.make_warmup_healthy,
                                 C.make_mild_step_decay, C.make_lm_healthy, C.make_finetune, R.make_rl_returns_grow]),
-    "OF01": ([C.make_overfit, C.make_overfit_epochs, C.make_overfit_fast_epochs, C.make_acc_falls_while_memorising], [C.make_healthy, C.make_too_low, C.make_stuck]),
+    "OF01": ([C.make_overfit, C.make_overfit_epochs, C.make_overfit_fast_epochs, C.make_acc_falls_while_memorising,
+              CR.make_finetune_wer, CR.make_flat_metric_overfit], [C.make_healthy, C.make_too_low, C.make_stuck]),
     "DQ01": ([C.make_short], [C.make_healthy]),
     "DQ02": ([C.make_no_val], [C.make_healthy]),
     "DQ03": ([C.make_restarted], [C.make_healthy]),
@@ -53,6 +55,13 @@ CASES = {
     "DQ05": ([C.make_negative], [C.make_healthy, C.make_too_low]),
     "DQ06": ([R.make_rl_returns_grow, R.make_rl_nan, R.make_rl_exploded],
              [C.make_healthy, C.make_negative, R.make_preference_blow_up]),
+    "PL05": ([CR.make_frozen_degenerate],
+             [C.make_healthy, C.make_too_low, C.make_frozen_too_low, C.make_stuck, C.make_finetune, C.make_lm_healthy,
+              C.make_too_low_epochs]),
+    "DV06": ([CR.make_ppo_collapse], [R.make_rl_returns_grow, CR.make_sparse_reward_blips, C.make_healthy]),
+    "DQ07": ([CR.make_val_never_finite], [C.make_healthy, C.make_nan, C.make_no_val]),
+    "DQ08": ([CR.make_gan_signed, CR.make_gan_broken_from_step0], [C.make_healthy, C.make_negative, R.make_rl_returns_grow]),
+    "DQ09": ([CR.make_unbounded], [C.make_healthy, C.make_negative, CR.make_gan_signed]),
 }
 SEEDS = (0, 1, 2)
 

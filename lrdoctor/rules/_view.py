@@ -15,7 +15,7 @@ from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from ..signal.noise import diff_noise, mad_noise
 from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
 from ..signal.smoothing import rolling_median
-from ..tags import lr_hparam, rl_markers, words
+from ..tags import gan_markers, lr_hparam, rl_markers, words
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,13 @@ class View:
     # One train-loss point per epoch (a Keras epoch mean): its first point averages the whole first
     # epoch, where a step-level log's point at step 0 is the untrained loss.
     train_is_epoch_level: bool = False
+    # Generator and discriminator losses of a GAN (tags.gan_markers): each rises when the other network
+    # improves, so, as for RL, levels at different times are not comparable.
+    gan_tags: tuple[str, ...] = ()
 
     @property
     def levels_comparable_over_time(self) -> bool:
-        return not self.rl_tags
+        return not self.rl_tags and not self.gan_tags
 
     def lr_at_step(self, step: float | None) -> float | None:
         if step is None or not self.has_lr_curve:
@@ -174,7 +177,8 @@ def build_view(run: Run) -> View:
         val = _curve(run.roles[VAL_LOSS], val_s, on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
     positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
     return View(train, val, schedule, lr_steps, lr_values, current, source, positive, rl_markers(run.series),
-                train_is_epoch_level=train_s is not None and _epoch_level(run.roles[TRAIN_LOSS], train_s))
+                train_is_epoch_level=train_s is not None and _epoch_level(run.roles[TRAIN_LOSS], train_s),
+                gan_tags=gan_markers(run.series))
 
 
 def _epoch_level(tag: str, series: Series) -> bool:

@@ -6,8 +6,10 @@ from .convergence import StillImproving
 from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, ReinforcementLearningRun, RestartsInLog,
                            TooFewPoints)
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
+from .judgeable import AdversarialRun, NegligibleChange, UnboundedObjective, ValidationNeverFinite
 from .oscillation import ErraticValidation
 from .overfitting import ValidationTurnsUp
+from .returns import ReturnCollapsed
 from .plateau import DropAfterDecay, LearnsOnlyAfterDecay, StuckAtStart
 from .spikes import LossSpikes
 
@@ -15,6 +17,7 @@ RULES: list = [
     NonFiniteLoss,
     LossBlowUp,
     LossExploded,
+    ReturnCollapsed,
     TrainAccuracyCollapsed,
     LogitsBlewUp,
     LossSpikes,
@@ -22,6 +25,7 @@ RULES: list = [
     StuckAtStart,
     LearnsOnlyAfterDecay,
     DropAfterDecay,
+    NegligibleChange,
     AccuracyStuckOrCollapsed,
     StillImproving,
     ValidationTurnsUp,
@@ -31,4 +35,7 @@ RULES: list = [
     LrNotLogged,
     NegativeLoss,
     ReinforcementLearningRun,
+    ValidationNeverFinite,
+    AdversarialRun,
+    UnboundedObjective,
 ]

@@ -10,6 +10,7 @@ import numpy as np
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
 from ..signal.changepoints import halfway_index
+from ..signal.jumps import first_burst
 from ._view import (Curve, View, measured, progress_curve, ratio_curve, smoothing_window, start_level, usable_val,
                     view_of)
 from .base import Rule
@@ -25,15 +26,19 @@ class NonFiniteLoss(Rule):
     What it detects
         The first logged NaN/inf in the train loss (or, failing that, in the validation loss once it
         had been finite: a validation loss that is NaN from its first point while training is finite
-        is a data problem, not divergence).
+        is a data problem, not divergence, DQ07).  A train loss that is NaN/inf from its first logged
+        point, or whose only finite value is an absurd first one (above 1e15), is reported as broken
+        from the start (``broken_from_start``).
 
     Why it matters
         A non-finite loss means the weights overflowed: the step size was too large for the
-        curvature the model met (or the warmup too short).  Nothing after it is usable.
+        curvature the model met (or the warmup too short).  Nothing after it is usable.  But a loss
+        that is NaN before any update had run is a code or data bug, not a step size: advice abstains.
 
     Evidence
         ``onset_step``, ``lr_at_onset`` (the logged LR at that step), ``onset_fraction`` (how
-        far into the logged run it happened, 0..1), ``lr_onset_over_peak``.
+        far into the logged run it happened, 0..1), ``lr_onset_over_peak``; for a loss broken
+        from the start ``broken_from_start`` = 1 and ``first_value`` (the one finite value, if any).
 
     Options
         none.
@@ -53,6 +58,9 @@ class NonFiniteLoss(Rule):
             if curve is view.val and curve.n == 0 and view.train is not None and view.train.first_bad_step is None:
                 continue  # validation NaN from its first point while training is finite: a data problem
             step = curve.first_bad_step
+            if curve is view.train and not view.train_is_epoch_level and _broken_from_start(curve, run.get(TRAIN_LOSS)):
+                yield self._broken_from_start(run, view, curve)
+                return
             lr = view.lr_at_step(step)
             last = float(view.train.steps[-1]) if view.train is not None and view.train.n else 0.0
             total = max(float(run.get(TRAIN_LOSS).steps.max(initial=0)), 1.0)
@@ -69,6 +77,34 @@ class NonFiniteLoss(Rule):
                 ),
             )
             return
+
+
+    def _broken_from_start(self, run: Run, view: View, curve: Curve) -> Finding:
+        first = f"its first logged value {curve.values[0]:.3g} and " if curve.n else ""
+        return self.finding(
+            run, f"{curve.tag} is NaN/inf from its first logged points ({first}NaN/inf from step {curve.first_bad_step:,}): "
+                 f"broken before training could diverge, a code or data bug",
+            tag=curve.tag, start_step=curve.first_bad_step, end_step=curve.first_bad_step,
+            evidence=measured(onset_step=curve.first_bad_step, onset_fraction=0.0, broken_from_start=1,
+                              first_value=float(curve.values[0]) if curve.n else None))
+
+
+# A finite loss above this at the first logged point is no training signal: a squared error of
+# float32 targets as large as 1e7 (unnormalised prices, raw pixel sums) stays below it.
+ABSURD_LOSS = 1e15
+
+
+def _broken_from_start(curve: Curve, series) -> bool:
+    """Logged at step 0 (step-level log), and no finite value before the first NaN/inf, or only one and
+    that one absurd (``ABSURD_LOSS``).
+
+    A step-level loss at step 0 was computed before the first update: NaN there, or a value like 1e24,
+    comes from the data, the loss code or the initialisation -- no step size has acted yet.  A first
+    point logged after some updates, or an epoch mean, can already hold a divergence; a loss that was
+    sane and then broke is divergence."""
+    if series is None or len(series) == 0 or int(series.steps[0]) != 0:
+        return False
+    return curve.n == 0 or (curve.n == 1 and abs(float(curve.values[0])) > ABSURD_LOSS)
 
 
 class LossBlowUp(Rule):
@@ -235,6 +271,10 @@ class LossExploded(Rule):
         final level is at least 80 % of the level at that step, which is at least half its start).
         On a reinforcement-learning run (DQ06), whose loss moves with the returns, the peak must also be
         ``factor`` times the level just before it (the median of a smoothing window of points).
+        Or, after the first smoothing window (the initial fall), a burst: two or more points in a row
+        more than ``factor`` squared times both the median level and the level just before them
+        (``signal.jumps.first_burst``) -- a blow-up that a still larger first loss (unnormalised
+        targets) would hide from the comparison with the start; one point alone is a hard batch.
 
     Why it matters
         Loss values an order of magnitude above the chance level mean the weights blew up; even if
@@ -264,9 +304,29 @@ class LossExploded(Rule):
         c = ratio_curve(view, min_points=options.min_points)
         if c is None:
             return
-        found = self._train_explosion(run, view, c, options) or self._val_blew_up(run, view, c, options)
+        found = (self._train_explosion(run, view, c, options) or self._burst(run, view, c, options)
+                 or self._val_blew_up(run, view, c, options))
         if found is not None:
             yield found
+
+    def _burst(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
+        # A first loss far above everything after it (unnormalised targets) hides a later blow-up from the
+        # comparison with the start: two or more points in a row ``factor``^2 above both the run's median
+        # and the level just before them are blown-up weights wherever the run started.  The first
+        # smoothing window is the initial fall, not a burst.
+        w = smoothing_window(c.n)
+        b = first_burst(c.values, factor=options.factor ** 2, window=w, skip=w)
+        if b is None:
+            return None
+        step, peak, typical = int(c.steps[b.peak]), float(c.values[b.peak]), b.reference
+        onset = int(c.steps[b.start])
+        return self.finding(
+            run, f"{c.tag} burst to {peak:.3g} at step {step:,} (from step {onset:,}), {peak / typical:,.3g}x its typical "
+                 f"{typical:.3g} and the level just before ({_fmt_lr(view.lr_at_step(onset))})",
+            tag=c.tag, start_step=onset, end_step=step,
+            evidence=measured(peak=peak, typical=typical, ratio=round(peak / typical, 2), step=step, onset_step=onset,
+                              lr_at_onset=view.lr_at_step(onset)),
+        )
 
     def _train_explosion(self, run: Run, view: View, c: Curve, options: Options) -> Finding | None:
         # A step-level loss logged at step 0 was computed before the first update: the untrained loss,

@@ -119,3 +119,48 @@ def upward_jumps(values, trend, *, window: int, noise_window: int) -> Jumps:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(sigma > 0, height / np.where(sigma > 0, sigma, 1.0), np.where(height > 0, np.inf, 0.0))
     return Jumps(height, sigma, z)
+
+
+@dataclass(frozen=True)
+class Burst:
+    start: int  # index of the first point of the burst
+    peak: int  # index of its highest point
+    reference: float  # the level it is compared with: max(upper quartile of the curve, median of the points before it)
+
+
+def first_burst(values, *, factor: float, window: int, min_len: int = 2, skip: int = 0) -> Burst | None:
+    """The first run of at least ``min_len`` consecutive points, each more than ``factor`` times both the
+    curve's upper quartile and the median of the ``window`` points before the run (from index ``skip``).
+
+    The upper quartile, not the median: minibatch losses near 0 are heavy-tailed (a memorised batch at
+    1e-6, a hard one at 2), and their ordinary upper range is what a burst must leave.
+
+    Unlike a comparison with the curve's first points, this finds a blow-up whose start is hidden by
+    an even larger first loss (a regression on unnormalised targets starting at 1e8, falling to 10,
+    then bursting to 1e6); a single point is a hard batch, several in a row are weights that blew up.
+
+    >>> y = [8e7, 1e8, 3e7] + [5, 3, 17, 9, 6, 5, 8, 4, 6, 7, 5, 9] + [7e5, 5e5, 2e6] + [1.1, 8, 12, 6, 9, 5, 7, 6]
+    >>> b = first_burst(y, factor=100, window=3, skip=3)
+    >>> (b.start, b.peak, round(b.reference, 2))
+    (15, 17, 15.75)
+    >>> first_burst([1.0, 2.0, 900.0, 1.0, 2.0, 1.0], factor=100, window=3) is None  # one point: a hard batch
+    True
+    """
+    y = np.asarray(values, dtype=float)
+    if y.size == 0:
+        return None
+    median = float(np.quantile(y, 0.75))
+    above = np.flatnonzero(y[skip:] > factor * median) + skip if median > 0 else np.zeros(0, dtype=int)
+    i = 0
+    while i < above.size:
+        j = i
+        while j + 1 < above.size and above[j + 1] == above[j] + 1:
+            j += 1
+        start = int(above[i])
+        before = y[max(0, start - window):start]
+        reference = max(median, float(np.median(before)) if before.size else np.inf)
+        run = y[start: int(above[j]) + 1]
+        if run.size >= min_len and bool((run > factor * reference).all()):
+            return Burst(start, start + int(np.argmax(run)), reference)
+        i = j + 1
+    return None
