@@ -55,7 +55,7 @@ def _tags(_ctx, _param, values) -> dict[str, tuple[str, ...]]:
 
 
 def _group_by(_ctx, _param, value: str | None) -> str | None:
-    from .sweep_groups import check_group_by
+    from .context.groups import check_group_by
 
     return None if value is None else check_group_by(value)
 

@@ -277,7 +277,7 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
 
 
 def _group_by(value: Any, where: str) -> str:
-    from .sweep_groups import check_group_by
+    from .context.groups import check_group_by
 
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrdoctor import sweep, sweep_groups
+from lrdoctor.context import groups as sweep_groups
+from lrdoctor.context import sweep
 from lrdoctor.engine import diagnose_runs
 from lrdoctor.model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from lrdoctor.signal.sweepfit import fit_sweep, per_lr_loss

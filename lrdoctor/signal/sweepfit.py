@@ -142,3 +142,41 @@ def _sharpness(grid, y, i, tolerance) -> str:
     if any(np.isfinite(v) and v <= y[i] + tolerance for v in neighbours):
         return "flat"
     return "sharp"
+
+
+def seed_noise(lr, loss) -> float | None:
+    """Seed-to-seed spread: the pooled standard deviation of the loss between runs at one LR.
+
+    None when no LR was run more than once with a finite loss.
+
+    >>> round(seed_noise([0.1, 0.1, 0.01, 0.01], [1.0, 1.2, 2.0, 2.2]), 3)
+    0.141
+    """
+    lr = np.asarray(lr, dtype=float)
+    loss = np.asarray(loss, dtype=float)
+    squares, dof = 0.0, 0
+    for value in np.unique(lr):
+        repeat = loss[(lr == value) & np.isfinite(loss)]
+        if repeat.shape[0] >= 2:
+            squares += float(np.sum((repeat - repeat.mean()) ** 2))
+            dof += repeat.shape[0] - 1
+    return math.sqrt(squares / dof) if dof else None
+
+
+def residual_noise(lr, loss) -> float | None:
+    """Relative noise read from the sweep's own roughness, for a sweep without repeated LRs: the
+    second differences of log(loss) along the LR grid.  Independent noise of standard deviation s
+    gives second differences of standard deviation s * sqrt(6); a smooth valley adds its curvature to
+    most of them, so the lower quartile of their absolute values is used (0.319 of the standard
+    deviation for pure noise).  A standard deviation of log(loss), i.e. relative; None with fewer
+    than 4 finite grid points or a loss that is not positive.
+
+    >>> round(residual_noise([1e-4, 1e-3, 1e-2, 1e-1], [1.0, 1.0, 1.0, 1.0]), 3)
+    0.0
+    """
+    grid, value = per_lr_loss(lr, loss)
+    value = value[np.isfinite(value)]
+    if value.shape[0] < 4 or np.any(value <= 0):
+        return None
+    second = np.abs(np.diff(np.log(value), n=2))
+    return float(np.percentile(second, 25) / (0.319 * math.sqrt(6.0)))

@@ -1,6 +1,6 @@
 """Sweeps: runs of one setup that differ in LR, ranked, fitted, and turned into a recommendation.
 
-Which runs form a sweep is sweep_groups.py's job (``group_by``).  A group is a sweep when it has
+Which runs form a sweep is groups.py's job (``group_by``).  A group is a sweep when it has
 at least 3 distinct LRs (2 when the user chose the grouping) and, in auto mode, no LR more than 3
 times (seeds).  A run's score is the lowest validation loss (the lowest smoothed train loss when
 not every run of the group has a validation loss).  Everything returned is a plain dict; the
@@ -13,11 +13,17 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .model import TRAIN_LOSS, VAL_LOSS, Run
-from .signal.sweepfit import SweepFit, fit_sweep
-from .sweep_groups import MAX_REPEATS, group_runs, is_diverged, run_lr, same_lr_clusters
+from ..model import TRAIN_LOSS, VAL_LOSS, Run
+from ..signal.sweepfit import SweepFit, fit_sweep, residual_noise, seed_noise
+from .groups import MAX_REPEATS, group_runs, is_diverged, run_lr, same_lr_clusters
 
 MIN_LRS = 3
+# A run is as good as the best when its best loss is within the larger of: NOISE_Z standard
+# deviations of the sweep's noise, and a practical margin -- PRACTICAL_SHARE of the best loss plus
+# PRACTICAL_SHARE of the way from the sweep's worst stable run down to the best (a run that got
+# 95 % of the way is not "mis-set" in a sense anyone would act on).
+NOISE_Z = 2.0
+PRACTICAL_SHARE = 0.05
 
 
 def best_loss(run: Run, role: str) -> tuple[float, int | None]:
@@ -28,7 +34,7 @@ def best_loss(run: Run, role: str) -> tuple[float, int | None]:
         return math.inf, None
     values = np.asarray(series.values, dtype=float)
     if role == TRAIN_LOSS:
-        from .signal.smoothing import rolling_median
+        from ..signal.smoothing import rolling_median
 
         finite = np.isfinite(values)
         values = np.where(finite, values, np.nan)
@@ -94,6 +100,7 @@ def sweep_section(group: str, points: Sequence[dict], *, group_by: str = "auto")
     fit = fit_sweep([p["lr"] for p in points], [p["best_loss"] for p in points])
     if fit is None:
         return None
+    noise = sweep_noise(points, fit.best_loss)
     best_diverged = any(p["diverged"] and p["lr"] == fit.best_lr for p in points)
     return {
         "group": group,
@@ -101,8 +108,30 @@ def sweep_section(group: str, points: Sequence[dict], *, group_by: str = "auto")
         "loss": points[0]["loss_role"] if points else None,
         "runs": [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in p.items()} for p in points],
         "fit": fit.to_dict(),
+        "noise": noise,
         "recommendation": _recommendation(fit, best_diverged),
     }
+
+
+def sweep_noise(points: Sequence[dict], best: float) -> dict:
+    """How far above the best loss a run may be and still count as good (see ``NOISE_Z``).
+
+    The noise is the seed-to-seed spread when some LR was run more than once, else the roughness of
+    the loss along the grid (relative, from log-loss).  Diverged runs are left out of both.
+    """
+    stable = [p for p in points if not p["diverged"] and math.isfinite(p["best_loss"])]
+    lrs, losses = [p["lr"] for p in stable], [p["best_loss"] for p in stable]
+    sigma, source = seed_noise(lrs, losses), "seeds (runs repeated at one LR)"
+    noise_margin = NOISE_Z * sigma if sigma is not None else 0.0
+    if sigma is None:
+        relative = residual_noise(lrs, losses)
+        if relative is not None:
+            sigma, source = abs(best) * relative, "roughness of log(loss) along the LR grid"
+            noise_margin = abs(best) * math.expm1(NOISE_Z * relative)
+    worst = max(losses, default=best)
+    practical = PRACTICAL_SHARE * abs(best) + PRACTICAL_SHARE * max(worst - best, 0.0)
+    return {"sigma": sigma, "source": source if sigma is not None else None, "practical": practical,
+            "tolerance": max(noise_margin, practical)}
 
 
 def _recommendation(fit: SweepFit, best_diverged: bool) -> dict:

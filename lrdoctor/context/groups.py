@@ -27,10 +27,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .errors import ConfigError
-from .findings import Severity
-from .model import LR, TRAIN_LOSS, VAL_LOSS, Run
-from .tags import lr_hparam, names_lr
+from ..errors import ConfigError
+from ..findings import Severity
+from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run
+from ..tags import lr_hparam, names_lr
 
 # Hyper-parameters that describe progress, not the setup: they differ between runs of one sweep.
 _BOOKKEEPING = {"global_step", "best_metric", "best_model_checkpoint", "trial_params", "total_flos", "epoch",
@@ -117,7 +117,7 @@ def _setup(run: Run) -> dict:
     setup.update({f"({role} tag)": run.roles[role] for role in (TRAIN_LOSS, VAL_LOSS, LR) if role in run.roles})
     lr = run.get(LR)
     if lr is not None and len(lr) >= 3 and not is_diverged(run):  # a crash truncates the schedule
-        from .signal.schedule import detect_schedule
+        from ..signal.schedule import detect_schedule
 
         # Only constant vs not: finer kinds depend on how often the LR was logged (per step or
         # per epoch), which differs between the formats of one sweep.
