@@ -70,10 +70,9 @@ def across_seeds(folders: dict[str, dict[str, str]]) -> dict:
     return {"version": 1, "runs": runs}
 
 
-def score(bench: str, pred: dict, path: str) -> str:
+def score(bench: str, pred: dict, path: str, scorer: str) -> str:
     with open(path, "w") as f:
         json.dump(pred, f)
-    scorer = os.path.join(bench, "score.py")
     out = subprocess.run([sys.executable, scorer, "--labels", os.path.join(bench, "labels.csv"), "--pred", path],
                          capture_output=True, text=True, check=True)
     return out.stdout
@@ -83,16 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", required=True, help="folder holding labels.csv and runs/")
     parser.add_argument("--root", required=True, help="where to lay the sweeps out (created)")
+    parser.add_argument("--scorer", help="score.py to use (default: the one in --bench)")
     parser.add_argument("--mode", choices=("in", "across", "both"), default="both")
     args = parser.parse_args(argv)
+    scorer = args.scorer or os.path.join(args.bench, "score.py")
     folders = lay_out(args.bench, read_rows(args.bench), args.root)
     if args.mode in ("in", "both"):
         pred = diagnose(args.root, "--group-by", "dir")
         print("== in-sample: one directory per sweep, --group-by dir ==")
-        print(score(args.bench, pred, os.path.join(args.root, "pred_in_sample.json")))
+        print(score(args.bench, pred, args.root.rstrip("/") + ".pred_in_sample.json", scorer))
     if args.mode in ("across", "both"):
         print("== across seeds: each seed judged with --baseline the other seed's sweep ==")
-        print(score(args.bench, across_seeds(folders), os.path.join(args.root, "pred_across_seeds.json")))
+        print(score(args.bench, across_seeds(folders), args.root.rstrip("/") + ".pred_across_seeds.json", scorer))
     return 0
 
 

@@ -46,6 +46,8 @@ class Config:
     lr: float | None = None
     # Which runs form an LR sweep (--group-by; see sweep.py): auto, none, all, dir, hparams:..., name:...
     group_by: str = "auto"
+    # Reference run(s) to compare every run with (--baseline; see context/baseline.py).
+    baseline: tuple[str, ...] = ()
     # The file the settings came from (None: defaults and flags only).  Informational.
     source: str | None = None
 

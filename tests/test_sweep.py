@@ -130,8 +130,10 @@ def test_best_at_the_grid_edge_asks_to_extend_the_sweep():
 
 
 def test_lr_comes_from_name_then_hparams_then_logged_lr():
-    assert sweep_groups.run_lr(make_run("a/lr=1e-3", 0.5))[0] == 1e-3
-    assert sweep_groups.run_lr(make_run("a/run1", 0.5, hparams={"learning_rate": "3e-4"})) == (3e-4, "hparams:learning_rate")
+    # The logged LR wins over a folder name or a hyper-parameter that may lie about it.
+    assert sweep_groups.run_lr(make_run("a/lr=1e-3", 0.5)) == (0.5, "logged (peak)")
+    assert sweep_groups.run_lr(make_run("a/lr=1e-3", 0.5, with_lr=False)) == (1e-3, "name")
+    assert sweep_groups.run_lr(make_run("a/run1", 0.5, hparams={"learning_rate": "3e-4"}, with_lr=False)) == (3e-4, "hparams:learning_rate")
     assert sweep_groups.run_lr(make_run("a/run1", 0.5)) == (0.5, "logged (peak)")
     assert sweep_groups.run_lr(make_run("a/run1", 0.5, with_lr=False)) == (None, "")
 

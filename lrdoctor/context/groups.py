@@ -14,8 +14,8 @@
   only.  ``"hparams:a,b"``: by the values of those hyper-parameters.  ``"name:REGEX"``: by the
   text the regex matches in the run name (its first group when it has one).
 
-A run's LR comes from its name, then its hyper-parameters (``lr``, ``learning_rate``...), then the
-peak of its logged LR.
+A run's LR is the peak of its logged LR, else its hyper-parameters (``lr``, ``learning_rate``...),
+else the LR written in its name.
 """
 from __future__ import annotations
 
@@ -58,18 +58,20 @@ def lr_from_name(name: str) -> float | None:
 
 
 def run_lr(run: Run) -> tuple[float | None, str]:
-    """(LR, where it came from): the run name, the hyper-parameters, or the logged LR's peak."""
-    from_name = lr_from_name(run_dir(run.name))
-    if from_name is not None:
-        return from_name, "name"
-    found = lr_hparam(run.hparams)
-    if found is not None:
-        return found[1], f"hparams:{found[0]}"
+    """(LR, where it came from): the peak of the logged LR, else the hyper-parameters, else the run
+    name.  What the optimizer logged is what it used; a folder name can lie (a copied folder, a
+    changed default)."""
     lr = run.get(LR)
     if lr is not None and len(lr):
         finite = lr.values[np.isfinite(lr.values) & (lr.values > 0)]
         if finite.shape[0]:
             return float(finite.max()), "logged (peak)"
+    found = lr_hparam(run.hparams)
+    if found is not None:
+        return found[1], f"hparams:{found[0]}"
+    from_name = lr_from_name(run_dir(run.name))
+    if from_name is not None:
+        return from_name, "name"
     return None, ""
 
 
@@ -152,11 +154,35 @@ def _auto_groups(runs: Sequence[Run]) -> dict[str, list[Run]]:
             coarse[parent or "."].append(run)
     groups: dict[str, list[Run]] = {}
     for key, members in coarse.items():
-        if _max_repeats(members) > MAX_REPEATS:  # a collection of setups, not a sweep: don't guess
-            continue
+        if _max_repeats(members) > repeats_allowed(members):
+            continue  # a collection of setups, not a sweep: don't guess
         for k, split in enumerate(s for s in _split_by_setup(members) if _similar_budget(s)):
             groups[key if k == 0 else f"{key} [{k + 1}]"] = split
     return groups
+
+
+def repeats_allowed(runs: Sequence[Run]) -> int:
+    """How often one LR may recur in an auto sweep: ``MAX_REPEATS``, twice that (seeds) for
+    numbered siblings; a folder of many more runs at one LR is a collection of setups."""
+    return 2 * MAX_REPEATS if numbered_siblings(runs) else MAX_REPEATS
+
+
+def numbered_siblings(runs: Sequence[Run]) -> bool:
+    """Two or more runs in sibling folders whose names differ only in a number (``run0``..``run4``,
+    ``trial_3``, ``seed_1``): one script started repeatedly, so seeds and LRs of one setup.
+
+    >>> from lrdoctor.model import Run
+    >>> numbered_siblings([Run("x/run0", "x", "tb"), Run("x/run12", "x", "tb")])
+    True
+    >>> numbered_siblings([Run("x/bert_run0", "x", "tb"), Run("x/gpt_run1", "x", "tb")])
+    False
+    """
+    if len(runs) < 2:
+        return False
+    bases = [posixpath.basename(run_dir(r.name)) for r in runs]
+    if len(set(bases)) < len(bases):  # one folder holding several runs: nothing says how they relate
+        return False
+    return all(re.search(r"\d", b) for b in bases) and len({re.sub(r"\d+", "#", b) for b in bases}) == 1
 
 
 def _max_repeats(runs: Sequence[Run]) -> int:

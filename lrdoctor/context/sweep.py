@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import TRAIN_LOSS, VAL_LOSS, Run
 from ..signal.sweepfit import SweepFit, fit_sweep, residual_noise, seed_noise
-from .groups import MAX_REPEATS, group_runs, is_diverged, run_lr, same_lr_clusters
+from .groups import MAX_REPEATS, group_runs, is_diverged, numbered_siblings, run_lr, same_lr_clusters
 
 MIN_LRS = 3
 # A run is as good as the best when its best loss is within the larger of: NOISE_Z standard
@@ -63,14 +63,31 @@ def _points(members: Sequence[Run], results: Mapping[str, object]) -> list[dict]
     return points
 
 
-def _is_sweep(points: Sequence[dict], forced: bool) -> bool:
+def _is_sweep(points: Sequence[dict], forced: bool, numbered: bool = False) -> bool:
+    """3+ distinct LRs, none more than MAX_REPEATS times; 2 are enough when the user chose the
+    grouping or the runs are numbered siblings of one setup (which may repeat an LR twice as often)."""
     lrs = [p["lr"] for p in points]
     distinct = set(lrs)
-    if len(distinct) < (2 if forced else MIN_LRS):
+    if len(distinct) < (2 if forced or numbered else MIN_LRS):
         return False
     if not any(math.isfinite(p["best_loss"]) for p in points):
         return False
-    return forced or max(lrs.count(v) for v in distinct) <= MAX_REPEATS
+    return forced or max(lrs.count(v) for v in distinct) <= (2 * MAX_REPEATS if numbered else MAX_REPEATS)
+
+
+def how_formed(key: str, members: Sequence[Run], points: Sequence[dict], group_by: str) -> str:
+    """One sentence: why these runs were taken as one sweep and where their LRs came from."""
+    sources = sorted({p["lr_source"] for p in points})
+    lr_from = f"LR from {', '.join(sources)}"
+    if group_by not in ("auto", None, ""):
+        return f"--group-by {group_by}; {lr_from}"
+    if "*" in key:
+        why = "runs in one folder whose names differ only in the LR"
+    elif numbered_siblings(members):
+        why = "sibling folders whose names differ only in a number (one script run repeatedly)"
+    else:
+        why = "runs of one folder"
+    return f"auto: {why}, with the same format, loss/LR tags, hyper-parameters and schedule shape; {lr_from}"
 
 
 def find_sweeps(runs: Sequence[Run], results: Sequence[object] = (), *, group_by: str | None = "auto") -> list[dict]:
@@ -88,9 +105,10 @@ def find_sweeps(runs: Sequence[Run], results: Sequence[object] = (), *, group_by
     sweeps = []
     for key, members in sorted(group_runs(candidates, group_by).items()):
         points = _points(members, by_name)
-        if _is_sweep(points, forced):
+        if _is_sweep(points, forced, not forced and numbered_siblings(members)):
             section = sweep_section(key, points, group_by=group_by or "auto")
             if section is not None:
+                section["formed"] = how_formed(key, members, points, group_by or "auto")
                 sweeps.append(section)
     return sweeps
 
