@@ -157,7 +157,8 @@ def test_two_setups_in_one_folder_are_split_by_hparams():
 
 
 def test_a_folder_of_unrelated_runs_is_not_a_sweep():
-    runs = [make_run(f"runs/r{k:03d}", lr, seed=k) for k, lr in enumerate(np.repeat(GRID, 5))]
+    # Numbered siblings may repeat an LR up to 2 x MAX_REPEATS times (seeds); 7 is a collection.
+    runs = [make_run(f"runs/r{k:03d}", lr, seed=k) for k, lr in enumerate(np.repeat(GRID, 7))]
     assert sweep.find_sweeps(runs) == []
     assert len(sweep.find_sweeps(runs, group_by="all")) == 1
 

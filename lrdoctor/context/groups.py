@@ -75,6 +75,17 @@ def run_lr(run: Run) -> tuple[float | None, str]:
     return None, ""
 
 
+def _own_folder(name: str) -> str:
+    """The run's own folder: its name without a log file name or a train/validation subfolder
+    (unlike ``run_dir``, Lightning's ``version_N`` stays: it numbers the runs)."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if parts and re.search(r"\.(json|csv|log|txt|jsonl|yaml|yml)$|tfevents", parts[-1]):
+        parts.pop()
+    while parts and parts[-1] in ("train", "validation"):
+        parts.pop()
+    return "/".join(parts) or "."
+
+
 def run_dir(name: str) -> str:
     """The run's directory from its name: without a log file name or a Lightning ``version_N``.
 
@@ -89,14 +100,31 @@ def run_dir(name: str) -> str:
     return "/".join(parts) or "."
 
 
+# Divergence findings that mean the run broke (NaN/inf, an order-of-magnitude explosion, blown-up
+# logits).  A slow climb back (DV02) or a collapsed training accuracy (DV04) can happen to a run
+# whose best loss is as good as any; its sweep weighs it (context/verdict.py).
+HARD_DIVERGENCE = ("DV01", "DV03", "DV05")
+
+
 def is_diverged(run: Run, result=None) -> bool:
-    """NaN/inf in a loss, or a divergence finding at warning or above from the diagnosis."""
+    """NaN/inf in a loss, or a hard divergence finding (``HARD_DIVERGENCE``) on a run that ended
+    above where it started (an early explosion the run recovered from is not a broken run)."""
     for role in (TRAIN_LOSS, VAL_LOSS):
         series = run.get(role)
         if series is not None and len(series) and not np.all(np.isfinite(series.values)):
             return True
     findings = getattr(result, "findings", ()) or ()
-    return any(f.kind == "divergence" and f.severity >= Severity.WARNING for f in findings)
+    if not any(f.code in HARD_DIVERGENCE and f.severity >= Severity.WARNING for f in findings):
+        return False
+    return not _recovered(run)
+
+
+def _recovered(run: Run) -> bool:
+    """Its train loss ended below where it began (medians of the first and last 3 values)."""
+    series = run.get(TRAIN_LOSS) if run.get(TRAIN_LOSS) is not None else run.get(VAL_LOSS)
+    values = np.asarray(series.values if series is not None else [], dtype=float)
+    values = values[np.isfinite(values)]
+    return values.shape[0] >= 6 and float(np.median(values[-3:])) < float(np.median(values[:3]))
 
 
 def same_lr_clusters(lrs: Sequence[float]) -> list[float]:
@@ -169,7 +197,8 @@ def repeats_allowed(runs: Sequence[Run]) -> int:
 
 def numbered_siblings(runs: Sequence[Run]) -> bool:
     """Two or more runs in sibling folders whose names differ only in a number (``run0``..``run4``,
-    ``trial_3``, ``seed_1``): one script started repeatedly, so seeds and LRs of one setup.
+    ``trial_3``, Lightning's ``version_N``): one script started repeatedly, so seeds and LRs of one
+    setup.
 
     >>> from lrdoctor.model import Run
     >>> numbered_siblings([Run("x/run0", "x", "tb"), Run("x/run12", "x", "tb")])
@@ -179,7 +208,7 @@ def numbered_siblings(runs: Sequence[Run]) -> bool:
     """
     if len(runs) < 2:
         return False
-    bases = [posixpath.basename(run_dir(r.name)) for r in runs]
+    bases = [posixpath.basename(_own_folder(r.name)) for r in runs]
     if len(set(bases)) < len(bases):  # one folder holding several runs: nothing says how they relate
         return False
     return all(re.search(r"\d", b) for b in bases) and len({re.sub(r"\d+", "#", b) for b in bases}) == 1

@@ -20,8 +20,8 @@ from .groups import MAX_REPEATS, group_runs, is_diverged, numbered_siblings, run
 MIN_LRS = 3
 # A run is as good as the best when its best loss is within the larger of: NOISE_Z standard
 # deviations of the sweep's noise, and a practical margin -- PRACTICAL_SHARE of the best loss plus
-# PRACTICAL_SHARE of the way from the sweep's worst stable run down to the best (a run that got
-# 95 % of the way is not "mis-set" in a sense anyone would act on).
+# PRACTICAL_SHARE of the way from the untrained loss down to the best (a run that got 95 % of the
+# way is not "mis-set" in a sense anyone would act on).
 NOISE_Z = 2.0
 PRACTICAL_SHARE = 0.05
 
@@ -45,6 +45,16 @@ def best_loss(run: Run, role: str) -> tuple[float, int | None]:
     return float(values[i]), int(series.steps[i])
 
 
+def start_loss(run: Run) -> float | None:
+    """The untrained loss: the median of the first 3 finite training-loss values (None without)."""
+    series = run.get(TRAIN_LOSS)
+    if series is None:
+        return None
+    values = np.asarray(series.values, dtype=float)
+    values = values[np.isfinite(values)][:3]
+    return float(np.median(values)) if values.shape[0] else None
+
+
 def _points(members: Sequence[Run], results: Mapping[str, object]) -> list[dict]:
     with_lr = [(run, *run_lr(run)) for run in members]
     with_lr = [(run, lr, source) for run, lr, source in with_lr if lr is not None]
@@ -56,7 +66,8 @@ def _points(members: Sequence[Run], results: Mapping[str, object]) -> list[dict]
         loss, step = best_loss(run, role)
         diverged = is_diverged(run, results.get(run.name))
         points.append({"run": run.name, "lr": lr, "lr_source": source, "best_loss": loss,
-                       "loss_role": role, "best_step": step, "diverged": diverged})
+                       "loss_role": role, "best_step": step, "diverged": diverged,
+                       "start_loss": start_loss(run)})
     points.sort(key=lambda p: (p["best_loss"], p["lr"], p["run"]))
     for rank, p in enumerate(points, 1):
         p["rank"] = rank
@@ -134,8 +145,8 @@ def sweep_section(group: str, points: Sequence[dict], *, group_by: str = "auto")
 def sweep_noise(points: Sequence[dict], best: float) -> dict:
     """How far above the best loss a run may be and still count as good (see ``NOISE_Z``).
 
-    The noise is the seed-to-seed spread when some LR was run more than once, else the roughness of
-    the loss along the grid (relative, from log-loss).  Diverged runs are left out of both.
+    The noise is the seed-to-seed spread when some LR was run more than once, else the residuals of
+    the fit around the best (relative, from log-loss).  Diverged runs are left out of both.
     """
     stable = [p for p in points if not p["diverged"] and math.isfinite(p["best_loss"])]
     lrs, losses = [p["lr"] for p in stable], [p["best_loss"] for p in stable]
@@ -144,10 +155,13 @@ def sweep_noise(points: Sequence[dict], best: float) -> dict:
     if sigma is None:
         relative = residual_noise(lrs, losses)
         if relative is not None:
-            sigma, source = abs(best) * relative, "roughness of log(loss) along the LR grid"
+            sigma, source = abs(best) * relative, "residuals of a parabola through the 5 runs around the best"
             noise_margin = abs(best) * math.expm1(NOISE_Z * relative)
-    worst = max(losses, default=best)
-    practical = PRACTICAL_SHARE * abs(best) + PRACTICAL_SHARE * max(worst - best, 0.0)
+    starts = [p["start_loss"] for p in stable if p.get("start_loss") is not None]
+    # The scale from "untrained" to the best: the runs' typical starting loss (the worst stable run's
+    # best loss when no train loss was logged).
+    untrained = float(np.median(starts)) if starts else max(losses, default=best)
+    practical = PRACTICAL_SHARE * abs(best) + PRACTICAL_SHARE * max(untrained - best, 0.0)
     return {"sigma": sigma, "source": source if sigma is not None else None, "practical": practical,
             "tolerance": max(noise_margin, practical)}
 

@@ -12,7 +12,10 @@ still be far worse than its siblings'.  So a run that belongs to a sweep is judg
 
 They are combined so:
 
-1. a run that diverged (a DV finding drove its advice) is told to decrease whatever the sweep says;
+1. a run that diverged (NaN/inf; an explosion or blown-up logits it did not recover from:
+   ``groups.is_diverged``) is told to decrease whatever the sweep says; an early explosion the run
+   recovered from, a slow climb back (DV02) or a collapsed training accuracy (DV04) is weighed like
+   any other finding;
 2. otherwise, when the sweep places the run outside its good band, the sweep decides the direction
    (finding SW01), and the size of the move is the sweep's fitted optimum;
 3. when the sweep finds the run as good as the best, an LR move its own curve asked for is dropped
@@ -29,6 +32,7 @@ from typing import Mapping, Sequence
 
 from ..findings import Finding, Recommendation, Severity
 from ..model import Run
+from .groups import HARD_DIVERGENCE
 
 CODE, NAME = "SW01", "worse-than-sweep"
 
@@ -53,8 +57,8 @@ def judge(sweep: Mapping, point: Mapping) -> SweepJudgement:
     decades = math.log10(lr / optimum)
     if point.get("diverged") and lr > best_lr:
         action = "decrease"
-    elif low is not None and low <= lr <= high and not point.get("diverged"):
-        action = "keep"
+    elif not point.get("diverged") and (low is not None and low <= lr <= high or gap <= tolerance):
+        action = "keep"  # in the band of good LRs, or (judged by a reference sweep) as good as its best
     else:
         action = "decrease" if lr > best_lr else "increase" if lr < best_lr else "keep"
     role = sweep.get("loss") or "loss"
@@ -84,7 +88,7 @@ def combine(rec: Recommendation, judgement: SweepJudgement, sweep: Mapping, poin
     current = rec.current_lr or point["lr"]
     target = sweep["fit"]["optimum_lr"]
     own_moves = rec.action in ("increase", "decrease")
-    if own_moves and (rec.rule or "").startswith("DV"):
+    if own_moves and rec.rule in HARD_DIVERGENCE and (rec.rule == "DV01" or point.get("diverged")):
         if judgement.action == "decrease" and target < current:
             return _moved(rec, "decrease", current, target, f"{rec.reason}; {judgement.text}, so use that"), None
         return dataclasses.replace(rec, reason=f"{rec.reason}; the sweep disagrees ({judgement.text}), but a run "

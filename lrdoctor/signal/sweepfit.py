@@ -163,20 +163,23 @@ def seed_noise(lr, loss) -> float | None:
     return math.sqrt(squares / dof) if dof else None
 
 
-def residual_noise(lr, loss) -> float | None:
-    """Relative noise read from the sweep's own roughness, for a sweep without repeated LRs: the
-    second differences of log(loss) along the LR grid.  Independent noise of standard deviation s
-    gives second differences of standard deviation s * sqrt(6); a smooth valley adds its curvature to
-    most of them, so the lower quartile of their absolute values is used (0.319 of the standard
-    deviation for pure noise).  A standard deviation of log(loss), i.e. relative; None with fewer
-    than 4 finite grid points or a loss that is not positive.
+def residual_noise(lr, loss, *, points: int = 5) -> float | None:
+    """Relative noise from the fit's residuals, for a sweep without repeated LRs: a least-squares
+    parabola in log10(LR) through log(loss) of the ``points`` grid points around the best (the
+    valley's curvature is the parabola's, so what is left is noise).  The residuals' standard
+    deviation (points - 3 degrees of freedom), in log(loss), i.e. relative.  None with fewer grid
+    points or a loss that is not positive.
 
-    >>> round(residual_noise([1e-4, 1e-3, 1e-2, 1e-1], [1.0, 1.0, 1.0, 1.0]), 3)
+    >>> round(residual_noise([1e-4, 1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.0, 0.5, 1.0, 2.0]), 6)
     0.0
     """
     grid, value = per_lr_loss(lr, loss)
-    value = value[np.isfinite(value)]
-    if value.shape[0] < 4 or np.any(value <= 0):
+    finite = np.isfinite(value)
+    grid, value = grid[finite], value[finite]
+    if value.shape[0] < points or np.any(value <= 0):
         return None
-    second = np.abs(np.diff(np.log(value), n=2))
-    return float(np.percentile(second, 25) / (0.319 * math.sqrt(6.0)))
+    i = int(np.argmin(value))
+    lo = max(0, min(i - points // 2, value.shape[0] - points))
+    x, y = np.log10(grid[lo:lo + points]), np.log(value[lo:lo + points])
+    residual = y - np.polyval(np.polyfit(x, y, 2), x)
+    return float(math.sqrt(np.sum(residual**2) / (points - 3)))
