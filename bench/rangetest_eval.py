@@ -77,7 +77,7 @@ METHODS = {"lrdoctor": lrdoctor_suggestion, "fastai valley": fastai_valley,
 
 def evaluate(bench: str) -> dict:
     import lrdoctor
-    from lrdoctor.rangetest import lr_loss_pairs
+    from lrdoctor.context.rangetest import lr_loss_pairs
 
     with open(os.path.join(bench, "rangetests", "labels.csv"), newline="") as fh:
         labels = {row["run_id"]: row for row in csv.DictReader(fh)}

@@ -286,20 +286,3 @@ def _keep(findings: Sequence[Finding], current: float | None) -> Recommendation:
                     f"{too_few[0].message[1:].rstrip('.')}: too little to judge", "low")
     return _rec("keep", 1.0, current, "no learning-rate problem found", "medium")
 
-
-def refine_with_sweep(rec: Recommendation, sweep: dict) -> Recommendation:
-    """Move a run's increase/decrease onto its sweep's fitted optimum, when the sweep agrees on the direction.
-
-    One curve says *that* the rate is wrong better than *by how much* (docs/scores.md); a sweep of the
-    same setup measures the distance directly.  Only the size of the move is taken from the sweep:
-    when the sweep's optimum lies the other way, the run's own evidence wins and the sweep is left out.
-    """
-    target = (sweep.get("recommendation") or {}).get("suggested_lr")
-    current = rec.current_lr
-    if not target or not current or rec.action not in ("decrease", "increase"):
-        return rec
-    if (rec.action == "decrease") != (target < current) or target == current:
-        return rec
-    n_runs = len(sweep.get("runs") or ())
-    reason = f"{rec.reason}; the sweep of {n_runs} runs with this setup puts the best LR at ≈{target:.2g}, so use that"
-    return dataclasses.replace(rec, factor=target / current, suggested_lr=target, reason=reason)

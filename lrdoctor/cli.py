@@ -248,7 +248,7 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
     """Suggest an LR from an LR range test (lr_find): loss logged while the LR grows each step."""
     import json
 
-    from . import rangetest
+    from .context import rangetest
 
     runs, problems = _read(logdir, _make_config(ctx, params))
     _warn(problems)

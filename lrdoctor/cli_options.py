@@ -55,7 +55,7 @@ def _tags(_ctx, _param, values) -> dict[str, tuple[str, ...]]:
 
 
 def _group_by(_ctx, _param, value: str | None) -> str | None:
-    from .sweep_groups import check_group_by
+    from .context.groups import check_group_by
 
     return None if value is None else check_group_by(value)
 
@@ -81,6 +81,9 @@ def config_options(command):
         click.option("--group-by", default=None, callback=_group_by, metavar="MODE",
                      help="Which runs form an LR sweep: auto (default: runs that plausibly share a setup), "
                           "none, all, dir, hparams:K1,K2 or name:REGEX."),
+        click.option("--baseline", multiple=True, type=click.Path(exists=True), metavar="REF",
+                     help="Compare every run with this reference run (repeat for its seeds, or give a folder): "
+                          "findings BL01-BL04 when a run is worse; a reference sweep (3+ LRs) judges each run."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -94,4 +97,5 @@ def make_config(ctx: click.Context, params: dict):
     file_only = ctx.meta.get(_FILE_ONLY, {})
     return Config(select=params["select"], ignore=params["ignore"], fail_on=params["fail_on"],
                   lr=params["lr"], tag_roles=params["tag"], group_by=params["group_by"] or "auto",
+                  baseline=tuple(params.get("baseline") or ()),
                   source=params["config_path"], **file_only)

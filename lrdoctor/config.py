@@ -49,6 +49,8 @@ class Config:
     lr: float | None = None
     # Which runs form an LR sweep (--group-by; see sweep.py): auto, none, all, dir, hparams:..., name:...
     group_by: str = "auto"
+    # Reference run(s) to compare every run with (--baseline; see context/baseline.py).
+    baseline: tuple[str, ...] = ()
     # The file the settings came from (None: defaults and flags only).  Informational.
     source: str | None = None
 
@@ -336,7 +338,7 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
 
 
 def _group_by(value: Any, where: str) -> str:
-    from .sweep_groups import check_group_by
+    from .context.groups import check_group_by
 
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {_show(value)}")

@@ -64,3 +64,10 @@ def with_crashes(rec: Recommendation | None, codes: Sequence[str]) -> Recommenda
                           f"no LR advice: {what} (crashed), so a problem {'it looks' if len(codes) == 1 else 'they look'} "
                           f"for may be missed; "
                           f"the checks that ran found none", "low", rule=None)
+
+
+def mark_crashed(result, code: str):
+    """``result`` (a RunResult) after the cross-run check ``code`` crashed: it was not checked against the
+    other runs, so it may not pass."""
+    rec = result.recommendation if result.crashed else with_crashes(result.recommendation, (code,))
+    return dataclasses.replace(result, crashed=(*result.crashed, code), recommendation=rec)

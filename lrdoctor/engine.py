@@ -9,6 +9,7 @@ import numpy as np
 
 from . import advice, containment
 from .config import Config
+from .context import across_runs
 from .copies import split_copies, with_copies
 from .findings import Finding
 from .model import TRAIN_LOSS, Problem, Run
@@ -100,7 +101,7 @@ def _range_test_result(run: Run, rules: Sequence[type[Rule]]) -> tuple[RunResult
     Returns (result, None) for a range test, (None, None) for a normal run, and (None, finding) when
     the range-test analysis crashed: the run is then diagnosed as a normal one and the crash is shown.
     """
-    from . import rangetest
+    from .context import rangetest
 
     try:
         fit = rangetest.analyse(run)
@@ -125,38 +126,8 @@ def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: S
         results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)
                    if run.name not in copies]
         results.sort(key=lambda r: (-r.rank, r.run))
-        sweeps, sweep_problems = _sweeps(originals, results, config)
-        results = _refined_by_sweeps(results, sweeps) if not sweep_problems else _sweep_crashed(results)
+        results, sweeps, sweep_problems = across_runs(originals, results, config)  # sweeps, baseline
         results = with_copies(results, copies)
         # Worst first (crashed, then by severity), then by name, so output is deterministic.
         results.sort(key=lambda r: (-r.rank, r.run))
     return Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)
-
-
-def _sweep_crashed(results: list[RunResult]) -> list[RunResult]:
-    """The sweep analysis crashed: no run was checked against the others, so none may pass."""
-    def marked(r: RunResult) -> RunResult:
-        rec = r.recommendation if r.crashed else containment.with_crashes(r.recommendation, (containment.SWEEP,))
-        return dataclasses.replace(r, crashed=(*r.crashed, containment.SWEEP), recommendation=rec)
-
-    return [marked(r) for r in results]
-
-
-def _refined_by_sweeps(results: list[RunResult], sweeps: Sequence[dict]) -> list[RunResult]:
-    """A run that belongs to a sweep takes the size of its LR move from the sweep (advice.refine_with_sweep)."""
-    sweep_of = {p["run"]: sweep for sweep in sweeps for p in sweep.get("runs") or () if p.get("run")}
-    return [dataclasses.replace(r, recommendation=advice.refine_with_sweep(r.recommendation, sweep_of[r.run]))
-            if r.run in sweep_of and r.recommendation is not None else r for r in results]
-
-
-def _sweeps(runs: Sequence[Run], results: Sequence[RunResult], config: Config) -> tuple[tuple, tuple[Problem, ...]]:
-    """Cross-run sweep sections; a failure there is reported as a problem, not a crash."""
-    from . import sweep
-    from .errors import LrDoctorError
-
-    try:
-        return tuple(sweep.find_sweeps(runs, results, group_by=getattr(config, "group_by", None))), ()
-    except LrDoctorError:  # a bad --group-by is the user's error: say so
-        raise
-    except Exception as exc:
-        return (), (Problem("<sweeps>", f"sweep analysis failed: {type(exc).__name__}: {exc}"),)

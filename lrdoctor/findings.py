@@ -15,6 +15,8 @@ KINDS = (
     "overfitting",
     "data_quality",
     "lr_range_test",
+    "sweep",  # judged against the other runs of its LR sweep (lrdoctor/context/)
+    "baseline",  # compared with a reference run (--baseline)
 )
 
 # Recommendation actions (the JSON contract's "action").

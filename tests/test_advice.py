@@ -159,28 +159,3 @@ def test_keep_on_too_few_points_is_low_confidence_and_says_why():
     assert "too little to judge" in rec.reason and "3 points" in rec.reason
     assert recommend(C.make_too_low(lr=1e-3), []).confidence != "low"
 
-
-def _move(action, current, suggested):
-    return Recommendation(action, suggested / current, current, suggested, "SC01: slow", "high")
-
-
-def test_a_sweep_sets_the_size_of_the_move_when_it_agrees_on_the_direction():
-    from lrdoctor.advice import refine_with_sweep
-
-    sweep = {"runs": [{"run": "a"}, {"run": "b"}, {"run": "c"}], "recommendation": {"suggested_lr": 3e-2}}
-    up = refine_with_sweep(_move("increase", 1e-4, 1e-3), sweep)
-    assert up.suggested_lr == pytest.approx(3e-2) and up.factor == pytest.approx(300)
-    assert "sweep of 3 runs" in up.reason and up.action == "increase"
-    down = refine_with_sweep(_move("decrease", 1.0, 0.1), sweep)
-    assert down.suggested_lr == pytest.approx(3e-2)
-
-
-def test_a_sweep_that_points_the_other_way_or_a_keep_is_left_alone():
-    from lrdoctor.advice import refine_with_sweep
-
-    sweep = {"runs": [{"run": "a"}], "recommendation": {"suggested_lr": 3e-2}}
-    up = _move("increase", 0.1, 1.0)  # the sweep's optimum lies below: the run's own evidence wins
-    assert refine_with_sweep(up, sweep) == up
-    keep = Recommendation("keep", 1.0, 0.01, 0.01, "no problem", "medium")
-    assert refine_with_sweep(keep, sweep) == keep
-    assert refine_with_sweep(_move("decrease", 1.0, 0.1), {"runs": [], "recommendation": None}).suggested_lr == 0.1

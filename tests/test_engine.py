@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrdoctor import rangetest
+from lrdoctor.context import rangetest
 from lrdoctor.config import Config
 from lrdoctor.engine import diagnose_runs
 from lrdoctor.model import LR, TRAIN_LOSS, Run, Series
@@ -44,15 +44,3 @@ def test_extreme_values_raise_no_numpy_warnings(recwarn):
     diagnose_runs([run], Config())
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
-
-def test_members_of_a_sweep_take_the_size_of_their_move_from_it():
-    from lrdoctor.engine import _refined_by_sweeps
-    from lrdoctor.findings import Recommendation
-    from lrdoctor.report import RunResult
-
-    slow = RunResult("lr_1e-4", "x", "csv", recommendation=Recommendation("increase", 10.0, 1e-4, 1e-3, "slow"))
-    other = RunResult("elsewhere", "x", "csv", recommendation=Recommendation("increase", 10.0, 1e-4, 1e-3, "slow"))
-    sweep = {"runs": [{"run": "lr_1e-4"}, {"run": "lr_1e-2"}], "recommendation": {"suggested_lr": 1e-2}}
-    refined = {r.run: r for r in _refined_by_sweeps([slow, other], [sweep])}
-    assert refined["lr_1e-4"].recommendation.suggested_lr == 1e-2
-    assert refined["elsewhere"].recommendation.suggested_lr == 1e-3

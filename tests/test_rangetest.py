@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrdoctor import rangetest
+from lrdoctor.context import rangetest
 from lrdoctor.engine import diagnose_runs
 from lrdoctor.model import LR, TRAIN_LOSS, Run, Series
 from lrdoctor.signal.rangetest import instability_lag, lowess, suggest_lr

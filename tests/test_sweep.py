@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrdoctor import sweep, sweep_groups
+from lrdoctor.context import groups as sweep_groups
+from lrdoctor.context import sweep
 from lrdoctor.engine import diagnose_runs
 from lrdoctor.model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from lrdoctor.signal.sweepfit import fit_sweep, per_lr_loss
@@ -129,8 +130,10 @@ def test_best_at_the_grid_edge_asks_to_extend_the_sweep():
 
 
 def test_lr_comes_from_name_then_hparams_then_logged_lr():
-    assert sweep_groups.run_lr(make_run("a/lr=1e-3", 0.5))[0] == 1e-3
-    assert sweep_groups.run_lr(make_run("a/run1", 0.5, hparams={"learning_rate": "3e-4"})) == (3e-4, "hparams:learning_rate")
+    # The logged LR wins over a folder name or a hyper-parameter that may lie about it.
+    assert sweep_groups.run_lr(make_run("a/lr=1e-3", 0.5)) == (0.5, "logged (peak)")
+    assert sweep_groups.run_lr(make_run("a/lr=1e-3", 0.5, with_lr=False)) == (1e-3, "name")
+    assert sweep_groups.run_lr(make_run("a/run1", 0.5, hparams={"learning_rate": "3e-4"}, with_lr=False)) == (3e-4, "hparams:learning_rate")
     assert sweep_groups.run_lr(make_run("a/run1", 0.5)) == (0.5, "logged (peak)")
     assert sweep_groups.run_lr(make_run("a/run1", 0.5, with_lr=False)) == (None, "")
 
@@ -154,7 +157,8 @@ def test_two_setups_in_one_folder_are_split_by_hparams():
 
 
 def test_a_folder_of_unrelated_runs_is_not_a_sweep():
-    runs = [make_run(f"runs/r{k:03d}", lr, seed=k) for k, lr in enumerate(np.repeat(GRID, 5))]
+    # Numbered siblings may repeat an LR up to 2 x MAX_REPEATS times (seeds); 7 is a collection.
+    runs = [make_run(f"runs/r{k:03d}", lr, seed=k) for k, lr in enumerate(np.repeat(GRID, 7))]
     assert sweep.find_sweeps(runs) == []
     assert len(sweep.find_sweeps(runs, group_by="all")) == 1
 

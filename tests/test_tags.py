@@ -107,7 +107,8 @@ def assert_roles(run, **expected):
 def test_one_lookup_of_the_lr_hyper_parameter_for_every_consumer():
     import doctest
 
-    from lrdoctor import sweep_groups, tags
+    from lrdoctor import tags
+    from lrdoctor.context import groups as sweep_groups
     from lrdoctor.model import Run, Series
     from lrdoctor.rules._view import build_view
 

@@ -1,6 +1,6 @@
 """Sweeps: runs of one setup that differ in LR, ranked, fitted, and turned into a recommendation.
 
-Which runs form a sweep is sweep_groups.py's job (``group_by``).  A group is a sweep when it has
+Which runs form a sweep is groups.py's job (``group_by``).  A group is a sweep when it has
 at least 3 distinct LRs (2 when the user chose the grouping) and, in auto mode, no LR more than 3
 times (seeds).  A run's score is the lowest validation loss (the lowest smoothed train loss when
 not every run of the group has a validation loss).  Everything returned is a plain dict; the
@@ -13,11 +13,17 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .model import TRAIN_LOSS, VAL_LOSS, Run
-from .signal.sweepfit import SweepFit, fit_sweep
-from .sweep_groups import MAX_REPEATS, group_runs, is_diverged, run_lr, same_lr_clusters
+from ..model import TRAIN_LOSS, VAL_LOSS, Run
+from ..signal.sweepfit import SweepFit, fit_sweep, residual_noise, seed_noise
+from .groups import MAX_REPEATS, group_runs, is_diverged, numbered_siblings, run_lr, same_lr_clusters
 
 MIN_LRS = 3
+# A run is as good as the best when its best loss is within the larger of: NOISE_Z standard
+# deviations of the sweep's noise, and a practical margin -- PRACTICAL_SHARE of the best loss plus
+# PRACTICAL_SHARE of the way from the untrained loss down to the best (a run that got 95 % of the
+# way is not "mis-set" in a sense anyone would act on).
+NOISE_Z = 2.0
+PRACTICAL_SHARE = 0.05
 
 
 def best_loss(run: Run, role: str) -> tuple[float, int | None]:
@@ -28,7 +34,7 @@ def best_loss(run: Run, role: str) -> tuple[float, int | None]:
         return math.inf, None
     values = np.asarray(series.values, dtype=float)
     if role == TRAIN_LOSS:
-        from .signal.smoothing import rolling_median
+        from ..signal.smoothing import rolling_median
 
         finite = np.isfinite(values)
         values = np.where(finite, values, np.nan)
@@ -37,6 +43,16 @@ def best_loss(run: Run, role: str) -> tuple[float, int | None]:
         return math.inf, None
     i = int(np.nanargmin(values))
     return float(values[i]), int(series.steps[i])
+
+
+def start_loss(run: Run) -> float | None:
+    """The untrained loss: the median of the first 3 finite training-loss values (None without)."""
+    series = run.get(TRAIN_LOSS)
+    if series is None:
+        return None
+    values = np.asarray(series.values, dtype=float)
+    values = values[np.isfinite(values)][:3]
+    return float(np.median(values)) if values.shape[0] else None
 
 
 def _points(members: Sequence[Run], results: Mapping[str, object]) -> list[dict]:
@@ -50,21 +66,39 @@ def _points(members: Sequence[Run], results: Mapping[str, object]) -> list[dict]
         loss, step = best_loss(run, role)
         diverged = is_diverged(run, results.get(run.name))
         points.append({"run": run.name, "lr": lr, "lr_source": source, "best_loss": loss,
-                       "loss_role": role, "best_step": step, "diverged": diverged})
+                       "loss_role": role, "best_step": step, "diverged": diverged,
+                       "start_loss": start_loss(run)})
     points.sort(key=lambda p: (p["best_loss"], p["lr"], p["run"]))
     for rank, p in enumerate(points, 1):
         p["rank"] = rank
     return points
 
 
-def _is_sweep(points: Sequence[dict], forced: bool) -> bool:
+def _is_sweep(points: Sequence[dict], forced: bool, numbered: bool = False) -> bool:
+    """3+ distinct LRs, none more than MAX_REPEATS times; 2 are enough when the user chose the
+    grouping or the runs are numbered siblings of one setup (which may repeat an LR twice as often)."""
     lrs = [p["lr"] for p in points]
     distinct = set(lrs)
-    if len(distinct) < (2 if forced else MIN_LRS):
+    if len(distinct) < (2 if forced or numbered else MIN_LRS):
         return False
     if not any(math.isfinite(p["best_loss"]) for p in points):
         return False
-    return forced or max(lrs.count(v) for v in distinct) <= MAX_REPEATS
+    return forced or max(lrs.count(v) for v in distinct) <= (2 * MAX_REPEATS if numbered else MAX_REPEATS)
+
+
+def how_formed(key: str, members: Sequence[Run], points: Sequence[dict], group_by: str) -> str:
+    """One sentence: why these runs were taken as one sweep and where their LRs came from."""
+    sources = sorted({p["lr_source"] for p in points})
+    lr_from = f"LR from {', '.join(sources)}"
+    if group_by not in ("auto", None, ""):
+        return f"--group-by {group_by}; {lr_from}"
+    if "*" in key:
+        why = "runs in one folder whose names differ only in the LR"
+    elif numbered_siblings(members):
+        why = "sibling folders whose names differ only in a number (one script run repeatedly)"
+    else:
+        why = "runs of one folder"
+    return f"auto: {why}, with the same format, loss/LR tags, hyper-parameters and schedule shape; {lr_from}"
 
 
 def find_sweeps(runs: Sequence[Run], results: Sequence[object] = (), *, group_by: str | None = "auto") -> list[dict]:
@@ -82,9 +116,10 @@ def find_sweeps(runs: Sequence[Run], results: Sequence[object] = (), *, group_by
     sweeps = []
     for key, members in sorted(group_runs(candidates, group_by).items()):
         points = _points(members, by_name)
-        if _is_sweep(points, forced):
+        if _is_sweep(points, forced, not forced and numbered_siblings(members)):
             section = sweep_section(key, points, group_by=group_by or "auto")
             if section is not None:
+                section["formed"] = how_formed(key, members, points, group_by or "auto")
                 sweeps.append(section)
     return sweeps
 
@@ -94,6 +129,7 @@ def sweep_section(group: str, points: Sequence[dict], *, group_by: str = "auto")
     fit = fit_sweep([p["lr"] for p in points], [p["best_loss"] for p in points])
     if fit is None:
         return None
+    noise = sweep_noise(points, fit.best_loss)
     best_diverged = any(p["diverged"] and p["lr"] == fit.best_lr for p in points)
     return {
         "group": group,
@@ -101,8 +137,33 @@ def sweep_section(group: str, points: Sequence[dict], *, group_by: str = "auto")
         "loss": points[0]["loss_role"] if points else None,
         "runs": [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in p.items()} for p in points],
         "fit": fit.to_dict(),
+        "noise": noise,
         "recommendation": _recommendation(fit, best_diverged),
     }
+
+
+def sweep_noise(points: Sequence[dict], best: float) -> dict:
+    """How far above the best loss a run may be and still count as good (see ``NOISE_Z``).
+
+    The noise is the seed-to-seed spread when some LR was run more than once, else the residuals of
+    the fit around the best (relative, from log-loss).  Diverged runs are left out of both.
+    """
+    stable = [p for p in points if not p["diverged"] and math.isfinite(p["best_loss"])]
+    lrs, losses = [p["lr"] for p in stable], [p["best_loss"] for p in stable]
+    sigma, source = seed_noise(lrs, losses), "seeds (runs repeated at one LR)"
+    noise_margin = NOISE_Z * sigma if sigma is not None else 0.0
+    if sigma is None:
+        relative = residual_noise(lrs, losses)
+        if relative is not None:
+            sigma, source = abs(best) * relative, "residuals of a parabola through the 5 runs around the best"
+            noise_margin = abs(best) * math.expm1(NOISE_Z * relative)
+    starts = [p["start_loss"] for p in stable if p.get("start_loss") is not None]
+    # The scale from "untrained" to the best: the runs' typical starting loss (the worst stable run's
+    # best loss when no train loss was logged).
+    untrained = float(np.median(starts)) if starts else max(losses, default=best)
+    practical = PRACTICAL_SHARE * abs(best) + PRACTICAL_SHARE * max(untrained - best, 0.0)
+    return {"sigma": sigma, "source": source if sigma is not None else None, "practical": practical,
+            "tolerance": max(noise_margin, practical)}
 
 
 def _recommendation(fit: SweepFit, best_diverged: bool) -> dict:

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .findings import Finding, Recommendation, Severity
-from .model import LR, TRAIN_LOSS, Run, Series
-from .signal.rangetest import RangeTestFit, suggest_lr
+from ..findings import Finding, Recommendation, Severity
+from ..model import LR, TRAIN_LOSS, Run, Series
+from ..signal.rangetest import RangeTestFit, suggest_lr
 
 # The Recommendation action for "train with this LR" (not keep/increase/decrease: there is no
 # current LR to move from).
@@ -130,7 +130,7 @@ def _message(fit: RangeTestFit) -> str:
 def range_test_result(run: Run, fit: RangeTestFit, **result_fields) -> "RunResult":
     """A RunResult for a range test: one info finding with the evidence, the suggestion as the
     recommendation, the full result in ``extras["lr_range_test"]``."""
-    from .report import RunResult
+    from ..report import RunResult
 
     loss = run.get(TRAIN_LOSS)
     finding = Finding(
@@ -204,8 +204,8 @@ def findlr(runs) -> list[tuple[Run, RangeTestFit | None, RampShape]]:
 
 def findlr_dict(entries) -> dict:
     """JSON for ``findlr --format json``: one entry per run, floats rounded as in the report's JSON."""
-    from .report import SCHEMA_VERSION
-    from .reporters.records import _plain
+    from ..report import SCHEMA_VERSION
+    from ..reporters.records import _plain
 
     return _plain({
         "version": SCHEMA_VERSION,

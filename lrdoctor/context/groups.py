@@ -14,8 +14,8 @@
   only.  ``"hparams:a,b"``: by the values of those hyper-parameters.  ``"name:REGEX"``: by the
   text the regex matches in the run name (its first group when it has one).
 
-A run's LR comes from its name, then its hyper-parameters (``lr``, ``learning_rate``...), then the
-peak of its logged LR.
+A run's LR is the peak of its logged LR, else its hyper-parameters (``lr``, ``learning_rate``...),
+else the LR written in its name.
 """
 from __future__ import annotations
 
@@ -27,10 +27,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .errors import ConfigError
-from .findings import Severity
-from .model import LR, TRAIN_LOSS, VAL_LOSS, Run
-from .tags import lr_hparam, names_lr
+from ..errors import ConfigError
+from ..findings import Severity
+from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run
+from ..tags import lr_hparam, names_lr
 
 # Hyper-parameters that describe progress, not the setup: they differ between runs of one sweep.
 _BOOKKEEPING = {"global_step", "best_metric", "best_model_checkpoint", "trial_params", "total_flos", "epoch",
@@ -58,19 +58,32 @@ def lr_from_name(name: str) -> float | None:
 
 
 def run_lr(run: Run) -> tuple[float | None, str]:
-    """(LR, where it came from): the run name, the hyper-parameters, or the logged LR's peak."""
-    from_name = lr_from_name(run_dir(run.name))
-    if from_name is not None:
-        return from_name, "name"
-    found = lr_hparam(run.hparams)
-    if found is not None:
-        return found[1], f"hparams:{found[0]}"
+    """(LR, where it came from): the peak of the logged LR, else the hyper-parameters, else the run
+    name.  What the optimizer logged is what it used; a folder name can lie (a copied folder, a
+    changed default)."""
     lr = run.get(LR)
     if lr is not None and len(lr):
         finite = lr.values[np.isfinite(lr.values) & (lr.values > 0)]
         if finite.shape[0]:
             return float(finite.max()), "logged (peak)"
+    found = lr_hparam(run.hparams)
+    if found is not None:
+        return found[1], f"hparams:{found[0]}"
+    from_name = lr_from_name(run_dir(run.name))
+    if from_name is not None:
+        return from_name, "name"
     return None, ""
+
+
+def _own_folder(name: str) -> str:
+    """The run's own folder: its name without a log file name or a train/validation subfolder
+    (unlike ``run_dir``, Lightning's ``version_N`` stays: it numbers the runs)."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if parts and re.search(r"\.(json|csv|log|txt|jsonl|yaml|yml)$|tfevents", parts[-1]):
+        parts.pop()
+    while parts and parts[-1] in ("train", "validation"):
+        parts.pop()
+    return "/".join(parts) or "."
 
 
 def run_dir(name: str) -> str:
@@ -87,14 +100,31 @@ def run_dir(name: str) -> str:
     return "/".join(parts) or "."
 
 
+# Divergence findings that mean the run broke (NaN/inf, an order-of-magnitude explosion, blown-up
+# logits).  A slow climb back (DV02) or a collapsed training accuracy (DV04) can happen to a run
+# whose best loss is as good as any; its sweep weighs it (context/verdict.py).
+HARD_DIVERGENCE = ("DV01", "DV03", "DV05")
+
+
 def is_diverged(run: Run, result=None) -> bool:
-    """NaN/inf in a loss, or a divergence finding at warning or above from the diagnosis."""
+    """NaN/inf in a loss, or a hard divergence finding (``HARD_DIVERGENCE``) on a run that ended
+    above where it started (an early explosion the run recovered from is not a broken run)."""
     for role in (TRAIN_LOSS, VAL_LOSS):
         series = run.get(role)
         if series is not None and len(series) and not np.all(np.isfinite(series.values)):
             return True
     findings = getattr(result, "findings", ()) or ()
-    return any(f.kind == "divergence" and f.severity >= Severity.WARNING for f in findings)
+    if not any(f.code in HARD_DIVERGENCE and f.severity >= Severity.WARNING for f in findings):
+        return False
+    return not _recovered(run)
+
+
+def _recovered(run: Run) -> bool:
+    """Its train loss ended below where it began (medians of the first and last 3 values)."""
+    series = run.get(TRAIN_LOSS) if run.get(TRAIN_LOSS) is not None else run.get(VAL_LOSS)
+    values = np.asarray(series.values if series is not None else [], dtype=float)
+    values = values[np.isfinite(values)]
+    return values.shape[0] >= 6 and float(np.median(values[-3:])) < float(np.median(values[:3]))
 
 
 def same_lr_clusters(lrs: Sequence[float]) -> list[float]:
@@ -117,7 +147,7 @@ def _setup(run: Run) -> dict:
     setup.update({f"({role} tag)": run.roles[role] for role in (TRAIN_LOSS, VAL_LOSS, LR) if role in run.roles})
     lr = run.get(LR)
     if lr is not None and len(lr) >= 3 and not is_diverged(run):  # a crash truncates the schedule
-        from .signal.schedule import detect_schedule
+        from ..signal.schedule import detect_schedule
 
         # Only constant vs not: finer kinds depend on how often the LR was logged (per step or
         # per epoch), which differs between the formats of one sweep.
@@ -152,11 +182,36 @@ def _auto_groups(runs: Sequence[Run]) -> dict[str, list[Run]]:
             coarse[parent or "."].append(run)
     groups: dict[str, list[Run]] = {}
     for key, members in coarse.items():
-        if _max_repeats(members) > MAX_REPEATS:  # a collection of setups, not a sweep: don't guess
-            continue
+        if _max_repeats(members) > repeats_allowed(members):
+            continue  # a collection of setups, not a sweep: don't guess
         for k, split in enumerate(s for s in _split_by_setup(members) if _similar_budget(s)):
             groups[key if k == 0 else f"{key} [{k + 1}]"] = split
     return groups
+
+
+def repeats_allowed(runs: Sequence[Run]) -> int:
+    """How often one LR may recur in an auto sweep: ``MAX_REPEATS``, twice that (seeds) for
+    numbered siblings; a folder of many more runs at one LR is a collection of setups."""
+    return 2 * MAX_REPEATS if numbered_siblings(runs) else MAX_REPEATS
+
+
+def numbered_siblings(runs: Sequence[Run]) -> bool:
+    """Two or more runs in sibling folders whose names differ only in a number (``run0``..``run4``,
+    ``trial_3``, Lightning's ``version_N``): one script started repeatedly, so seeds and LRs of one
+    setup.
+
+    >>> from lrdoctor.model import Run
+    >>> numbered_siblings([Run("x/run0", "x", "tb"), Run("x/run12", "x", "tb")])
+    True
+    >>> numbered_siblings([Run("x/bert_run0", "x", "tb"), Run("x/gpt_run1", "x", "tb")])
+    False
+    """
+    if len(runs) < 2:
+        return False
+    bases = [posixpath.basename(_own_folder(r.name)) for r in runs]
+    if len(set(bases)) < len(bases):  # one folder holding several runs: nothing says how they relate
+        return False
+    return all(re.search(r"\d", b) for b in bases) and len({re.sub(r"\d+", "#", b) for b in bases}) == 1
 
 
 def _max_repeats(runs: Sequence[Run]) -> int:

@@ -1,0 +1,47 @@
+"""Evidence across runs: which runs belong together and what they say about each other.
+
+The pipeline is readers -> runs -> per-run rules -> **evidence across runs** -> advice -> reporters.
+The engine calls one function here, ``across_runs``, after every run has its own findings and advice.
+
+* ``groups.py``   which runs form an LR sweep (``--group-by``) and what LR each one used;
+* ``sweep.py``    a sweep ranked and fitted (best loss vs log LR), with its noise;
+* ``verdict.py``  each sweep member's advice, weighing the sweep against the run's own findings;
+* ``baseline.py`` a run compared with a reference run or seeds (``--baseline``): findings BL01-BL04;
+* ``rangetest.py`` an LR range test recognised and turned into a suggested LR (per run).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..errors import LrDoctorError
+from ..model import Problem, Run
+
+
+def across_runs(runs: Sequence[Run], results: Sequence, config) -> tuple[list, tuple, tuple[Problem, ...]]:
+    """(results revised by their sweeps and the baseline, the sweep sections, problems).
+
+    A sweep analysis that fails is reported as a problem and leaves the runs' own advice alone; a
+    baseline comparison that fails becomes an error finding on every run (a check that could not
+    run must never read as a pass).
+    """
+    from .. import containment
+    from . import sweep, verdict
+
+    results = list(results)
+    try:
+        sweeps = tuple(sweep.find_sweeps(runs, results, group_by=getattr(config, "group_by", None)))
+        problems: tuple[Problem, ...] = ()
+    except LrDoctorError:  # a bad --group-by is the user's error: say so
+        raise
+    except Exception as exc:  # no run was checked against the others, so none may pass
+        sweeps, problems = (), (Problem("<sweeps>", f"sweep analysis failed: {type(exc).__name__}: {exc}"),)
+        results = [containment.mark_crashed(r, containment.SWEEP) for r in results]
+    results = verdict.apply(runs, results, sweeps)
+    references = tuple(getattr(config, "baseline", ()) or ())
+    if references:
+        from . import baseline
+
+        results = baseline.apply(runs, results, references, config)
+    # Worst first, then by name (a sweep may have added a finding).
+    results.sort(key=lambda r: (-r.rank, r.run))
+    return results, sweeps, problems

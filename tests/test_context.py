@@ -1,0 +1,209 @@
+"""Evidence across runs (lrdoctor/context/): sweep-aware verdicts, grouping of numbered siblings,
+and --baseline, on seeded generated curves and small runs written at test time."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrdoctor.config import Config
+from lrdoctor.context import baseline, groups
+from lrdoctor.engine import diagnose_runs
+from lrdoctor.model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "public"
+GRID = 10.0 ** (np.arange(-8, 1) / 2.0)  # 1e-4 .. 1, half-decade steps
+
+
+def curve_run(name, lr, *, seed=0, optimum=10**-2.5, diverge=False, slow=1.0, gap=0.0) -> Run:
+    """A healthy-looking run (smooth exponential fall) whose best loss depends on its LR: a valley
+    in log10(LR) around ``optimum``; ``slow`` stretches its time constant; ``gap`` lifts its val loss."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(0, 400, 4)
+    floor = 0.2 + 0.3 * (math.log10(lr) - math.log10(optimum)) ** 2
+    train = floor + 2.0 * np.exp(-steps / (40.0 * slow)) + 0.01 * rng.standard_normal(steps.shape[0])
+    if diverge:
+        train[len(train) // 2:] = np.nan
+    epochs = steps[::10]
+    val = floor + gap + 2.0 * np.exp(-epochs / (40.0 * slow)) + 0.005 * rng.standard_normal(epochs.shape[0])
+    if diverge:
+        val[len(val) // 2:] = np.nan
+    series = {"loss": Series.from_lists(steps, train), "val_loss": Series.from_lists(epochs, val),
+              "lr": Series.from_lists(steps, np.full(steps.shape[0], lr))}
+    return Run(name=name, source=name, format="test", series=series,
+               roles={TRAIN_LOSS: "loss", VAL_LOSS: "val_loss", LR: "lr"})
+
+
+def sweep_report(seed=0):
+    runs = [curve_run(f"sweep/lr_{lr:.4g}", lr, seed=seed + k, diverge=lr >= 0.99) for k, lr in enumerate(GRID)]
+    return diagnose_runs(runs, Config())
+
+
+def at(report, lr):
+    """The result of the run at ``lr`` (matched within 1 %: LRs are logged as float32)."""
+    found = [r for r in report.runs if abs(math.log(r.recommendation.current_lr / lr)) < 0.01]
+    assert len(found) == 1
+    return found[0]
+
+
+# --------------------------------------------------------------------------- sweep-aware verdicts
+
+
+def test_a_healthy_curve_far_from_the_sweeps_best_is_told_the_sweeps_direction():
+    report = sweep_report()
+    assert len(report.sweeps) == 1
+    low = at(report, 1e-4)
+    rec = low.recommendation
+    assert rec.action == "increase" and rec.rule == "SW01"
+    assert "SW01" in {f.code for f in low.findings}
+    assert abs(math.log10(rec.suggested_lr / 10**-2.5)) <= 0.25  # the sweep's optimum, not a guess
+    high = at(report, 10**-0.5)
+    assert high.recommendation.action == "decrease"
+
+
+def test_runs_within_the_sweeps_noise_keep_and_a_diverged_run_still_decreases():
+    report = sweep_report()
+    near = at(report, 10**-2.5)
+    assert near.recommendation.action == "keep"
+    assert "within" in near.recommendation.reason
+    crashed = at(report, 1.0)
+    assert crashed.recommendation.action == "decrease"
+    assert crashed.recommendation.rule.startswith("DV")
+
+
+def test_disagreement_between_the_run_and_its_sweep_is_named_in_the_reason():
+    from lrdoctor.context.verdict import SweepJudgement, combine
+    from lrdoctor.findings import Recommendation
+
+    sweep = {"runs": [{"run": "a", "lr": 1e-3}], "fit": {"optimum_lr": 1e-2, "best_lr": 1e-2, "edge": None},
+             "loss": "val_loss", "group": "g"}
+    point = {"run": "a", "lr": 1e-3}
+    own = Recommendation("keep", 1.0, 1e-3, 1e-3, "no learning-rate problem found")
+    judged = SweepJudgement("increase", 0.5, 0.05, -1.0, "in its sweep of 1 runs: worse")
+    rec, finding = combine(own, judged, sweep, point)
+    assert rec.action == "increase" and rec.suggested_lr == pytest.approx(1e-2)
+    assert "its own curve shows no LR problem" in rec.reason and finding.code == "SW01"
+    diverged = Recommendation("decrease", 0.01, 1e-3, 1e-5, "DV01: loss became NaN", rule="DV01")
+    rec, finding = combine(diverged, judged, sweep, point)
+    assert rec.action == "decrease" and "the sweep disagrees" in rec.reason and finding is None
+
+
+def test_seed_noise_widens_the_band():
+    from lrdoctor.context.sweep import sweep_noise
+
+    def pts(losses):
+        return [{"lr": lr, "best_loss": v, "diverged": False} for lr, v in losses]
+
+    quiet = sweep_noise(pts([(1e-3, 1.0), (1e-2, 0.5), (1e-1, 0.9)]), 0.5)
+    noisy = sweep_noise(pts([(1e-3, 1.0), (1e-2, 0.5), (1e-2, 0.9), (1e-1, 0.9)]), 0.5)
+    assert noisy["source"].startswith("seeds") and noisy["tolerance"] > quiet["tolerance"]
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def test_numbered_sibling_folders_with_two_lrs_and_seeds_form_a_sweep():
+    runs = [curve_run(f"exp/runs/run{k}", lr, seed=k) for k, lr in enumerate([1e-3, 1e-3, 1e-3, 1e-3, 1e-2])]
+    report = diagnose_runs(runs, Config())
+    assert len(report.sweeps) == 1
+    assert "differ only in a number" in report.sweeps[0]["formed"]
+    assert {p["lr_source"] for p in report.sweeps[0]["runs"]} == {"logged (peak)"}
+
+
+def test_many_numbered_runs_at_one_lr_are_a_collection_not_a_sweep():
+    runs = [curve_run(f"bench/r{k:04d}", lr, seed=k) for k, lr in enumerate([1e-3] * 8 + [1e-2] * 8 + [1e-1] * 8)]
+    assert diagnose_runs(runs, Config()).sweeps == ()
+    assert not groups.numbered_siblings([curve_run("a/bert1", 1e-3), curve_run("a/gpt2", 1e-3)])
+
+
+def test_the_logged_lr_wins_over_a_folder_name():
+    run = curve_run("sweep/lr_0.1", 1e-3)
+    assert groups.run_lr(run) == (pytest.approx(1e-3), "logged (peak)")
+
+
+# --------------------------------------------------------------------------- --baseline
+
+
+def _pair(run, ref):
+    ref_result, = diagnose_runs([ref], Config()).runs
+    result, = diagnose_runs([run], Config()).runs
+    return {f.code for f in baseline.compare(run, result, [(ref, ref_result)])}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_another_seed_of_the_same_setup_gives_no_finding(seed):
+    assert _pair(curve_run("new", 10**-2.5, seed=seed + 100), curve_run("ref", 10**-2.5, seed=seed)) == set()
+
+
+def test_a_worse_a_slower_a_diverged_and_an_overfitting_run_are_found():
+    ref = curve_run("ref", 10**-2.5)
+    assert "BL02" in _pair(curve_run("new", 1e-4, seed=1), ref)  # another LR: worse best loss
+    assert "BL03" in _pair(curve_run("new", 10**-2.5, seed=1, slow=3.0), ref)
+    assert "BL01" in _pair(curve_run("new", 10**-2.5, seed=1, diverge=True), ref)
+    assert "BL04" in _pair(curve_run("new", 10**-2.5, seed=1, gap=1.0), ref)
+
+
+def _write_csv(folder: Path, run: Run) -> None:
+    folder.mkdir(parents=True)
+    loss, lr = run.get(TRAIN_LOSS), run.get(LR)
+    with open(folder / "log.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["step", "loss", "lr"])
+        for s, v, r in zip(loss.steps, loss.values, lr.values):
+            w.writerow([int(s), f"{v:.6g}", f"{r:.6g}"])
+
+
+def test_cli_baseline_fails_ci_for_a_regression_and_passes_another_seed(tmp_path, run_cli):
+    _write_csv(tmp_path / "ref", curve_run("ref", 10**-2.5, seed=0))
+    _write_csv(tmp_path / "seed", curve_run("seed", 10**-2.5, seed=7))
+    _write_csv(tmp_path / "bad", curve_run("bad", 10**-2.5, seed=7, diverge=True))
+    out, _ = run_cli(["diagnose", tmp_path / "seed", "--baseline", tmp_path / "ref", "--format", "json"], exit_code=0)
+    assert not [f for r in json.loads(out)["runs"] for f in r["findings"] if f["code"].startswith("BL")]
+    out, _ = run_cli(["diagnose", tmp_path / "bad", "--baseline", tmp_path / "ref", "--format", "json"], exit_code=1)
+    codes = {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}
+    assert "BL01" in codes
+
+
+def test_an_empty_baseline_is_a_clear_error(tmp_path, run_cli):
+    _write_csv(tmp_path / "run", curve_run("run", 1e-3))
+    (tmp_path / "empty").mkdir()
+    _, err = run_cli(["diagnose", tmp_path / "run", "--baseline", tmp_path / "empty"], exit_code=2)
+    assert "--baseline" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- bench pairs (skip without ../shared)
+
+
+def _bench_rows():
+    if not (BENCH / "labels.csv").exists():
+        pytest.skip("../shared/bench is not available")
+    with open(BENCH / "labels.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _bench_codes(run_id, ref_id):
+    from lrdoctor import read_diagnosable
+
+    run, = read_diagnosable(str(BENCH / "runs" / run_id))[0]
+    ref, = read_diagnosable(str(BENCH / "runs" / ref_id))[0]
+    return _pair(run, ref)
+
+
+def test_bench_pairs_seeds_quiet_other_lr_and_diverged_found():
+    rows = _bench_rows()
+    key = lambda r: (r["task"], r["optimizer"], r["schedule"], r["format"])  # noqa: E731
+    seeds = [(a, b) for a in rows for b in rows if key(a) == key(b) and a["lr"] == b["lr"] and a["seed"] < b["seed"]
+             and a["truth"] == b["truth"] == "ok" and a["diverged"] == b["diverged"] == "0"]
+    assert seeds
+    for a, b in seeds[:4]:
+        assert _bench_codes(b["run_id"], a["run_id"]) == set(), (a["run_id"], b["run_id"])
+    ref = seeds[0][0]
+    same = [r for r in rows if key(r) == key(ref) and r["seed"] == ref["seed"]]
+    diverged = [r for r in rows if r["diverged"] == "1" and key(r)[:3] == key(ref)[:3] and r["seed"] == ref["seed"]]
+    mis_set = [r for r in same if r["truth"] != "ok"]
+    for other in (mis_set[:2] + diverged[:1]):
+        assert _bench_codes(other["run_id"], ref["run_id"]), other["run_id"]
