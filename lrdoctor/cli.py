@@ -21,7 +21,7 @@ from .cli_options import config_options
 from .cli_options import make_config as _make_config
 from .report import EXIT_ERROR, EXIT_OK
 
-FORMATS = ("text", "json", "markdown", "junit", "github")  # == reporters.FORMATS (not imported: lazy)
+FORMATS = ("text", "json", "markdown", "junit", "github", "html")  # == reporters.FORMATS (not imported: lazy)
 
 
 class _Group(click.Group):
@@ -72,17 +72,26 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
               help="Write one annotated PNG per run into this directory.")
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: only on a terminal).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
+@click.option("-v", "--verbose", is_flag=True, help="Text report: every run, with the rules' evidence and reasoning.")
+@click.option("-q", "--quiet", is_flag=True, help="Text report: the summary table only, one line per run.")
 @click.pass_context
-def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, **params) -> None:
+def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, verbose, quiet,
+             **params) -> None:
     """Diagnose every run under LOGDIR and report the learning-rate findings."""
     from .reporters import render
 
+    if verbose and quiet:
+        raise click.UsageError("-v/--verbose and -q/--quiet exclude each other")
     config = _make_config(ctx, params)
     runs, report = _read_and_diagnose(logdir, config, progress)
     fail_on = config.fail_on
-    _emit(render(report, fmt, **_render_options(fmt, fail_on, color, output)), output)
+    options = {"verbosity": 1 if verbose else -1 if quiet else 0, "fail_on": fail_on}
+    formats = {fmt, *(f for f, _ in save)}
+    if "html" in formats:
+        options["plots"] = _plot_images(runs, report, progress)
+    _emit(render(report, fmt, **_render_options(fmt, color, output), **options), output)
     for save_fmt, path in save:
-        _write(path, render(report, save_fmt, fail_on=fail_on))
+        _write(path, render(report, save_fmt, **options))
     if plot_dir is not None and runs:
         _plot_all(runs, report, plot_dir, progress, logdir)
     ctx.exit(_exit_code(report, fail_on, logdir))
@@ -107,12 +116,47 @@ def _read_and_diagnose(logdir: str, config, progress_flag):
     return runs, report
 
 
-def _render_options(fmt: str, fail_on: str, color: bool | None, output: str | None) -> dict:
-    if fmt == "text":
-        if color is None:
-            color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        return {"color": color}
-    return {"fail_on": fail_on} if fmt == "junit" else {}
+def _render_options(fmt: str, color: bool | None, output: str | None) -> dict:
+    """Colour and width for the text report on stdout: colour on a terminal only, the terminal's width
+    (``COLUMNS`` when set; 100 columns when stdout is not a terminal, or for a file)."""
+    import shutil
+
+    from .reporters.text_report import DEFAULT_WIDTH
+
+    if fmt != "text":
+        return {}
+    if color is None:
+        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = DEFAULT_WIDTH if output is not None else shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return {"color": color, "width": width}
+
+
+def _plot_images(runs, report, progress_flag) -> dict:
+    """run name -> PNG bytes of its annotated plot, for the HTML report (a failed plot is left out)."""
+    import io
+
+    from . import plots, progress
+
+    by_name = {r.run: r for r in report.runs}
+    images = {}
+    with progress.bar(runs, "plotting", enabled=progress_flag) as items:
+        for run in items:
+            buffer = io.BytesIO()
+            try:
+                plots.plot_run(run, by_name.get(run.name), buffer)
+            except Exception as exc:  # one unplottable curve must not cost the report
+                click.echo(f"lrdoctor: error: could not plot {_shown(run.name)}: {type(exc).__name__}: {exc}",
+                           err=True)
+                continue
+            images[run.name] = buffer.getvalue()
+    return images
+
+
+def _shown(text) -> str:
+    """A name or message from a log, safe for the terminal (control characters made visible)."""
+    from .reporters._format import visible
+
+    return visible(text)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -136,14 +180,14 @@ def _write(path: str, text: str) -> None:
 def _warn(problems) -> None:
     """One line on stderr per reading problem, naming the file."""
     for problem in problems:
-        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+        click.echo(f"lrdoctor: warning: {_shown(problem.describe())}", err=True)
 
 
 def _exit_code(report, fail_on: str, logdir: str) -> int:
     """Reading problems go to stderr as messages; no run at all is exit 2 (see report.exit_code)."""
     _warn([*report.problems, *(p for result in report.runs for p in result.problems)])
     if not report.runs:
-        click.echo(f"lrdoctor: error: no runs found under {logdir}", err=True)
+        click.echo(f"lrdoctor: error: no runs found under {_shown(logdir)}", err=True)
     return report.exit_code(fail_on)
 
 
@@ -166,7 +210,8 @@ def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
                 plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, _plot_name(run.name, logdir)))
             except Exception as exc:  # one unplottable curve must not cost the other plots or the report
                 failed += 1
-                click.echo(f"lrdoctor: error: could not plot {run.name}: {type(exc).__name__}: {exc}", err=True)
+                click.echo(f"lrdoctor: error: could not plot {_shown(run.name)}: {type(exc).__name__}: {exc}",
+                           err=True)
     if report.sweeps:  # best loss vs LR, one PNG per sweep
         from .plots_lr import plot_sweep
 
