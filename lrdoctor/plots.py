@@ -219,7 +219,9 @@ def _draw_findings(ax, strip, findings) -> list:
 
 
 def _titles(fig, run: Run, result) -> None:
-    status = getattr(result, "status", "not diagnosed")
+    from .reporters.records import verdict  # the status the reports show (data-quality notes are not one)
+
+    status = verdict(result) if result is not None else "not diagnosed"
     name = run.name if run.name != "." else os.path.basename(os.path.normpath(run.source)) or run.source
     fig.suptitle(f"{name}  —  {status.upper()}", x=0.075, y=0.985, ha="left", fontsize=13, fontweight="bold")
     rec = getattr(result, "recommendation", None)
