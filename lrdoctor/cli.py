@@ -59,7 +59,7 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@cli.command()
+@cli.command(short_help="Diagnose every run under LOGDIR.")
 @click.argument("logdir", type=click.Path(exists=True), is_eager=True)
 @config_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -191,11 +191,23 @@ def _exit_code(report, fail_on: str, logdir: str) -> int:
     return report.exit_code(fail_on)
 
 
+def _display_name(run_name: str, logdir: str) -> str:
+    """The run "." (LOGDIR is the run) named after LOGDIR: a directory by its name, a log file by the
+    directory holding it (runs/exp1/training.log is exp1), or by its stem when that says nothing."""
+    if run_name != ".":
+        return run_name
+    path = os.path.abspath(logdir)
+    if os.path.isfile(path):
+        parent = os.path.basename(os.path.dirname(path))
+        return parent if parent and os.path.dirname(path) != os.getcwd() else os.path.splitext(os.path.basename(path))[0]
+    return os.path.basename(path) or "run"
+
+
 def _plot_name(run_name: str, logdir: str) -> str:
-    """The PNG name for a run; the run "." (LOGDIR is the run) is named after LOGDIR."""
+    """The PNG name for a run, named as _display_name says."""
     from .plots import file_name
 
-    return file_name(os.path.basename(os.path.abspath(logdir)) if run_name == "." else run_name)
+    return file_name(_display_name(run_name, logdir))
 
 
 def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
@@ -223,7 +235,7 @@ def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
 # --------------------------------------------------------------------------- config
 
 
-@cli.command("config")
+@cli.command("config", short_help="Show the effective configuration as TOML.")
 @click.argument("logdir", type=click.Path(exists=True), required=False, is_eager=True)
 @config_options
 @click.pass_context
@@ -239,9 +251,9 @@ def show_config(ctx: click.Context, logdir: str | None, **params) -> None:
 # --------------------------------------------------------------------------- plot
 
 
-@cli.command()
+@cli.command(short_help="Plot one run with its findings and advice.")
 @click.argument("logdir", metavar="RUN", type=click.Path(exists=True), is_eager=True)
-@config_options
+@config_options(exclude=("fail_on", "group_by"))
 @click.option("--run", "run_name", default=None, help="Which run, when RUN holds several (its name as reported).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="PNG file to write (default: <run name>.png in the current directory).")
@@ -271,9 +283,9 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
 # --------------------------------------------------------------------------- findlr
 
 
-@cli.command()
+@cli.command(short_help="Suggest an LR from an LR range test.")
 @click.argument("logdir", metavar="RUN", type=click.Path(exists=True), is_eager=True)
-@config_options
+@config_options(exclude=("fail_on", "group_by", "select", "ignore"))
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write loss vs LR with the suggestion marked to this PNG (one run only, or use --run).")
@@ -287,6 +299,8 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
 
     runs, problems = _read(logdir, _make_config(ctx, params))
     _warn(problems)
+    for run in runs:  # RUN itself is the run: call it by its name, not "."
+        run.name = _display_name(run.name, logdir)
     entries = [e for e in rangetest.findlr(runs) if run_name is None or e[0].name == run_name]
     if not entries:
         click.echo(f"lrdoctor: error: no run to analyse under {logdir}", err=True)
@@ -306,9 +320,9 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
 # --------------------------------------------------------------------------- runs
 
 
-@cli.command("runs")
+@cli.command("runs", short_help="List the runs found and how they were read.")
 @click.argument("logdir", type=click.Path(exists=True), is_eager=True)
-@config_options
+@config_options(exclude=("fail_on", "group_by", "select", "ignore", "lr"))
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.pass_context
 def runs_command(ctx: click.Context, logdir: str, fmt: str, **params) -> None:
@@ -326,21 +340,38 @@ def runs_command(ctx: click.Context, logdir: str, fmt: str, **params) -> None:
 # --------------------------------------------------------------------------- rules
 
 
-@cli.command("rules")
+@cli.command("rules", short_help="List the rules, or explain one.")
 @click.argument("code", required=False)
 @click.pass_context
 def rules_command(ctx: click.Context, code: str | None) -> None:
     """List the rules, or explain one (by code or name, e.g. `lrdoctor rules DV01`)."""
-    from .errors import LrDoctorError
-    from .rules.docs import rule_doc, rule_list
+    import shutil
 
+    from .errors import LrDoctorError
+    from .reporters import rules_report
+    from .rules import all_rules, find_rule
+
+    width = min(120, shutil.get_terminal_size((100, 24)).columns)
     if code is None:
-        click.echo(rule_list(), nl=False)
+        click.echo(rules_report.rule_list(all_rules(), width), nl=False)
     else:
-        doc = rule_doc(code)
-        if doc is None:
-            raise LrDoctorError(f"no rule {code!r}; `lrdoctor rules` lists them")
-        click.echo(doc, nl=False)
+        rule = find_rule(code)
+        if rule is None:
+            raise LrDoctorError(f"no rule {_shown(code)!r}; `lrdoctor rules` lists them")
+        click.echo(rules_report.rule_doc(rule, width), nl=False)
+    ctx.exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@cli.command("schema", short_help="Print the JSON report's schema.")
+@click.pass_context
+def schema_command(ctx: click.Context) -> None:
+    """Print the JSON Schema of the JSON report (--format json) and its version policy."""
+    from .reporters import schema
+
+    click.echo(schema.render(), nl=False)
     ctx.exit(EXIT_OK)
 
 
