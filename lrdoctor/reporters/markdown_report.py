@@ -52,8 +52,9 @@ def _run_sections(runs: list[dict], budget: int) -> list[str]:
         section = _run_section(run)
         size = len("\n".join(section).encode()) + 1
         if size > budget:
-            return lines + [f"*{len(runs) - i} more runs with findings are not shown here (size limit); "
-                            "see the JSON or JUnit report.*", ""]
+            rest = len(runs) - i
+            return lines + [f"*{fmt.plural(rest, 'more run')} with findings {'is' if rest == 1 else 'are'} not shown "
+                            "here (size limit); see the JSON, JUnit or HTML report.*", ""]
         lines, budget = lines + section, budget - size
     return lines
 

@@ -126,12 +126,13 @@ def run_id(r: RunResult) -> str:
 
     It hashes what belongs to the log, not to where it was found from: the format, the last two
     components of the run's path, the tags it was read with, and its training-loss curve (the
-    bucket means are computed in plain Python, so they are the same on every machine).  Identical
+    48-point preview rounded to 6 significant digits, as in the JSON, so the last bits of a float
+    cannot make it differ between machines).  Identical
     copies of one log get the same hash; report_to_dict numbers them (``-2``, ``-3``) in report order.
     """
     tail = "/".join(str(r.source).replace("\\", "/").rstrip("/").split("/")[-2:])
     roles = ";".join(f"{k}={v}" for k, v in sorted(r.roles.items()))
-    curve = ",".join(repr(float(v)) for v in r.loss_preview)
+    curve = ",".join(repr(round_significant(float(v))) for v in r.loss_preview)
     digest = hashlib.sha256("\0".join((r.format, tail, roles, curve)).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:16]
 

@@ -32,7 +32,7 @@ PROBLEM = _object({
 }, description="Something that went wrong while reading; partial: data up to it was kept.")
 
 FINDING = _object({
-    "code": {"type": "string", "pattern": "^[A-Z]{2}[0-9]{2}$"},
+    "code": {"type": "string", "minLength": 1, "description": "the rule's code, e.g. DV01; never reused"},
     "name": _STR,
     "kind": {"type": "string", "description": f"one of {', '.join(KINDS)} (more may be added)"},
     "severity": {"enum": SEVERITIES},
