@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 
 from . import _format as fmt
 from . import _plain as plain
@@ -60,6 +61,7 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
     rows.forEach(function (r) { body.appendChild(r); });
   });
 });
+document.body.setAttribute('data-sortable', 'ready');
 """
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -108,8 +110,33 @@ def _summary_table(runs: list[dict]) -> list[str]:
             f'<tr><td class="run"><a href="#run-{esc(run["id"])}">{esc(name)}</a></td>'
             f'<td data-sort="{STATUS_RANK.get(run["verdict"], 0)}">{_badge(run["verdict"])}</td>'
             f"<td class=\"action\">{esc(action)}</td><td class=\"lr\" data-sort=\"{esc(lr_key)}\">{esc(lr)}</td>"
-            f'<td>{esc(why)}</td><td class="spark">{esc(fmt.sparkline(run["loss_preview"]))}</td></tr>')
+            f'<td>{esc(why)}</td><td class="spark">{spark_svg(run["loss_preview"])}</td></tr>')
     return out + ["</tbody></table>"]
+
+
+def spark_svg(values, width: int = 120, height: int = 22) -> str:
+    """The training loss as an inline SVG line (log-scaled when positive and spanning > 1 decade, as in
+    the text sparkline); NaN/inf points as red crosses on the top edge.  Empty when there is no curve."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return ""
+    use_log = bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 10
+    tr = math.log10 if use_log else float
+    lo, hi = (min(map(tr, finite)), max(map(tr, finite))) if finite else (0.0, 1.0)
+    span = (hi - lo) or 1.0
+    step = (width - 4) / max(1, len(values) - 1)
+    points, crosses = [], []
+    for i, v in enumerate(values):
+        x = 2 + i * step
+        if v is None or not math.isfinite(v):
+            crosses.append(f'<path d="M{x - 2:.1f} 1L{x + 2:.1f} 5M{x - 2:.1f} 5L{x + 2:.1f} 1"/>')
+        else:
+            points.append(f"{x:.1f},{height - 2 - (tr(v) - lo) / span * (height - 8):.1f}")
+    line = (f'<polyline fill="none" stroke="#0969da" stroke-width="1.5" points="{" ".join(points)}"/>'
+            if points else "")
+    marks = f'<g stroke="#cf222e" stroke-width="1.2">{"".join(crosses)}</g>' if crosses else ""
+    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="training loss">{line}{marks}</svg>')
 
 
 def _notes(runs: list[dict]) -> list[str]:

@@ -7,7 +7,7 @@ LR sweeps, and a closing line that counts runs by status.
 
 ``verbosity``: -1 (``-q``) the table rows and the closing line only; 0 the default; 1 (``-v``) every
 run's block with the rules' evidence, the advice's full reasoning, and the runs each note applies to.
-``width`` is the terminal's: the table is fitted to it and the blocks are wrapped to it.
+``width`` is the terminal's (at least 80): the table is fitted to it and the blocks are wrapped to it.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ STATUS_STYLE = {
     "ok": {"fg": "green", "bold": True},
 }
 DEFAULT_WIDTH = 100
-MIN_WIDTH = 60
+MIN_WIDTH = 80  # narrower terminals get 80 columns: below that the five columns cannot all be read
 HEADER = ("RUN", "STATUS", "ACTION", "LR NOW → NEW", "WHY")
 
 
