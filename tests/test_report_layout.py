@@ -93,7 +93,7 @@ def test_numbers_agree_between_table_block_and_json():
     assert doc["runs"][0]["recommendation"]["suggested_lr"] == pytest.approx(0.000175188)
     assert "0.00554 → 0.000175" in text.splitlines()[1]  # table
     assert "  → decrease the LR 0.00554 → 0.000175 (÷32)" in text  # block headline
-    assert "loss climbed back up from step 659" in text and doc["runs"][0]["recommendation"]["rule"] == "DV02"
+    assert "loss blew up from step 659" in text and doc["runs"][0]["recommendation"]["rule"] == "DV02"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ from . import _format as fmt
 # code -> phrase; {at} becomes " at step N" / " from step N" where the finding has a step.
 PHRASES = {
     "DV01": "loss became NaN/inf{at}",
-    "DV02": "loss climbed back up{from_}",
+    "DV02": "loss blew up{from_}",
     "DV03": "loss exploded{at}",
     "DV04": "training accuracy collapsed{from_}",
     "DV05": "val loss blew up: confidently wrong predictions",
@@ -24,6 +24,7 @@ PHRASES = {
     "PL04": "val accuracy stuck or collapsed",
     "SC01": "loss still falling when the run ended",
     "OF01": "val loss rose after step {best} (overfitting)",
+    "RT01": "LR range test (loss against a growing LR)",
 }
 
 # Data-quality notes: code -> (what, hint).  Said once: "LR not logged in 37 runs: pass --lr or log it".
@@ -74,7 +75,7 @@ def why(run: dict) -> str:
         return f"a check crashed ({', '.join(run.get('crashed') or ()) or 'see the findings'}): not fully diagnosed"
     findings = [f for f in run["findings"] if not f.get("note")]
     driver = next((f for f in findings if f["code"] == rec.get("rule")), None) or (findings[0] if findings else None)
-    if rec.get("action") in ("abstain", "set-lr") and rec.get("reason"):
+    if rec.get("action") == "abstain" and rec.get("reason"):
         return first_clause(rec["reason"])
     if driver is not None:
         return finding_phrase(driver)

@@ -139,7 +139,8 @@ def _run_block(run: dict, style, width: int, *, verbose: bool) -> list[str]:
         head = f"{f['code']} ({f['severity']}{', ' + where if where else ''}): "
         lines += _wrap(head + f["message"], width, "  • ", "      ")
         if verbose and f["evidence"]:
-            lines.append(style(f"      evidence: {fmt.evidence(f['evidence'])}", dim=True))
+            lines += [style(line, dim=True) for line in
+                      _wrap(f"evidence: {fmt.evidence(f['evidence'])}", width, "      ", "        ")]
     for note in run.get("notes") or ():
         lines += _wrap(f"note: {note}", width, "  ", "    ")
     for p in run["problems"]:
