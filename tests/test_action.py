@@ -71,3 +71,30 @@ def test_the_diagnose_step_annotates_summarises_and_saves_the_reports(tmp_path):
     # args: several options in one input reach lrdoctor (only the data-quality rules: nothing fails)
     proc, outputs, _ = _run_diagnose(tmp_path, logdir=diverged, args="--select DQ --no-color")
     assert proc.returncode == 0 and outputs["exit-code"] == "0", proc.stdout + proc.stderr
+
+
+def _ci_blocks() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "ci.md").read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_documented_action_step_uses_real_inputs():
+    block = next(b for b in _ci_blocks() if "uses: OWNER/lrdoctor" in b)
+    steps = yaml.safe_load(block)
+    step = next(s for s in steps if "lrdoctor" in s.get("uses", ""))
+    assert set(step["with"]) <= set(ACTION["inputs"]) and "logdir" in step["with"]
+    upload = next(s for s in steps if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"].rstrip("/") == ACTION["inputs"]["report-dir"]["default"]
+
+
+def test_the_gitlab_recipe_writes_the_junit_report_it_declares(fake_logs, run_cli, tmp_path, monkeypatch):
+    import shlex
+
+    job = yaml.safe_load(next(b for b in _ci_blocks() if "artifacts:" in b and "reports:" in b))["lrdoctor"]
+    command = shlex.split(next(line for line in job["script"] if line.startswith("lrdoctor ")))
+    junit = job["artifacts"]["reports"]["junit"]
+    assert f"junit={junit}" in command and job["artifacts"]["when"] == "always"
+    monkeypatch.chdir(tmp_path)
+    command[2] = fake_logs["dir"]
+    run_cli(command[1:], 1)  # the fake logs hold an error-level finding: the job fails, the report is there
+    assert ET.parse(tmp_path / junit).getroot().get("failures") == "1"
+    assert all((tmp_path / path).exists() for path in job["artifacts"]["paths"])
