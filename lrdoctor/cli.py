@@ -33,7 +33,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except LrDoctorError as exc:
-            click.echo(f"lrdoctor: error: {exc}", err=True)
+            click.echo(f"lrdoctor: error: {_shown(exc)}", err=True)
             ctx.exit(EXIT_ERROR)
 
 
@@ -145,11 +145,18 @@ def _plot_images(runs, report, progress_flag) -> dict:
             try:
                 plots.plot_run(run, by_name.get(run.name), buffer)
             except Exception as exc:  # one unplottable curve must not cost the report
-                click.echo(f"lrdoctor: error: could not plot {_shown(run.name)}: {type(exc).__name__}: {exc}",
+                click.echo(f"lrdoctor: error: could not plot {_shown(run.name)}: {type(exc).__name__}: {_shown(exc)}",
                            err=True)
                 continue
             images[run.name] = buffer.getvalue()
     return images
+
+
+def _shown_lines(text: str) -> str:
+    """Several lines from a report made of log names: each line made safe, the line breaks kept."""
+    from .reporters._format import visible
+
+    return visible(text, keep_newlines=True)
 
 
 def _shown(text) -> str:
@@ -174,7 +181,7 @@ def _write(path: str, text: str) -> None:
             fh.write(text)
     except OSError as exc:
         raise LrDoctorError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
-    click.echo(f"lrdoctor: wrote {path}", err=True)
+    click.echo(f"lrdoctor: wrote {_shown(path)}", err=True)
 
 
 def _warn(problems) -> None:
@@ -222,14 +229,14 @@ def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
                 plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, _plot_name(run.name, logdir)))
             except Exception as exc:  # one unplottable curve must not cost the other plots or the report
                 failed += 1
-                click.echo(f"lrdoctor: error: could not plot {_shown(run.name)}: {type(exc).__name__}: {exc}",
+                click.echo(f"lrdoctor: error: could not plot {_shown(run.name)}: {type(exc).__name__}: {_shown(exc)}",
                            err=True)
     if report.sweeps:  # best loss vs LR, one PNG per sweep
         from .plots_lr import plot_sweep
 
         for sweep in report.sweeps:
             plot_sweep(sweep, os.path.join(plot_dir, plots.file_name(f"sweep {sweep['group']}")))
-    click.echo(f"lrdoctor: wrote {len(runs) - failed + len(report.sweeps)} plot(s) to {plot_dir}", err=True)
+    click.echo(f"lrdoctor: wrote {len(runs) - failed + len(report.sweeps)} plot(s) to {_shown(plot_dir)}", err=True)
 
 
 # --------------------------------------------------------------------------- config
@@ -276,7 +283,7 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
     report = diagnose_runs(runs, config)
     path = output or _plot_name(runs[0].name, logdir)
     plots.plot_run(runs[0], report.runs[0], path)
-    click.echo(f"lrdoctor: wrote {path}", err=True)
+    click.echo(f"lrdoctor: wrote {_shown(path)}", err=True)
     ctx.exit(EXIT_OK)
 
 
@@ -303,17 +310,17 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
         run.name = _display_name(run.name, logdir)
     entries = [e for e in rangetest.findlr(runs) if run_name is None or e[0].name == run_name]
     if not entries:
-        click.echo(f"lrdoctor: error: no run to analyse under {logdir}", err=True)
+        click.echo(f"lrdoctor: error: no run to analyse under {_shown(logdir)}", err=True)
         ctx.exit(EXIT_ERROR)
     click.echo(json.dumps(rangetest.findlr_dict(entries), indent=2) + "\n" if fmt == "json"
-               else rangetest.findlr_text(entries), nl=False)
+               else _shown_lines(rangetest.findlr_text(entries)), nl=False)
     if plot_path is not None:
         from .plots_lr import plot_range_test
 
         run, fit, _ = entries[0]
         if fit is not None:
             plot_range_test(*rangetest.lr_loss_pairs(run), fit, plot_path, title=run.name)
-            click.echo(f"lrdoctor: wrote {plot_path}", err=True)
+            click.echo(f"lrdoctor: wrote {_shown(plot_path)}", err=True)
     ctx.exit(EXIT_OK if any(fit is not None and fit.suggested_lr for _, fit, _ in entries) else EXIT_ERROR)
 
 
@@ -333,7 +340,7 @@ def runs_command(ctx: click.Context, logdir: str, fmt: str, **params) -> None:
     runs, problems = read_runs(logdir, tag_roles=_make_config(ctx, params).tag_roles or None)
     click.echo(runs_report.render(runs, problems, fmt), nl=False)
     if not runs:
-        click.echo(f"lrdoctor: error: no runs found under {logdir}", err=True)
+        click.echo(f"lrdoctor: error: no runs found under {_shown(logdir)}", err=True)
     ctx.exit(runs_report.exit_code(runs))
 
 

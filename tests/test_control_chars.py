@@ -55,3 +55,19 @@ def test_cli_stderr_shows_control_characters_escaped(fake_logs, run_cli):
     _, err = run_cli(["diagnose", fake_logs["dir"], "--fail-on", "never"], 0)
     assert "\x1b" not in err and "\x07" not in err
     assert "lrdoctor: warning: /x/\\x1b[31mbad.bin: garbage \\x07" in err
+
+
+def test_runs_listing_shows_control_characters_escaped(fake_logs, run_cli):
+    from lrdoctor.model import Series
+
+    run = fake_logs["runs"][0]
+    run.series["loss\x1b[2J"] = Series.from_lists([0, 1], [1.0, 0.5])
+    out, _ = run_cli(["runs", fake_logs["dir"]], 0)
+    assert "\x1b" not in out and "loss\\x1b[2J" in out
+
+
+def test_error_messages_show_control_characters_escaped(run_cli, tmp_path):
+    bad = tmp_path / "cfg\x1b[31m.toml"
+    bad.write_text("fial-on = 1\n")
+    _, err = run_cli(["config", "--config", bad], 2)
+    assert "\x1b" not in err and "cfg\\x1b[31m.toml" in err
