@@ -16,6 +16,7 @@ import sys
 
 import click
 
+from . import cli_plots
 from ._version import __version__
 from .cli_options import config_options
 from .cli_options import make_config as _make_config
@@ -88,12 +89,15 @@ def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, 
     options = {"verbosity": 1 if verbose else -1 if quiet else 0, "fail_on": fail_on}
     formats = {fmt, *(f for f, _ in save)}
     if "html" in formats:
-        options["plots"] = _plot_images(runs, report, progress)
+        options["plots"], failed = cli_plots.plot_images(runs, report, progress)
+        _say_plot_failures(failed)
     _emit(render(report, fmt, **_render_options(fmt, color, output), **options), output)
     for save_fmt, path in save:
         _write(path, render(report, save_fmt, **options))
     if plot_dir is not None and runs:
-        _plot_all(runs, report, plot_dir, progress, logdir)
+        written, failed = cli_plots.plot_files(runs, report, plot_dir, progress, logdir)
+        _say_plot_failures(failed)
+        click.echo(f"lrdoctor: wrote {written} plot(s) to {_shown(plot_dir)}", err=True)
     ctx.exit(_exit_code(report, fail_on, logdir))
 
 
@@ -131,25 +135,9 @@ def _render_options(fmt: str, color: bool | None, output: str | None) -> dict:
     return {"color": color, "width": width}
 
 
-def _plot_images(runs, report, progress_flag) -> dict:
-    """run name -> PNG bytes of its annotated plot, for the HTML report (a failed plot is left out)."""
-    import io
-
-    from . import plots, progress
-
-    by_name = {r.run: r for r in report.runs}
-    images = {}
-    with progress.bar(runs, "plotting", enabled=progress_flag) as items:
-        for run in items:
-            buffer = io.BytesIO()
-            try:
-                plots.plot_run(run, by_name.get(run.name), buffer)
-            except Exception as exc:  # one unplottable curve must not cost the report
-                click.echo(f"lrdoctor: error: could not plot {_shown(run.name)}: {type(exc).__name__}: {_shown(exc)}",
-                           err=True)
-                continue
-            images[run.name] = buffer.getvalue()
-    return images
+def _say_plot_failures(failed) -> None:
+    for name, exc in failed:
+        click.echo(f"lrdoctor: error: could not plot {_shown(name)}: {type(exc).__name__}: {_shown(exc)}", err=True)
 
 
 def _shown_lines(text: str) -> str:
@@ -198,47 +186,6 @@ def _exit_code(report, fail_on: str, logdir: str) -> int:
     return report.exit_code(fail_on)
 
 
-def _display_name(run_name: str, logdir: str) -> str:
-    """The run "." (LOGDIR is the run) named after LOGDIR: a directory by its name, a log file by the
-    directory holding it (runs/exp1/training.log is exp1), or by its stem when that says nothing."""
-    if run_name != ".":
-        return run_name
-    path = os.path.abspath(logdir)
-    if os.path.isfile(path):
-        parent = os.path.basename(os.path.dirname(path))
-        return parent if parent and os.path.dirname(path) != os.getcwd() else os.path.splitext(os.path.basename(path))[0]
-    return os.path.basename(path) or "run"
-
-
-def _plot_name(run_name: str, logdir: str) -> str:
-    """The PNG name for a run, named as _display_name says."""
-    from .plots import file_name
-
-    return file_name(_display_name(run_name, logdir))
-
-
-def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
-    from . import plots, progress
-
-    by_name = {r.run: r for r in report.runs}
-    os.makedirs(plot_dir, exist_ok=True)
-    failed = 0
-    with progress.bar(runs, "plotting", enabled=progress_flag) as items:
-        for run in items:
-            try:
-                plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, _plot_name(run.name, logdir)))
-            except Exception as exc:  # one unplottable curve must not cost the other plots or the report
-                failed += 1
-                click.echo(f"lrdoctor: error: could not plot {_shown(run.name)}: {type(exc).__name__}: {_shown(exc)}",
-                           err=True)
-    if report.sweeps:  # best loss vs LR, one PNG per sweep
-        from .plots_lr import plot_sweep
-
-        for sweep in report.sweeps:
-            plot_sweep(sweep, os.path.join(plot_dir, plots.file_name(f"sweep {sweep['group']}")))
-    click.echo(f"lrdoctor: wrote {len(runs) - failed + len(report.sweeps)} plot(s) to {_shown(plot_dir)}", err=True)
-
-
 # --------------------------------------------------------------------------- config
 
 
@@ -281,7 +228,7 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
         what = f"no run named {run_name!r}" if run_name is not None and not runs else f"{len(runs)} runs"
         raise LrDoctorError(f"{logdir} holds {what}; choose one with --run ({', '.join(names) or 'none found'})")
     report = diagnose_runs(runs, config)
-    path = output or _plot_name(runs[0].name, logdir)
+    path = output or cli_plots.plot_name(runs[0].name, logdir)
     plots.plot_run(runs[0], report.runs[0], path)
     click.echo(f"lrdoctor: wrote {_shown(path)}", err=True)
     ctx.exit(EXIT_OK)
@@ -307,7 +254,7 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
     runs, problems = _read(logdir, _make_config(ctx, params))
     _warn(problems)
     for run in runs:  # RUN itself is the run: call it by its name, not "."
-        run.name = _display_name(run.name, logdir)
+        run.name = cli_plots.display_name(run.name, logdir)
     entries = [e for e in rangetest.findlr(runs) if run_name is None or e[0].name == run_name]
     if not entries:
         click.echo(f"lrdoctor: error: no run to analyse under {_shown(logdir)}", err=True)

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from lrdoctor.cli import _display_name, _plot_name
+from lrdoctor.cli_plots import display_name as _display_name
+from lrdoctor.cli_plots import plot_name as _plot_name
 
 
 def test_command_list_is_not_cut(run_cli):

@@ -62,7 +62,7 @@ def _run_sections(runs: list[dict], budget: int) -> list[str]:
 def _summary_row(run: dict, row: tuple) -> str:
     name, status, action, lr, why = row
     spark = code(fmt.sparkline(run["loss_preview"])) if run["loss_preview"] else "–"
-    return (f"| {code(name)} | {ICONS[run['verdict']]} {run['verdict']} | {cell(action)} | {cell(lr)} "
+    return (f"| {code(name)} | {ICONS.get(run['verdict'], '❔')} {run['verdict']} | {cell(action)} | {cell(lr)} "
             f"| {cell(why)} | {spark} |")
 
 
@@ -75,7 +75,7 @@ def _notes(runs: list[dict]) -> list[str]:
 
 
 def _run_section(run: dict) -> list[str]:
-    lines = [f"### {code(run['run'])} — {ICONS[run['verdict']]} {run['verdict']}", ""]
+    lines = [f"### {code(run['run'])} — {ICONS.get(run['verdict'], '❔')} {run['verdict']}", ""]
     rec = run["recommendation"]
     if rec:
         lines += [f"**→ {cell(fmt.recommendation(rec))}**", "",
