@@ -140,3 +140,18 @@ def test_run_id_is_stable_across_logdirs_and_tells_runs_apart():
     assert len(run_id(a)) == 16 and int(run_id(a), 16) >= 0
     ids = [r["id"] for r in report_to_dict(Report(runs=(a, same_elsewhere, other_data)))["runs"]]
     assert ids == [run_id(a), run_id(a) + "-2", run_id(other_data)]  # identical copies numbered
+
+
+@dataclasses.dataclass(frozen=True)
+class _NotedResult(RunResult):  # a reader's notes about the run (split trainings, copies), when the engine adds them
+    notes: tuple[str, ...] = ()
+
+
+def test_reader_notes_about_a_run_are_shown_once_in_its_block():
+    note = "two trainings were glued in this file: the second restarts at step 0 (line 812)"
+    noted = _NotedResult("glued", "/glued", "csv", (), KEEP, notes=(note,))
+    report = Report(runs=_healthy(2) + (noted,))
+    text = render(report, "text")
+    assert text.count(note) == 1 and "\nglued  OK  (csv)\n" in text  # an OK run, but it gets a block
+    assert report_to_dict(report)["runs"][2]["notes"] == [note]
+    assert render(report, "markdown").count(note) == 1 and render(report, "html").count(note) == 1

@@ -167,7 +167,7 @@ def _notes_block(runs: list[dict], width: int, *, verbose: bool) -> list[str]:
     found = notes(runs)
     if not found:
         return []
-    lines = ["Notes on the logs (not learning-rate problems; `-v` lists the runs):" if not verbose
+    lines = ["Notes on the logs (not learning-rate problems; -v lists the runs):" if not verbose
              else "Notes on the logs (not learning-rate problems):"]
     for code, name, names in found:
         lines += _wrap(f"{plain.note_text(code, name, names)} [{code}]", width, "  - ", "    ")
