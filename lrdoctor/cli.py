@@ -16,12 +16,13 @@ import sys
 
 import click
 
+from . import cli_plots
 from ._version import __version__
 from .cli_options import config_options
 from .cli_options import make_config as _make_config
 from .report import EXIT_ERROR, EXIT_OK
 
-FORMATS = ("text", "json", "markdown", "junit", "github")  # == reporters.FORMATS (not imported: lazy)
+FORMATS = ("text", "json", "markdown", "junit", "github", "html")  # == reporters.FORMATS (not imported: lazy)
 
 
 class _Group(click.Group):
@@ -33,7 +34,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except LrDoctorError as exc:
-            click.echo(f"lrdoctor: error: {exc}", err=True)
+            click.echo(f"lrdoctor: error: {_shown(exc)}", err=True)
             ctx.exit(EXIT_ERROR)
 
 
@@ -59,7 +60,7 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@cli.command()
+@cli.command(short_help="Diagnose every run under LOGDIR.")
 @click.argument("logdir", type=click.Path(exists=True), is_eager=True)
 @config_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -72,19 +73,31 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
               help="Write one annotated PNG per run into this directory.")
 @click.option("--color/--no-color", default=None, help="Colour the text report (default: only on a terminal).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
+@click.option("-v", "--verbose", is_flag=True, help="Text report: every run, with the rules' evidence and reasoning.")
+@click.option("-q", "--quiet", is_flag=True, help="Text report: the summary table only, one line per run.")
 @click.pass_context
-def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, **params) -> None:
+def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, verbose, quiet,
+             **params) -> None:
     """Diagnose every run under LOGDIR and report the learning-rate findings."""
     from .reporters import render
 
+    if verbose and quiet:
+        raise click.UsageError("-v/--verbose and -q/--quiet exclude each other")
     config = _make_config(ctx, params)
     runs, report = _read_and_diagnose(logdir, config, progress)
     fail_on = config.fail_on
-    _emit(render(report, fmt, **_render_options(fmt, fail_on, color, output)), output)
+    options = {"verbosity": 1 if verbose else -1 if quiet else 0, "fail_on": fail_on}
+    formats = {fmt, *(f for f, _ in save)}
+    if "html" in formats:
+        options["plots"], failed = cli_plots.plot_images(runs, report, progress)
+        _say_plot_failures(failed)
+    _emit(render(report, fmt, **_render_options(fmt, color, output), **options), output)
     for save_fmt, path in save:
-        _write(path, render(report, save_fmt, fail_on=fail_on))
+        _write(path, render(report, save_fmt, **options))
     if plot_dir is not None and runs:
-        _plot_all(runs, report, plot_dir, progress, logdir)
+        written, failed = cli_plots.plot_files(runs, report, plot_dir, progress, logdir)
+        _say_plot_failures(failed)
+        click.echo(f"lrdoctor: wrote {written} plot(s) to {_shown(plot_dir)}", err=True)
     ctx.exit(_exit_code(report, fail_on, logdir))
 
 
@@ -107,12 +120,38 @@ def _read_and_diagnose(logdir: str, config, progress_flag):
     return runs, report
 
 
-def _render_options(fmt: str, fail_on: str, color: bool | None, output: str | None) -> dict:
-    if fmt == "text":
-        if color is None:
-            color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        return {"color": color}
-    return {"fail_on": fail_on} if fmt == "junit" else {}
+def _render_options(fmt: str, color: bool | None, output: str | None) -> dict:
+    """Colour and width for the text report on stdout: colour on a terminal only, the terminal's width
+    (``COLUMNS`` when set; 100 columns when stdout is not a terminal, or for a file)."""
+    import shutil
+
+    from .reporters.text_report import DEFAULT_WIDTH
+
+    if fmt != "text":
+        return {}
+    if color is None:
+        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = DEFAULT_WIDTH if output is not None else shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return {"color": color, "width": width}
+
+
+def _say_plot_failures(failed) -> None:
+    for name, exc in failed:
+        click.echo(f"lrdoctor: error: could not plot {_shown(name)}: {type(exc).__name__}: {_shown(exc)}", err=True)
+
+
+def _shown_lines(text: str) -> str:
+    """Several lines from a report made of log names: each line made safe, the line breaks kept."""
+    from .reporters._format import visible
+
+    return visible(text, keep_newlines=True)
+
+
+def _shown(text) -> str:
+    """A name or message from a log, safe for the terminal (control characters made visible)."""
+    from .reporters._format import visible
+
+    return visible(text)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -133,62 +172,27 @@ def _write(path: str, text: str) -> None:
             fh.write(shown(text))  # a file name that is not UTF-8 is written as \xNN
     except OSError as exc:
         raise LrDoctorError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
-    click.echo(f"lrdoctor: wrote {path}", err=True)
+    click.echo(f"lrdoctor: wrote {_shown(path)}", err=True)
 
 
 def _warn(problems) -> None:
     """One line on stderr per reading problem, naming the file."""
     for problem in problems:
-        click.echo(f"lrdoctor: warning: {problem.describe()}", err=True)
+        click.echo(f"lrdoctor: warning: {_shown(problem.describe())}", err=True)
 
 
 def _exit_code(report, fail_on: str, logdir: str) -> int:
     """Reading problems go to stderr as messages; no run at all is exit 2 (see report.exit_code)."""
     _warn([*report.problems, *(p for result in report.runs for p in result.problems)])
     if not report.runs:
-        click.echo(f"lrdoctor: error: no runs found under {logdir}", err=True)
+        click.echo(f"lrdoctor: error: no runs found under {_shown(logdir)}", err=True)
     return report.exit_code(fail_on)
-
-
-def _run_title(run_name: str, logdir: str) -> str:
-    """The run "." (LOGDIR is the run) is named after LOGDIR."""
-    return os.path.basename(os.path.abspath(logdir)) if run_name == "." else run_name
-
-
-def _plot_name(run_name: str, logdir: str) -> str:
-    """The PNG name for a run."""
-    from .plots import file_name
-
-    return file_name(_run_title(run_name, logdir))
-
-
-def _plot_all(runs, report, plot_dir: str, progress_flag, logdir: str) -> None:
-    from . import plots, progress
-
-    by_name = {r.run: r for r in report.runs}
-    os.makedirs(plot_dir, exist_ok=True)
-    files = plots.plot_file_names([_run_title(r.name, logdir) for r in runs], [s["group"] for s in report.sweeps])
-    written = 0
-    with progress.bar(list(zip(runs, files)), "plotting", enabled=progress_flag) as items:
-        for run, name in items:
-            try:
-                plots.plot_run(run, by_name.get(run.name), os.path.join(plot_dir, name))
-                written += 1
-            except Exception as exc:  # one unplottable curve must not cost the other plots or the report
-                click.echo(f"lrdoctor: error: could not plot {run.name}: {type(exc).__name__}: {exc}", err=True)
-    if report.sweeps:  # best loss vs LR, one PNG per sweep
-        from .plots_lr import plot_sweep
-
-        for sweep, name in zip(report.sweeps, files[len(runs):]):
-            plot_sweep(sweep, os.path.join(plot_dir, name))
-            written += 1
-    click.echo(f"lrdoctor: wrote {written} plot(s) to {plot_dir}", err=True)
 
 
 # --------------------------------------------------------------------------- config
 
 
-@cli.command("config")
+@cli.command("config", short_help="Show the effective configuration as TOML.")
 @click.argument("logdir", type=click.Path(exists=True), required=False, is_eager=True)
 @config_options
 @click.pass_context
@@ -204,9 +208,9 @@ def show_config(ctx: click.Context, logdir: str | None, **params) -> None:
 # --------------------------------------------------------------------------- plot
 
 
-@cli.command()
+@cli.command(short_help="Plot one run with its findings and advice.")
 @click.argument("logdir", metavar="RUN", type=click.Path(exists=True), is_eager=True)
-@config_options
+@config_options(exclude=("fail_on", "group_by"))
 @click.option("--run", "run_name", default=None, help="Which run, when RUN holds several (its name as reported).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="PNG file to write (default: <run name>.png in the current directory).")
@@ -227,18 +231,18 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
         what = f"no run named {run_name!r}" if run_name is not None and not runs else f"{len(runs)} runs"
         raise LrDoctorError(f"{logdir} holds {what}; choose one with --run ({', '.join(names) or 'none found'})")
     report = diagnose_runs(runs, config)
-    path = output or _plot_name(runs[0].name, logdir)
+    path = output or cli_plots.plot_name(runs[0].name, logdir)
     plots.plot_run(runs[0], report.runs[0], path)
-    click.echo(f"lrdoctor: wrote {path}", err=True)
+    click.echo(f"lrdoctor: wrote {_shown(path)}", err=True)
     ctx.exit(EXIT_OK)
 
 
 # --------------------------------------------------------------------------- findlr
 
 
-@cli.command()
+@cli.command(short_help="Suggest an LR from an LR range test.")
 @click.argument("logdir", metavar="RUN", type=click.Path(exists=True), is_eager=True)
-@config_options
+@config_options(exclude=("fail_on", "group_by", "select", "ignore"))
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write loss vs LR with the suggestion marked to this PNG (one run only, or use --run).")
@@ -252,28 +256,30 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
 
     runs, problems = _read(logdir, _make_config(ctx, params))
     _warn(problems)
+    for run in runs:  # RUN itself is the run: call it by its name, not "."
+        run.name = cli_plots.display_name(run.name, logdir)
     entries = [e for e in rangetest.findlr(runs) if run_name is None or e[0].name == run_name]
     if not entries:
-        click.echo(f"lrdoctor: error: no run to analyse under {logdir}", err=True)
+        click.echo(f"lrdoctor: error: no run to analyse under {_shown(logdir)}", err=True)
         ctx.exit(EXIT_ERROR)
     click.echo(json.dumps(rangetest.findlr_dict(entries), indent=2) + "\n" if fmt == "json"
-               else rangetest.findlr_text(entries), nl=False)
+               else _shown_lines(rangetest.findlr_text(entries)), nl=False)
     if plot_path is not None:
         from .plots_lr import plot_range_test
 
         run, fit, _ = entries[0]
         if fit is not None:
             plot_range_test(*rangetest.lr_loss_pairs(run), fit, plot_path, title=run.name)
-            click.echo(f"lrdoctor: wrote {plot_path}", err=True)
+            click.echo(f"lrdoctor: wrote {_shown(plot_path)}", err=True)
     ctx.exit(EXIT_OK if any(fit is not None and fit.suggested_lr for _, fit, _ in entries) else EXIT_ERROR)
 
 
 # --------------------------------------------------------------------------- runs
 
 
-@cli.command("runs")
+@cli.command("runs", short_help="List the runs found and how they were read.")
 @click.argument("logdir", type=click.Path(exists=True), is_eager=True)
-@config_options
+@config_options(exclude=("fail_on", "group_by", "select", "ignore", "lr"))
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.pass_context
 def runs_command(ctx: click.Context, logdir: str, fmt: str, **params) -> None:
@@ -284,28 +290,45 @@ def runs_command(ctx: click.Context, logdir: str, fmt: str, **params) -> None:
     runs, problems = read_runs(logdir, tag_roles=_make_config(ctx, params).tag_roles or None)
     click.echo(runs_report.render(runs, problems, fmt), nl=False)
     if not runs:
-        click.echo(f"lrdoctor: error: no runs found under {logdir}", err=True)
+        click.echo(f"lrdoctor: error: no runs found under {_shown(logdir)}", err=True)
     ctx.exit(runs_report.exit_code(runs))
 
 
 # --------------------------------------------------------------------------- rules
 
 
-@cli.command("rules")
+@cli.command("rules", short_help="List the rules, or explain one.")
 @click.argument("code", required=False)
 @click.pass_context
 def rules_command(ctx: click.Context, code: str | None) -> None:
     """List the rules, or explain one (by code or name, e.g. `lrdoctor rules DV01`)."""
-    from .errors import LrDoctorError
-    from .rules.docs import rule_doc, rule_list
+    import shutil
 
+    from .errors import LrDoctorError
+    from .reporters import rules_report
+    from .rules import all_rules, find_rule
+
+    width = min(120, shutil.get_terminal_size((100, 24)).columns)
     if code is None:
-        click.echo(rule_list(), nl=False)
+        click.echo(rules_report.rule_list(all_rules(), width), nl=False)
     else:
-        doc = rule_doc(code)
-        if doc is None:
-            raise LrDoctorError(f"no rule {code!r}; `lrdoctor rules` lists them")
-        click.echo(doc, nl=False)
+        rule = find_rule(code)
+        if rule is None:
+            raise LrDoctorError(f"no rule {_shown(code)!r}; `lrdoctor rules` lists them")
+        click.echo(rules_report.rule_doc(rule, width), nl=False)
+    ctx.exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@cli.command("schema", short_help="Print the JSON report's schema.")
+@click.pass_context
+def schema_command(ctx: click.Context) -> None:
+    """Print the JSON Schema of the JSON report (--format json) and its version policy."""
+    from .reporters import schema
+
+    click.echo(schema.render(), nl=False)
     ctx.exit(EXIT_OK)
 
 

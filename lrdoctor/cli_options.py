@@ -60,8 +60,14 @@ def _group_by(_ctx, _param, value: str | None) -> str | None:
     return None if value is None else check_group_by(value)
 
 
-def config_options(command):
-    """The options that make up a Config, declared once, shared by every command that diagnoses."""
+def config_options(command=None, *, exclude: tuple[str, ...] = ()):
+    """The options that make up a Config, declared once, shared by every command that diagnoses.
+
+    ``@config_options`` gives them all; ``@config_options(exclude=("fail_on", "group_by"))`` leaves out
+    those that mean nothing to a command (make_config then uses the defaults for them).
+    """
+    if command is None:
+        return lambda cmd: config_options(cmd, exclude=exclude)
     options = [
         click.option("--config", "config_path", type=click.Path(dir_okay=False), is_eager=True,
                      callback=_read_config, expose_value=True,
@@ -86,7 +92,9 @@ def config_options(command):
                           "findings BL01-BL04 when a run is worse; a reference sweep (3+ LRs) judges each run."),
     ]
     for option in reversed(options):
-        command = option(command)
+        probe = option(lambda: None)  # the click.Option the decorator would add, to read its name
+        if probe.__click_params__[0].name not in exclude:
+            command = option(command)
     return command
 
 
@@ -95,7 +103,7 @@ def make_config(ctx: click.Context, params: dict):
     from .config import Config
 
     file_only = ctx.meta.get(_FILE_ONLY, {})
-    return Config(select=params["select"], ignore=params["ignore"], fail_on=params["fail_on"],
-                  lr=params["lr"], tag_roles=params["tag"], group_by=params["group_by"] or "auto",
-                  baseline=tuple(params.get("baseline") or ()),
-                  source=params["config_path"], **file_only)
+    return Config(select=params.get("select", ()), ignore=params.get("ignore", ()),
+                  fail_on=params.get("fail_on", "error"), lr=params.get("lr"), tag_roles=params.get("tag", {}),
+                  group_by=params.get("group_by") or "auto",
+                  baseline=tuple(params.get("baseline") or ()), source=params["config_path"], **file_only)

@@ -126,8 +126,7 @@ def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: S
         results = [diagnose_run(run, rules, config) for run in (progress(runs) if progress else runs)
                    if run.name not in copies]
         results.sort(key=lambda r: (-r.rank, r.run))
+        # Worst first (crashed, then by severity), then by name: across_runs sorts again after its findings.
         results, sweeps, sweep_problems = across_runs(originals, results, config)  # sweeps, baseline
-        results = with_copies(results, copies)
-        # Worst first (crashed, then by severity), then by name, so output is deterministic.
-        results.sort(key=lambda r: (-r.rank, r.run))
+        results = with_copies(results, copies)  # each copy right after its original
     return Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)

@@ -226,10 +226,22 @@ def _draw_findings(ax, strip, findings) -> list:
     return list(seen.values())
 
 
+def _fit_title(name: str, limit: int) -> str:
+    """A run name for the title: control characters shown escaped, a too-long one cut in the middle."""
+    from .reporters._format import visible
+
+    name = visible(name)
+    return name if len(name) <= limit else name[:limit // 3] + "…" + name[-(limit - limit // 3 - 1):]
+
+
 def _titles(fig, run: Run, result) -> None:
-    status = getattr(result, "status", "not diagnosed")
+    from .reporters.records import verdict  # the status the reports show (data-quality notes are not one)
+
+    status = verdict(result) if result is not None else "not diagnosed"
     name = run.name if run.name != "." else os.path.basename(os.path.normpath(run.source)) or run.source
-    fig.suptitle(f"{shown(name)}  —  {status.upper()}", x=0.075, y=0.985, ha="left", fontsize=13, fontweight="bold")
+    title = f"{_fit_title(shown(name), 150)}  —  {status.upper()}"  # ~150 bold characters at 8 pt span the figure
+    fig.suptitle(title, x=0.075, y=0.985, ha="left", fontsize=max(8.0, min(13.0, 13.0 * 95 / len(title))),
+                 fontweight="bold")
     rec = getattr(result, "recommendation", None)
     if rec is not None:
         from .reporters._format import recommendation
@@ -237,6 +249,6 @@ def _titles(fig, run: Run, result) -> None:
 
         import textwrap
 
-        line = shown(f"→ {recommendation(recommendation_to_dict(rec))}: {rec.reason}")
+        line = shown(f"→ {recommendation(recommendation_to_dict(rec, result.findings))}: {rec.reason}")
         wrapped = textwrap.wrap(line, 150, max_lines=2, placeholder=" …")
         fig.text(0.075, 0.925, "\n".join(wrapped), ha="left", va="top", fontsize=10)

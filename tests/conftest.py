@@ -231,3 +231,27 @@ def run_cli(capsys):
         return out, err
 
     return invoke
+
+
+# --------------------------------------------------------------------------- JSON contract
+
+
+@pytest.fixture(autouse=True)
+def _json_reports_follow_the_schema(monkeypatch):
+    """Every JSON report a test produces (--format json, Report.to_dict) is validated against the
+    published schema (`lrdoctor schema`).  Needs jsonschema (test extra); without it nothing is checked."""
+    try:
+        import jsonschema
+    except ImportError:
+        return
+    from lrdoctor.reporters import json_report, records, schema
+
+    validator = jsonschema.Draft202012Validator(schema.SCHEMA)
+
+    def checked(report):
+        doc = records.report_to_dict(report)
+        validator.validate(doc)
+        return doc
+
+    monkeypatch.setattr(json_report, "report_to_dict", checked)
+    monkeypatch.setattr(Report, "to_dict", checked)

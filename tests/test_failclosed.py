@@ -102,7 +102,7 @@ def test_a_crash_outside_any_rule_still_gives_a_crashed_run(monkeypatch):
 
 
 def test_a_crashing_sweep_analysis_fails_closed(monkeypatch):
-    from lrdoctor import sweep
+    from lrdoctor.context import sweep
 
     def broken(*args, **kwargs):
         raise RuntimeError("sweep bug")
@@ -165,7 +165,7 @@ def test_cli_a_crashed_check_exits_2_unless_never(tmp_path, run_cli, boom):
     _csv(tmp_path / "r" / "metrics.csv", "step,loss,lr", [(i, 2 * 0.97 ** i, 0.01) for i in range(100)])
     for fail_on in ("info", "warning", "error"):
         out, _ = run_cli(["diagnose", tmp_path, "--fail-on", fail_on], exit_code=EXIT_ERROR)
-        assert "CRASHED" in out and "1 crashed" in out and "no learning-rate problem found" not in out
+        assert "CRASHED" in out and "1 run checked: 1 CRASHED" in out and "no LR problem found" not in out
     run_cli(["diagnose", tmp_path, "--fail-on", "never"], exit_code=EXIT_OK)
     for fmt in ("markdown", "junit", "github"):
         out, _ = run_cli(["diagnose", tmp_path, "--format", fmt], exit_code=EXIT_ERROR)

@@ -51,9 +51,12 @@ def test_non_utf8_names_in_every_output(odd_logdir, tmp_path, run_cli):
     assert "r\\xff\\xfe/metrics.csv" in out_md.read_text(encoding="utf-8")
     runs = [r["run"] for r in json.loads(out_json.read_text(encoding="utf-8"))["runs"]]
     assert "r\\xff\\xfe/metrics.csv" in runs and len(runs) == len(NAMES)
-    for fmt in ("markdown", "text", "github", "junit"):
+    for fmt in ("markdown", "text", "junit"):
         out, _ = run_cli(["diagnose", odd_logdir, "--format", fmt])
         assert "\\xff\\xfe" in out
+    # GitHub annotations name a run only for a finding; a note said once for all runs names none here.
+    out, _ = run_cli(["diagnose", odd_logdir, "--format", "github"])
+    assert "\udcff" not in out and "::notice" in out
 
 
 def test_every_run_gets_its_own_plot_and_the_count_is_true(odd_logdir, tmp_path, run_cli):

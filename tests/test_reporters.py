@@ -15,7 +15,7 @@ from lrdoctor.reporters import _format as fmt
 from lrdoctor.reporters.github_report import escape_data, escape_property
 
 GOLDEN_NAMES = {"text": "report.txt", "json": "report.json", "markdown": "report.md",
-                "junit": "report.xml", "github": "report.github.txt"}
+                "junit": "report.xml", "github": "report.github.txt", "html": "report.html"}
 
 
 @pytest.mark.parametrize("name", FORMATS)
@@ -34,10 +34,10 @@ def test_rendering_is_deterministic(name, sample_report):
 
 # --------------------------------------------------------------------------- json contract
 
-RUN_KEYS = {"run", "source", "format", "status", "roles", "findings", "recommendation", "problems", "extras",
-            "loss_preview", "rules_run", "rules_skipped", "crashed"}
-FINDING_KEYS = {"code", "name", "kind", "severity", "tag", "start_step", "end_step", "message", "evidence"}
-REC_KEYS = {"action", "factor", "current_lr", "suggested_lr", "reason", "confidence", "rule"}
+RUN_KEYS = {"id", "run", "source", "format", "status", "verdict", "crashed", "roles", "findings", "recommendation",
+            "notes", "problems", "extras", "loss_preview", "rules_run", "rules_skipped"}
+FINDING_KEYS = {"code", "name", "kind", "severity", "tag", "start_step", "end_step", "message", "note", "evidence"}
+REC_KEYS = {"action", "factor", "current_lr", "suggested_lr", "reason", "confidence", "rule", "stop_step"}
 
 
 def test_json_matches_the_contract(sample_report):
@@ -53,8 +53,13 @@ def test_json_matches_the_contract(sample_report):
                 "divergence", "spike", "oscillation", "plateau", "slow_convergence", "overfitting", "data_quality",
                 "lr_range_test"}
     assert [r["status"] for r in doc["runs"]] == ["error", "warning", "info", "ok"]
+    # the run whose only finding is a data-quality note is "info" by status but "ok" by verdict
+    assert [r["verdict"] for r in doc["runs"]] == ["error", "warning", "ok", "ok"]
+    assert [f["note"] for r in doc["runs"] for f in r["findings"]] == [False, False, False, True]
+    assert doc["runs"][1]["recommendation"]["stop_step"] == 60  # stop-early: the OF01 finding's best step
+    assert doc["runs"][0]["recommendation"]["stop_step"] is None
     assert doc["summary"] == {"status": "error", "runs": 4, "runs_ok": 1, "runs_crashed": 0, "errors": 1, "warnings": 2, "infos": 1,
-                              "reading_problems": 2}
+                              "verdicts": {"error": 1, "warning": 1, "ok": 2}, "reading_problems": 2}
 
 
 def test_json_keys_present_even_when_empty():
@@ -136,7 +141,7 @@ def test_markdown_tables_are_well_formed(sample_report):
     text = render(sample_report, "markdown")
     lines = text.splitlines()
     assert lines[0].startswith("## lrdoctor:")
-    assert "| Run | Status | Recommendation | Findings | Loss |" in lines
+    assert "| Run | Status | Action | LR now → new | Why | Loss |" in lines
     table = None
     for line in lines:
         if line.startswith("|"):
@@ -148,13 +153,15 @@ def test_markdown_tables_are_well_formed(sample_report):
             table = None
     assert "\\|" in text and "&lt;worst&gt;" in text  # the pipe and the angle brackets were escaped
     assert "### `runs/diverged` — ❌ error" in text and "### `good`" not in text  # sections only with findings
+    assert "### `short`" not in text  # only a data-quality note: said once, in the notes
+    assert "- No validation loss in short: overfitting was not checked (DQ02)" in lines
 
 
 def test_markdown_sections_stop_at_the_size_limit(sample_report):
     full = render(sample_report, "markdown")
     cut = render(sample_report, "markdown", max_bytes=len(full.split("### `overfit`")[0].encode()))
     assert "### `runs/diverged`" in cut and "### `overfit`" not in cut
-    assert "*2 more runs with findings are not shown here (size limit)" in cut
+    assert "*1 more run with findings is not shown here (size limit)" in cut
 
 
 # --------------------------------------------------------------------------- github
@@ -168,6 +175,7 @@ def test_github_lines_are_workflow_commands(sample_report):
     assert lines[-1].startswith("lrdoctor: 4 runs checked")
     kinds = [line.split(" ", 1)[0] for line in lines[:-1]]
     assert kinds == ["::error", "::warning", "::warning", "::notice", "::notice", "::warning"]
+    assert lines[3] == "::notice title=lrdoctor DQ02 no-validation::No validation loss in short: overfitting was not checked"
     assert lines[4].startswith("::notice title=lrdoctor sweep runs::") and "suggested LR 0.001" in lines[4]
     assert "%0Asecond line" in lines[1] and "100%25" in lines[1]
 
@@ -192,13 +200,14 @@ def test_github_escaping():
 # --------------------------------------------------------------------------- text
 
 
-def test_text_worst_first_recommendation_on_top(sample_report):
+def test_text_summary_table_first_then_blocks(sample_report):
     text = render(sample_report, "text")
     blocks = text.split("\n\n")
-    assert blocks[0].startswith("runs/diverged  ERROR")
-    assert blocks[0].splitlines()[1].startswith("  → decrease the LR 0.0155 → 0.00155 (×0.1)")
+    assert blocks[0].splitlines()[0].split() == ["RUN", "STATUS", "ACTION", "LR", "NOW", "→", "NEW", "WHY"]
+    assert blocks[1].startswith("runs/diverged  ERROR")
+    assert blocks[1].splitlines()[1] == "  → decrease the LR 0.0155 → 0.00155 (÷10)"
     assert "\x1b[" not in text
-    assert text.rstrip().endswith("4 runs checked (1 ok): 1 error, 2 warnings, 1 info; 2 reading problems")
+    assert text.rstrip().endswith("4 runs checked: 1 ERROR, 1 WARNING, 2 OK; 2 reading problems")
     assert "\x1b[" in render(sample_report, "text", color=True)
 
 
@@ -214,6 +223,10 @@ def test_number_and_step_formatting():
     assert fmt.steps(5, 5) == "step 5" and fmt.steps(1000, 2000) == "steps 1,000–2,000" and fmt.steps(None, None) == ""
     rec = {"action": "increase", "current_lr": 1e-4, "suggested_lr": 1e-3, "factor": 10.0}
     assert fmt.recommendation(rec) == "increase the LR 0.0001 → 0.001 (×10)"
+    assert fmt.recommendation({**rec, "current_lr": None, "suggested_lr": None}) == (
+        "increase the LR ×10 (the LR is not logged; --lr gives it)")
+    assert [fmt.factor(x) for x in (0.0316, 0.01, 0.5, 1.0, 36.2, 3160.0, None)] == [
+        "÷32", "÷100", "÷2", "×1", "×36", "×3,200", ""]
 
 
 def test_unknown_format_is_an_error(sample_report):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..model import Run
 from .csvtable import _lines, parse_table
+from .textfile import read_text
 from .trainings import csv_training_starts, label_parts, part_name
 
 _WIDE_FORMATS = ("keras_csv", "lightning_csv", "csv")
@@ -45,22 +46,21 @@ def split_csv_run(run: Run, path: str, tag_roles=None) -> list[Run]:
 
     if run.format not in _WIDE_FORMATS or not run.series:
         return [run]
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-    except OSError:
+    read = read_text(path)  # as csvlog read it: the same bounds and encodings
+    if read.error:
         return [run]
+    text = read.text
     table = parse_table(path, text)
     starts = _starts(table)
     if not starts:
         return [run]
-    lines = _lines(text)
+    lines, _ = _lines(text)
     bounds = [0, *(i for i, _ in starts), table.n_rows]
     parts = []
     for k in range(len(bounds) - 1):
         keep = set(table.lines[bounds[k]:bounds[k + 1]].tolist())
         first_row = int(table.lines[0])
-        text_k = "\n".join(line if n < first_row or n in keep else "" for n, line in enumerate(lines, 1))
+        text_k = "".join((line if n < first_row or n in keep else "") + "\n" for n, line in enumerate(lines, 1))
         part = read_csv_text(path, text_k, part_name(run.name, k), tag_roles)
         part.hparams = run.hparams if k == len(bounds) - 2 else {}
         parts.append(part)

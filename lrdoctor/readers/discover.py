@@ -184,15 +184,12 @@ def _with_roles(runs: list[Run], tag_roles) -> list[Run]:
 def read_console_log(path: str, name: str) -> list[Run] | Problem | None:
     """console.read_console_text on the file's text (None when it cannot be read: the caller has said why)."""
     from .console import read_console_text
+    from .textfile import read_text
 
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
+    read = read_text(path)  # regular files only, bounded, any Unicode encoding (textfile.py)
+    if read.error:
         return None
-    if b"\x00" in data[:4096]:
-        return None
-    return read_console_text(path, data.decode("utf-8", errors="replace"), name)
+    return read_console_text(path, read.text, name)
 
 
 def _at_least_bytes(jobs: list, limit: int) -> bool:

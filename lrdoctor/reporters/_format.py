@@ -2,9 +2,44 @@
 from __future__ import annotations
 
 import math
+import re
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_NONFINITE = "×"
+
+
+# C0 and C1 controls, DEL, and the Unicode bidi overrides/isolates that reorder what a terminal shows.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_KEEP_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_MULTILINE_KEYS = {"message", "reason", "note", "notes"}
+
+
+def _escape(match) -> str:
+    char = match.group()
+    return {"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(char) or (
+        f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def visible(text, *, keep_newlines: bool = False) -> str:
+    r"""``text`` with every control character shown as an escape (ESC as ``\x1b``), so a file or tag name
+    cannot drive the terminal, forge lines in a log or a CI annotation, or reorder what is shown.
+
+    >>> print(visible("run\x1b[31m\tx"))
+    run\x1b[31m\tx
+    """
+    return (_CONTROL_KEEP_NEWLINE if keep_newlines else _CONTROL).sub(_escape, str(text))
+
+
+def human_doc(doc, key: str = ""):
+    """The records (report_to_dict) with every string made visible, for the human-facing formats.
+    Messages and reasons keep their line breaks; names, paths and tags do not."""
+    if isinstance(doc, dict):
+        return {k: human_doc(v, k) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [human_doc(v, key) for v in doc]
+    if isinstance(doc, str):
+        return visible(doc, keep_newlines=key in _MULTILINE_KEYS)
+    return doc
 
 
 def num(x) -> str:
@@ -44,25 +79,60 @@ def evidence(ev: dict) -> str:
     return ", ".join(f"{k}={num(v)}" for k, v in ev.items())
 
 
+def factor(x) -> str:
+    """An LR factor as people say it: ×10, ÷32 (0.0316 is ÷32), ×1.5."""
+    if x is None or not math.isfinite(x) or x <= 0:
+        return ""
+    return f"×{_two_digits(x)}" if x >= 1 else f"÷{_two_digits(1 / x)}"
+
+
+def _two_digits(x: float) -> str:
+    """2 significant digits without exponents for the usual factors: 3.2, 32, 100, 3,200."""
+    if x >= 10:
+        return f"{round(x, 1 - int(math.floor(math.log10(x)))):,.0f}"
+    return f"{x:.2g}"
+
+
+ACTION_WORDS = {"decrease": "decrease the LR", "increase": "increase the LR", "keep": "keep the LR",
+                "add-warmup": "add a warmup", "decay-schedule": "decay the LR", "stop-early": "stop earlier",
+                "set-lr": "set the LR to", "abstain": "no LR advice"}
+
+
+def lr_change(rec: dict | None) -> str:
+    """The LR column: '0.003 → 0.001', '÷100' when the LR is unknown, '0.001' when it stays."""
+    if not rec or rec["action"] == "abstain":
+        return "–"
+    cur, sug = rec.get("current_lr"), rec.get("suggested_lr")
+    if rec["action"] == "set-lr":
+        return f"→ {num(sug)}"
+    if rec["action"] in ("decrease", "increase"):
+        if cur is not None and sug is not None:
+            return f"{num(cur)} → {num(sug)}"
+        return factor(rec.get("factor")) or "?"
+    return num(cur if cur is not None else sug) if (cur or sug) is not None else "–"
+
+
 def recommendation(rec: dict | None) -> str:
-    """'decrease the LR 0.003 → 0.001 (×0.33)' — the action with the numbers that back it."""
+    """'decrease the LR 0.003 → 0.001 (÷3)' — the action with the numbers that back it."""
     if not rec:
         return "no recommendation"
     action = rec["action"]
-    words = {"decrease": "decrease the LR", "increase": "increase the LR", "keep": "keep the LR",
-             "add-warmup": "add a warmup", "decay-schedule": "decay the LR", "stop-early": "stop earlier",
-             "set-lr": "set the LR to"}
-    text = words.get(action, action)
-    cur, sug, factor = rec.get("current_lr"), rec.get("suggested_lr"), rec.get("factor")
+    text = ACTION_WORDS.get(action, action)
+    cur, sug, change = rec.get("current_lr"), rec.get("suggested_lr"), factor(rec.get("factor"))
     if action == "set-lr":
         return f"{text} {num(sug)}"
-    if sug is not None and cur is not None and sug != cur:
-        text += f" {num(cur)} → {num(sug)}"
-    elif sug is not None:
-        text += f" at {num(sug)}" if action == "keep" else f" (LR {num(sug)})"
-    if factor is not None and factor != 1 and action != "keep":
-        text += f" (×{num(factor)})"
-    return text
+    if action == "stop-early":
+        at = f" at step {num(rec['stop_step'])}" if rec.get("stop_step") is not None else ""
+        return text + at + (f" (LR {num(cur)} is fine)" if cur is not None else "")
+    if action in ("decrease", "increase"):
+        if cur is not None and sug is not None and sug != cur:
+            text += f" {num(cur)} → {num(sug)}"
+        elif cur is None:
+            return text + (f" {change}" if change else "") + " (the LR is not logged; --lr gives it)"
+        return text + (f" ({change})" if change and change != "×1" else "")
+    if action == "keep":
+        return text + (f" at {num(sug if sug is not None else cur)}" if (sug or cur) is not None else "")
+    return text + (f" (LR {num(cur)})" if cur is not None and action != "abstain" else "")
 
 
 def problem(p: dict) -> str:

@@ -7,13 +7,17 @@ in property values).
 GitHub shows at most 10 annotations of each kind per step and silently drops the rest, so
 when a kind has more, the first 9 (worst runs first) are annotations, the 10th says how many
 more there are, and those are printed as plain log lines.  A summary line closes the output.
+Data-quality notes are one notice each for all the runs they apply to, and control characters from
+file and tag names are shown escaped, so a log cannot forge a workflow command.
 """
 from __future__ import annotations
 
 from collections import Counter
 
 from . import _format as fmt
+from . import _plain as plain
 from .records import report_to_dict
+from .text_report import closing_line, notes
 
 COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 PER_KIND = 10  # GitHub's per-step limit for each of error, warning, notice
@@ -37,12 +41,19 @@ def _annotations(doc: dict) -> list[tuple[str, str, str]]:
     out = []
     for run in doc["runs"]:
         rec = run["recommendation"]
+        if run["crashed"]:
+            out.append(("error", f"lrdoctor: crashed ({run['run']})",
+                        f"{run['run']}: {', '.join(run['crashed'])} could not run; the diagnosis is incomplete"))
         for f in run["findings"]:
+            if f["note"]:
+                continue
             where = fmt.steps(f["start_step"], f["end_step"])
             message = f"{run['run']}: {f['message']}" + (f" ({where})" if where else "")
-            if rec and rec["action"] != "keep":
-                message += f"\nRecommendation: {fmt.recommendation(rec)}: {rec['reason']}"
+            if rec and rec["action"] not in ("keep", "abstain"):
+                message += f"\nRecommendation: {fmt.recommendation(rec)}"
             out.append((COMMAND[f["severity"]], f"lrdoctor {f['code']} {f['name']} ({run['run']})", message))
+    for code, name, names in notes(doc["runs"]):
+        out.append(("notice", f"lrdoctor {code} {name}", plain.note_text(code, name, names)))
     for sweep in doc["sweeps"]:
         out.append(("notice", f"lrdoctor sweep {sweep.get('group', '?')}", "\n".join(fmt.sweep_lines(sweep))))
     for p in doc["problems"]:
@@ -51,7 +62,7 @@ def _annotations(doc: dict) -> list[tuple[str, str, str]]:
 
 
 def render(report, **_options) -> str:
-    doc = report_to_dict(report)
+    doc = fmt.human_doc(report_to_dict(report))
     annotations = _annotations(doc)
     totals, shown = Counter(kind for kind, _, _ in annotations), Counter()
     lines, overflow = [], []
@@ -69,5 +80,5 @@ def render(report, **_options) -> str:
                                        "(GitHub shows 10 per kind)", title=f"lrdoctor: {more} more"))
     s = doc["summary"]
     lines += overflow
-    lines.append(f"lrdoctor: {fmt.plural(s['runs'], 'run')} checked: {fmt.counts(s)}")
+    lines.append(f"lrdoctor: {closing_line(s)}")
     return "\n".join(lines) + "\n"

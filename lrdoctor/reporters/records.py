@@ -1,5 +1,9 @@
 """Report -> plain dicts: the one structure every reporter renders (JSON contract, schema v1).
 
+The contract is published as a JSON Schema (schema.py, ``lrdoctor schema``).  Version policy: an
+additive change (a new field, a new action, status or rule code) keeps ``version``; a change that can
+break a reader (a field removed, renamed or given another meaning or type) bumps it.
+
 Floats are rounded to ``SIGNIFICANT_DIGITS`` significant digits.  The measured values carry no more
 meaning than that (a loss's own noise is in the 2nd-3rd digit), and the last digits of a float depend on
 the CPU's vector units and the library version (numpy's AVX-512 ``exp`` rounds differently), so a
@@ -10,6 +14,7 @@ evenly in log space (10^-2.5, 10^-3, ...), and a ratio that is exactly half a de
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 from typing import Mapping
@@ -65,11 +70,12 @@ def finding_to_dict(f: Finding) -> dict:
         "start_step": _num(f.start_step),
         "end_step": _num(f.end_step),
         "message": f.message,
+        "note": is_note(f),
         "evidence": {str(k): _plain(v) for k, v in sorted(f.evidence.items())},
     }
 
 
-def recommendation_to_dict(r: Recommendation | None) -> dict | None:
+def recommendation_to_dict(r: Recommendation | None, findings: tuple[Finding, ...] = ()) -> dict | None:
     if r is None:
         return None
     return {
@@ -80,7 +86,55 @@ def recommendation_to_dict(r: Recommendation | None) -> dict | None:
         "reason": r.reason,
         "confidence": r.confidence,
         "rule": r.rule,
+        "stop_step": _stop_step(r, findings),
     }
+
+
+def _stop_step(r: Recommendation, findings: tuple[Finding, ...]) -> int | None:
+    """For stop-early: the step to stop at (the driving finding's best step, else where it starts)."""
+    if r.action != "stop-early":
+        return None
+    driver = next((f for f in findings if f.code == r.rule), None) or next(
+        (f for f in findings if f.kind == "overfitting"), None)
+    if driver is None:
+        return None
+    best = driver.evidence.get("best_step")
+    return _num(best if isinstance(best, numbers.Real) and math.isfinite(best) else driver.start_step)
+
+
+def is_note(f: Finding) -> bool:
+    """A data-quality remark (LR not logged, no validation curve...): said once, never a run's status."""
+    return f.kind == "data_quality" and f.severity <= 1 and not f.evidence.get("crashed")
+
+
+def crashed(r: RunResult) -> tuple[str, ...]:
+    """Codes of the checks that crashed on the run (RunResult.crashed, when the engine sets it)."""
+    return tuple(getattr(r, "crashed", ()) or ())
+
+
+def verdict(r: RunResult) -> str:
+    """The run's status as the human reports show it: "crashed" first, then the worst finding that is
+    not a data-quality note, else "ok"."""
+    if crashed(r) or r.status == "crashed":
+        return "crashed"
+    worst = max((f.severity for f in r.findings if not is_note(f)), default=None)
+    return "ok" if worst is None else str(worst)
+
+
+def run_id(r: RunResult) -> str:
+    """An id that survives pointing lrdoctor at another directory or moving the logs.
+
+    It hashes what belongs to the log, not to where it was found from: the format, the last two
+    components of the run's path, the tags it was read with, and its training-loss curve (the
+    48-point preview rounded to 6 significant digits, as in the JSON, so the last bits of a float
+    cannot make it differ between machines).  Identical
+    copies of one log get the same hash; report_to_dict numbers them (``-2``, ``-3``) in report order.
+    """
+    tail = "/".join(str(r.source).replace("\\", "/").rstrip("/").split("/")[-2:])
+    roles = ";".join(f"{k}={v}" for k, v in sorted(r.roles.items()))
+    curve = ",".join(repr(round_significant(float(v))) for v in r.loss_preview)
+    digest = hashlib.sha256("\0".join((r.format, tail, roles, curve)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
 
 
 def problem_to_dict(p: Problem) -> dict:
@@ -89,13 +143,17 @@ def problem_to_dict(p: Problem) -> dict:
 
 def run_to_dict(r: RunResult) -> dict:
     return {
+        "id": run_id(r),
         "run": r.run,
         "source": r.source,
         "format": r.format,
         "status": r.status,
+        "verdict": verdict(r),
+        "crashed": list(crashed(r)),
         "roles": dict(sorted(r.roles.items())),
         "findings": [finding_to_dict(f) for f in r.findings],
-        "recommendation": recommendation_to_dict(r.recommendation),
+        "recommendation": recommendation_to_dict(r.recommendation, r.findings),
+        "notes": [str(n) for n in getattr(r, "notes", ()) or ()],
         "problems": [problem_to_dict(p) for p in r.problems],
         "extras": _plain(r.extras),
         "loss_preview": [_num(v) for v in r.loss_preview],
@@ -110,11 +168,13 @@ def summary(report: Report) -> dict:
 
     statuses = [r.status for r in report.runs]
     worst = max((r.worst for r in report.runs if r.worst is not None), default=None)
+    verdicts = [verdict(r) for r in report.runs]
     return {
-        "status": "crashed" if report.crashed_runs else "ok" if worst is None else str(worst),
+        "status": "crashed" if report.crashed_runs or "crashed" in verdicts else "ok" if worst is None else str(worst),
         "runs": len(report.runs),
         "runs_ok": statuses.count("ok"),
         "runs_crashed": len(report.crashed_runs),
+        "verdicts": {v: verdicts.count(v) for v in VERDICTS if v in verdicts},
         "errors": report.count(Severity.ERROR),
         "warnings": report.count(Severity.WARNING),
         "infos": report.count(Severity.INFO),
@@ -122,11 +182,23 @@ def summary(report: Report) -> dict:
     }
 
 
+VERDICTS = ("crashed", "error", "warning", "info", "ok")  # worst first
+
+
+def _unique_ids(runs: list[dict]) -> list[dict]:
+    seen: dict[str, int] = {}
+    for run in runs:
+        seen[run["id"]] = seen.get(run["id"], 0) + 1
+        if seen[run["id"]] > 1:
+            run["id"] = f"{run['id']}-{seen[run['id']]}"
+    return runs
+
+
 def report_to_dict(report: Report) -> dict:
     return shown_strings({
         "version": SCHEMA_VERSION,
         "tool": {"name": "lrdoctor", "version": __version__},
-        "runs": [run_to_dict(r) for r in report.runs],
+        "runs": _unique_ids([run_to_dict(r) for r in report.runs]),
         "sweeps": [_plain(s) for s in report.sweeps],
         "problems": [problem_to_dict(p) for p in report.problems],
         "summary": summary(report),

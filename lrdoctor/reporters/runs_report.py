@@ -7,6 +7,7 @@ import math
 from typing import Sequence
 
 from ..model import Problem, Run, Series
+from ._format import human_doc
 from .records import problem_to_dict
 
 RUNS_SCHEMA_VERSION = 1
@@ -82,6 +83,7 @@ def render(runs: Sequence[Run], problems: Sequence[Problem] = (), fmt: str = "te
         return json.dumps(data, indent=2, allow_nan=False) + "\n"
     if fmt != "text":
         raise ValueError(f"unknown format {fmt!r}; expected text or json")
+    data = human_doc(data)  # names from the logs: their control characters shown escaped
     lines: list[str] = []
     for rec in data["runs"]:
         lines += _run_text(rec) + [""]
