@@ -50,6 +50,9 @@ def split_csv_run(run: Run, path: str, tag_roles=None) -> list[Run]:
             text = fh.read()
     except OSError:
         return [run]
+    longest = max(len(series) for series in run.series.values())
+    if not run.restarts and text.strip().count("\n") <= longest:
+        return [run]  # one row per step, never going back: nothing to split (the common case, no second parse)
     table = parse_table(path, text)
     starts = _starts(table)
     if not starts:
