@@ -246,3 +246,15 @@ def test_hf_eval_dicts_take_the_step_of_the_train_dict_before_and_the_summary_is
     (run,), _ = read_runs(tmp_path)
     assert run.series["eval_loss"].steps.tolist() == [1, 2, 3] and run.series["loss"].steps.tolist() == [1, 2, 3]
     assert run.roles["val_loss"] == "eval_loss" and "train_loss" not in run.series
+
+
+@pytest.mark.parametrize("line", [
+    "step: 99999999999999999999 loss: 0.5",      # a counter past int64 is no counter
+    "{'loss': 1.0, 'epoch': 1e308}",              # nor an epoch in exponent form
+    "|  total_timesteps | 1e30 |",
+])
+def test_absurd_counters_neither_crash_nor_become_steps(line):
+    text = "\n".join([line] * 5)
+    result = read_console_text("/logs/f.log", text, "f.log")
+    assert result is None or not isinstance(result, list) or all(
+        int(s.steps.max()) < 10**15 for r in result for s in r.series.values())

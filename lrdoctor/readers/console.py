@@ -41,13 +41,13 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)"
 _VALUE = rf"\[?\s*(?P<val>{_NUMBER})\s*\]?(?P<pct>%)?(?![\w.:/]|,\d)"  # not 5s, 1:23, 2ms/step, 39,344
 _KEY = r"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*(?:[ ][A-Za-z0-9][\w./-]*){0,3})"
 _PAIR = re.compile(rf"{_KEY}['\"]?\s*[:=]\s*{_VALUE}")  # also a printed dict's 'loss': 0.69
-_DICT_EPOCH = re.compile(r"""['"]epoch['"]\s*:\s*(?P<e>\d+(?:\.\d*)?)""")
+_DICT_EPOCH = re.compile(r"""['"]epoch['"]\s*:\s*(?P<e>\d{1,9}(?:\.\d*)?)(?![\d.eE])""")
 _SUMMARY_KEYS = ("train_runtime", "total_flos")  # HF's end-of-training summary dict: no point of the curve
 _SPACE_PAIR = re.compile(rf"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*)\s+{_VALUE}")
-_COUNTER = r"\s*[:=#]?\s*\[?\s*(?P<n>\d+)\s*(?:/\s*(?P<of>\d+))?\s*\]?(?![\w.])"
+_COUNTER = r"\s*[:=#]?\s*\[?\s*(?P<n>\d{1,15})\s*(?:/\s*(?P<of>\d{1,15}))?\s*\]?(?![\w.])"
 _EPOCH = re.compile(rf"\bepoch(?:s)?{_COUNTER}", re.IGNORECASE)
 _STEP = re.compile(rf"\b(?:step|iter|iteration|it|batch|global_step)\b{_COUNTER}", re.IGNORECASE)
-_BARE_STEP = re.compile(r"\s*\[\s*(?P<n>\d+)\s*/\s*(?P<of>\d+)\s*\]")
+_BARE_STEP = re.compile(r"\s*\[\s*(?P<n>\d{1,15})\s*/\s*(?P<of>\d{1,15})\s*\]")
 _PHASE = re.compile(r"^\W*(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test(?:ing)?)\b(?!\s*[:=/_])",
                     re.IGNORECASE)
 _PHASE_PREFIX = {"tra": "train", "val": "val", "eva": "val", "tes": "test"}
@@ -137,7 +137,7 @@ class _Table:
     def flush(self, records: list[_Record]) -> None:
         step = self.values.pop(_TABLE_STEP, None)
         metrics = {k: v for k, v in self.values.items() if not k.startswith("time/")}
-        if step is not None and metrics and float(step).is_integer():
+        if step is not None and metrics and float(step).is_integer() and 0 <= step < 1e15:
             records.append(_Record(self.first_line, None, int(step), None, metrics))
         self.__init__()
 
@@ -223,6 +223,9 @@ def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | 
         return None
     if sum(r.fraction is not None for r in records) >= MIN_POINTS:
         _number_printed_dicts(records)
+    else:
+        for r in records:
+            r.fraction = None  # a stray 'epoch': x among other lines is no counter
     counted = [r for r in records if r.epoch is not None or r.step is not None]
     if len(counted) < MIN_POINTS:
         return Problem(path, f"console log with {first_of(judged)} values but no epoch or step counter on their lines; "

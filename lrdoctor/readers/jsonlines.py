@@ -41,7 +41,8 @@ def _objects(text: str) -> tuple[list[tuple[int, dict]], list[int]]:
 
 def _counter(entry: dict, key: str) -> int | None:
     value = entry.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer() \
+            or not 0 <= value < 1e12:
         return None
     return int(value)
 
