@@ -131,8 +131,10 @@ def find_copies(runs: Sequence[Run]) -> dict[str, Copy]:
 
 
 def split_copies(runs: Sequence[Run]) -> tuple[list[Run], dict[str, Copy]]:
-    """(the runs to diagnose: all but the copies, the copies by name)."""
-    copies = find_copies(runs)
+    """(the runs to diagnose: all but the copies, the copies by name).  Runs handed in with clashing
+    names (the API allows it) are all diagnosed: a name could not say which one is the copy."""
+    names = [run.name for run in runs]
+    copies = find_copies(runs) if len(set(names)) == len(names) else {}
     return [r for r in runs if r.name not in copies], copies
 
 

@@ -289,6 +289,8 @@ def _note_copies(runs: list[Run]) -> None:
     """Say in each copy's notes which run it copies (copies.py; the engine diagnoses it there)."""
     from ..copies import find_copies
 
+    if len({run.name for run in runs}) < len(runs):
+        return
     for name, copy in find_copies(runs).items():
         copy.run.notes.append(f"same training as {copy.original} (its {copy.tag_role.replace('_', ' ')} matches at "
                               f"all {copy.matched} logged steps): diagnosed there, and reported here with its verdict")
