@@ -9,7 +9,8 @@ the overfitting began looks fine).
 A run is a **copy** of another when every point of its training loss (its validation loss when it
 has none) -- at least ``MIN_POINTS`` of them -- is found in the other at the same step with the same
 value (to ``ABS_TOL``: HF rounds the losses it keeps in ``log_history`` to 4 decimals, TensorBoard
-stores float32), and no other curve the two share (validation loss, accuracy, LR...) disagrees at
+stores float32) -- a copy logs its first ``MIN_POINTS`` points at the original's first steps -- and no
+other curve the two share (validation loss, accuracy, LR...) disagrees at
 a step both logged.  Among runs that are copies of one another the **original** is the one holding the
 most: most loss points, then most points in all, then not a ``checkpoint-*`` snapshot, then the
 last in natural name order (``checkpoint-3128`` after ``checkpoint-3000``).
@@ -81,6 +82,30 @@ def _rank(run: Run, curve: Series) -> tuple:
     return len(curve), run.n_points, not snapshot, _natural(run.name)
 
 
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= ABS_TOL + REL_TOL * max(abs(a), abs(b))
+
+
+def _candidate_pairs(entries: list) -> list[tuple]:
+    """Pairs that may be copies: the same first ``MIN_POINTS`` steps with close values there.  Sorted
+    by the last of those values, only neighbours within the tolerance are paired -- an LR sweep whose
+    runs all start from one initial loss is not compared run against run."""
+    groups: dict[tuple, list] = {}
+    for entry in entries:
+        groups.setdefault(tuple(entry[2].steps[:MIN_POINTS].tolist()), []).append(entry)
+    pairs = []
+    for group in groups.values():
+        group.sort(key=lambda e: float(e[2].values[MIN_POINTS - 1]))
+        for k, a in enumerate(group):
+            last = float(a[2].values[MIN_POINTS - 1])
+            for b in group[k + 1:]:
+                if not _close(last, float(b[2].values[MIN_POINTS - 1])):
+                    break
+                if a[1] == b[1] and all(_close(x, y) for x, y in zip(a[2].values[:MIN_POINTS], b[2].values[:MIN_POINTS])):
+                    pairs.append((a, b))
+    return pairs
+
+
 def find_copies(runs: Sequence[Run]) -> dict[str, Copy]:
     """Copies by run name (see the module doc); runs that are no copy are absent."""
     entries = []
@@ -88,22 +113,14 @@ def find_copies(runs: Sequence[Run]) -> dict[str, Copy]:
         found = _curve(run)
         if found is not None:
             entries.append((run, found[0], found[1], _rank(run, found[1])))
-    # Copies start at the same step with the same first value: only neighbours in that order are compared.
-    entries.sort(key=lambda e: (int(e[2].steps[0]), float(e[2].values[0])))
     parent: dict[str, tuple[tuple, str, str, int]] = {}  # copy -> (rank of its original, original, role, matched)
-    for k, (run_a, role_a, curve_a, rank_a) in enumerate(entries):
-        for run_b, role_b, curve_b, rank_b in entries[k + 1:]:
-            if curve_b.steps[0] != curve_a.steps[0] or \
-                    curve_b.values[0] - curve_a.values[0] > ABS_TOL + REL_TOL * abs(curve_a.values[0]):
-                break
-            if role_a != role_b:
-                continue
-            (small, s_curve, _), (big, b_curve, b_rank) = sorted(
-                [(run_a, curve_a, rank_a), (run_b, curve_b, rank_b)], key=lambda e: e[2])
-            if not (_contained(s_curve, b_curve) and all(_agree(small.get(r), big.get(r)) for r in ROLES)):
-                continue
-            if small.name not in parent or parent[small.name][0] < b_rank:
-                parent[small.name] = (b_rank, big.name, role_a, len(s_curve))
+    for a, b in _candidate_pairs(entries):
+        (small, s_curve, _), (big, b_curve, b_rank) = sorted([(a[0], a[2], a[3]), (b[0], b[2], b[3])],
+                                                             key=lambda e: e[2])
+        if not (_contained(s_curve, b_curve) and all(_agree(small.get(r), big.get(r)) for r in ROLES)):
+            continue
+        if small.name not in parent or parent[small.name][0] < b_rank:
+            parent[small.name] = (b_rank, big.name, a[1], len(s_curve))
     by_name = {run.name: run for run in runs}
     copies = {}
     for name, (_, original, role, matched) in parent.items():
@@ -114,8 +131,10 @@ def find_copies(runs: Sequence[Run]) -> dict[str, Copy]:
 
 
 def split_copies(runs: Sequence[Run]) -> tuple[list[Run], dict[str, Copy]]:
-    """(the runs to diagnose: all but the copies, the copies by name)."""
-    copies = find_copies(runs)
+    """(the runs to diagnose: all but the copies, the copies by name).  Runs handed in with clashing
+    names (the API allows it) are all diagnosed: a name could not say which one is the copy."""
+    names = [run.name for run in runs]
+    copies = find_copies(runs) if len(set(names)) == len(names) else {}
     return [r for r in runs if r.name not in copies], copies
 
 

@@ -14,6 +14,8 @@ Fixtures in tests/data/console are real logs committed to public repositories (l
 * sb3_dqn_frozenlake_output.txt, sb3_ppo_frozenlake_4x4.txt -- ZeshiWu/ML-capstone-project-,
   frozenlake_code/model_output.txt (first 91 lines) and frozenlake_code/4x4_ppo_off.txt (first 103 lines):
   stable-baselines3 console tables.
+* hf_dpo_sample_output.log -- intel-analytics/ipex-llm, python/llm/example/GPU/LLM-Finetuning/DPO/README.md,
+  its "Sample Output" block verbatim (HF/TRL Trainer's printed dicts).
 The other cases are reductions of the formats the issue lists, written here.
 """
 from __future__ import annotations
@@ -218,3 +220,41 @@ def test_yolo_results_csv(tmp_path, padded):
     assert run.roles["lr"] == "lr/pg0"
     assert run.series["train/box_loss"].steps.tolist() == [1, 2, 3]
     assert run.series["metrics/mAP50(B)"].values.tolist() == [0.77837, 0.81605, 0.80725]
+
+
+def test_hf_trainer_printed_dicts_with_a_repeating_rounded_epoch():
+    (run,), problems = read_runs(DATA / "hf_dpo_sample_output.log")
+    assert problems == [] and run.format == "console"
+    loss = run.series["loss"]
+    assert loss.steps.tolist() == [1, 2, 3, 4, 5, 6, 7]  # epoch 0.0 four times: no line overwrites another
+    assert loss.values.tolist() == [0.6931, 0.6931, 0.7058, 0.6912, 0.6958, 0.6714, 0.6773]
+    assert loss.epochs.tolist() == [0.0] * 4 + [0.01] * 3
+    assert run.roles["lr"] == "learning_rate" and run.series["learning_rate"].values[-1] == pytest.approx(3.5e-06)
+    assert "trainable_params" not in run.series and "all_params" not in run.series
+
+
+def test_hf_eval_dicts_take_the_step_of_the_train_dict_before_and_the_summary_is_no_point(tmp_path):
+    (tmp_path / "train.out").write_text(
+        "Epoch 1/3: 100%|####| 1/1 [00:05<00:00, 5.23s/it]\n"
+        "{'loss': 0.6931, 'learning_rate': 2e-05, 'epoch': 1.0}\n"
+        "{'eval_loss': 0.5234, 'eval_accuracy': 0.75, 'eval_f1': 0.73}\n"
+        "{'loss': 0.3456, 'learning_rate': 1.5e-05, 'epoch': 2.0}\n"
+        "{'eval_loss': 0.2134, 'eval_accuracy': 0.95, 'eval_f1': 0.94}\n"
+        "{'loss': 0.1234, 'learning_rate': 1e-05, 'epoch': 3.0}\n"
+        "{'eval_loss': 0.1023, 'eval_accuracy': 0.97, 'eval_f1': 0.96}\n"
+        "{'train_runtime': 15.2, 'train_samples_per_second': 2.4, 'train_loss': 0.3874, 'epoch': 3.0}\n")
+    (run,), _ = read_runs(tmp_path)
+    assert run.series["eval_loss"].steps.tolist() == [1, 2, 3] and run.series["loss"].steps.tolist() == [1, 2, 3]
+    assert run.roles["val_loss"] == "eval_loss" and "train_loss" not in run.series
+
+
+@pytest.mark.parametrize("line", [
+    "step: 99999999999999999999 loss: 0.5",      # a counter past int64 is no counter
+    "{'loss': 1.0, 'epoch': 1e308}",              # nor an epoch in exponent form
+    "|  total_timesteps | 1e30 |",
+])
+def test_absurd_counters_neither_crash_nor_become_steps(line):
+    text = "\n".join([line] * 5)
+    result = read_console_text("/logs/f.log", text, "f.log")
+    assert result is None or not isinstance(result, list) or all(
+        int(s.steps.max()) < 10**15 for r in result for s in r.series.values())

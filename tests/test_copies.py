@@ -131,3 +131,13 @@ def test_copies_in_the_real_corpus():
     for ckpt in ("checkpoint-3000", "checkpoint-3128"):  # the third training written into logs/
         assert found[f"hf_trainer_state/{rtiberiu}results/{ckpt}/trainer_state.json"] == f"tensorboard/{rtiberiu}logs#3"
     assert len(found) == 8
+
+
+def test_runs_handed_in_with_one_name_are_all_diagnosed(tmp_path):
+    write_trainer_state(tmp_path / "a" / "trainer_state.json", 2000)
+    write_trainer_state(tmp_path / "b" / "trainer_state.json", 5000)
+    runs, _ = read_runs(tmp_path)
+    for run in runs:
+        run.name = "same"
+    report = lrdoctor.diagnose(runs)
+    assert len(report.runs) == 2 and not any("copy_of" in r.extras for r in report.runs)

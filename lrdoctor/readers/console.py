@@ -15,6 +15,10 @@ or, when it looks like one but cannot be placed on a step axis, set aside with a
   key within one epoch wins (Keras' progress bar ends on the epoch's mean, with ``val_*``).
 * **stable-baselines3 tables** (``| rollout/ |``, ``|    loss | 0.00369 |``): one point per table at
   its ``time/total_timesteps``, keys named ``section/key`` as in its progress.csv.
+* **HF Trainer's printed dicts** (``{'loss': 0.6923, 'learning_rate': 1.998e-05, 'epoch': 0.01}``):
+  they carry no step and an epoch rounded to 2 decimals, so the k-th train dict is step k (one
+  logging interval each; the printed epoch is kept as ``Series.epochs``) and an ``eval_*`` dict takes
+  the step of the train dict before it; the end-of-training summary dict (``train_runtime``) is no point.
 * **Progress bars.** ``\\r`` and backspaces split a line into its updates; ``ETA`` updates are
   skipped when the epoch has a final line.
 * **A training log** has at least ``MIN_POINTS`` points of a loss (or accuracy/error) key, each with
@@ -36,12 +40,14 @@ MIN_POINTS = 3
 _NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)"
 _VALUE = rf"\[?\s*(?P<val>{_NUMBER})\s*\]?(?P<pct>%)?(?![\w.:/]|,\d)"  # not 5s, 1:23, 2ms/step, 39,344
 _KEY = r"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*(?:[ ][A-Za-z0-9][\w./-]*){0,3})"
-_PAIR = re.compile(rf"{_KEY}\s*[:=]\s*{_VALUE}")
+_PAIR = re.compile(rf"{_KEY}['\"]?\s*[:=]\s*{_VALUE}")  # also a printed dict's 'loss': 0.69
+_DICT_EPOCH = re.compile(r"""['"]epoch['"]\s*:\s*(?P<e>\d{1,9}(?:\.\d*)?)(?![\d.eE])""")
+_SUMMARY_KEYS = ("train_runtime", "total_flos")  # HF's end-of-training summary dict: no point of the curve
 _SPACE_PAIR = re.compile(rf"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*)\s+{_VALUE}")
-_COUNTER = r"\s*[:=#]?\s*\[?\s*(?P<n>\d+)\s*(?:/\s*(?P<of>\d+))?\s*\]?(?![\w.])"
+_COUNTER = r"\s*[:=#]?\s*\[?\s*(?P<n>\d{1,15})\s*(?:/\s*(?P<of>\d{1,15}))?\s*\]?(?![\w.])"
 _EPOCH = re.compile(rf"\bepoch(?:s)?{_COUNTER}", re.IGNORECASE)
 _STEP = re.compile(rf"\b(?:step|iter|iteration|it|batch|global_step)\b{_COUNTER}", re.IGNORECASE)
-_BARE_STEP = re.compile(r"\s*\[\s*(?P<n>\d+)\s*/\s*(?P<of>\d+)\s*\]")
+_BARE_STEP = re.compile(r"\s*\[\s*(?P<n>\d{1,15})\s*/\s*(?P<of>\d{1,15})\s*\]")
 _PHASE = re.compile(r"^\W*(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test(?:ing)?)\b(?!\s*[:=/_])",
                     re.IGNORECASE)
 _PHASE_PREFIX = {"tra": "train", "val": "val", "eva": "val", "tes": "test"}
@@ -60,6 +66,7 @@ class _Record:
     step_of: int | None
     metrics: dict[str, float] = field(default_factory=dict)
     eta: bool = False
+    fraction: float | None = None  # HF's printed dicts: the fractional epoch, their only counter
 
 
 def _key(raw: str, phase: str | None) -> str:
@@ -98,7 +105,11 @@ def _record(number: int, piece: str, epoch: int | None) -> tuple[_Record | None,
         return None, int(e.group("n")) if header else epoch  # "Epoch 3/50", not "Epoch 00008: early stopping"
     here = epoch if e is None else int(e.group("n"))  # an epoch on a metric line is that line's only
     step, step_of = (int(s.group("n")), int(s.group("of")) if s.group("of") else None) if s else (None, None)
-    return _Record(number, here, step, step_of, metrics, eta="ETA" in piece), epoch
+    if any(k in metrics for k in _SUMMARY_KEYS):
+        return None, epoch
+    fraction = _DICT_EPOCH.search(piece) if e is None and s is None else None
+    return _Record(number, here, step, step_of, metrics, eta="ETA" in piece,
+                   fraction=None if fraction is None else float(fraction.group("e"))), epoch
 
 
 _TABLE_ROW = re.compile(r"^\|\s*([^|\s][^|]*?)\s*\|\s*([^|]*?)\s*\|\s*$")
@@ -126,7 +137,7 @@ class _Table:
     def flush(self, records: list[_Record]) -> None:
         step = self.values.pop(_TABLE_STEP, None)
         metrics = {k: v for k, v in self.values.items() if not k.startswith("time/")}
-        if step is not None and metrics and float(step).is_integer():
+        if step is not None and metrics and float(step).is_integer() and 0 <= step < 1e15:
             records.append(_Record(self.first_line, None, int(step), None, metrics))
         self.__init__()
 
@@ -150,9 +161,23 @@ def _records(text: str) -> list[_Record]:
     return records
 
 
+def _number_printed_dicts(records: list[_Record]) -> None:
+    """HF Trainer's printed dicts carry no step, and an epoch rounded to 2 decimals that repeats:
+    the k-th train dict is step k (one logging interval each); an evaluation dict (``eval_*`` keys
+    only, with or without an epoch) takes the step of the train dict before it."""
+    count, epoch = 0, 0.0
+    for r in records:
+        evaluation = all(k.startswith(("eval_", "eval/")) for k in r.metrics)
+        if not evaluation:
+            count += 1
+        epoch = r.fraction if r.fraction is not None else epoch
+        r.step, r.epoch, r.fraction = count, None, epoch
+
+
 def _steps(records: list[_Record]) -> tuple[np.ndarray, np.ndarray | None, str]:
     """(x per record, epoch per record or None, what the x axis is)."""
-    epochs = np.array([np.nan if r.epoch is None else r.epoch for r in records], dtype=np.float64)
+    epochs = np.array([r.fraction if r.fraction is not None else np.nan if r.epoch is None else r.epoch
+                       for r in records], dtype=np.float64)  # fraction: HF's printed epoch
     has_epoch = np.isfinite(epochs).any()
     if all(r.step is not None for r in records):
         steps = np.array([r.step for r in records], dtype=np.int64)
@@ -196,6 +221,11 @@ def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | 
     judged = [k for k in {k for r in records for k in r.metrics} if _JUDGED.search(k)]
     if not judged or max(sum(k in r.metrics for r in records) for k in judged) < MIN_POINTS:
         return None
+    if sum(r.fraction is not None for r in records) >= MIN_POINTS:
+        _number_printed_dicts(records)
+    else:
+        for r in records:
+            r.fraction = None  # a stray 'epoch': x among other lines is no counter
     counted = [r for r in records if r.epoch is not None or r.step is not None]
     if len(counted) < MIN_POINTS:
         return Problem(path, f"console log with {first_of(judged)} values but no epoch or step counter on their lines; "

@@ -23,7 +23,9 @@ def _index_column(table) -> str | None:
     if col is None or not table.present[col].all():
         return None
     values = table.values[col]
-    return col if np.all(np.isfinite(values)) and np.all(values == np.round(values)) else None
+    # Beyond 2**53 a float step no longer tells consecutive steps apart (csvlog numbers such rows itself).
+    exact = np.all(np.isfinite(values)) and np.all(np.abs(values) < 2.0 ** 53)
+    return col if exact and np.all(values == np.round(values)) else None
 
 
 def _starts(table) -> list[tuple[int, str]]:
@@ -50,6 +52,9 @@ def split_csv_run(run: Run, path: str, tag_roles=None) -> list[Run]:
     if read.error:
         return [run]
     text = read.text
+    longest = max(len(series) for series in run.series.values())
+    if not run.restarts and text.strip().count("\n") <= longest:
+        return [run]  # one row per step, never going back: nothing to split (the common case, no second parse)
     table = parse_table(path, text)
     starts = _starts(table)
     if not starts:

@@ -148,6 +148,9 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
         elif isinstance(job, MlflowJob):
             runs = [read_mlflow_run(job.directory, job.name)]
         else:
+            per_epoch = read_epoch_iter_jsonl(job.path, job.name)
+            if per_epoch is not None:
+                return _with_roles([per_epoch], tag_roles)
             console = read_console_log(job.path, job.name) if _maybe_console(job.path) else None
             if isinstance(console, list):  # a console log is never also a CSV/JSON one (no "key: value")
                 return _with_roles(console, tag_roles)
@@ -181,15 +184,33 @@ def _with_roles(runs: list[Run], tag_roles) -> list[Run]:
     return runs
 
 
+def _text(path: str) -> str | None:
+    """The file's text as every text reader reads it (textfile.py: regular files only, bounded, any
+    Unicode encoding), or None when there is none: the caller has said why."""
+    from .textfile import read_text
+
+    read = read_text(path)
+    return None if read.error else read.text
+
+
+def read_epoch_iter_jsonl(path: str, name: str) -> Run | None:
+    """jsonlines.read for a JSON-lines file with ``epoch`` and ``iter`` keys, else None."""
+    if not path.lower().endswith((".json", ".jsonl", ".log", ".txt")):
+        return None
+    text = _text(path)
+    if text is None or not text.lstrip().startswith("{") or '"iter"' not in text or '"epoch"' not in text:
+        return None
+    from .jsonlines import read
+
+    return read(path, text, name)
+
+
 def read_console_log(path: str, name: str) -> list[Run] | Problem | None:
     """console.read_console_text on the file's text (None when it cannot be read: the caller has said why)."""
     from .console import read_console_text
-    from .textfile import read_text
 
-    read = read_text(path)  # regular files only, bounded, any Unicode encoding (textfile.py)
-    if read.error:
-        return None
-    return read_console_text(path, read.text, name)
+    text = _text(path)
+    return None if text is None else read_console_text(path, text, name)
 
 
 def _at_least_bytes(jobs: list, limit: int) -> bool:
@@ -268,6 +289,8 @@ def _note_copies(runs: list[Run]) -> None:
     """Say in each copy's notes which run it copies (copies.py; the engine diagnoses it there)."""
     from ..copies import find_copies
 
+    if len({run.name for run in runs}) < len(runs):
+        return
     for name, copy in find_copies(runs).items():
         copy.run.notes.append(f"same training as {copy.original} (its {copy.tag_role.replace('_', ' ')} matches at "
                               f"all {copy.matched} logged steps): diagnosed there, and reported here with its verdict")
