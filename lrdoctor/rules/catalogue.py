@@ -7,7 +7,7 @@ from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, Reinfor
                            TooFewPoints)
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
 from .judgeable import AdversarialRun, NegligibleChange, UnboundedObjective, ValidationNeverFinite
-from .oscillation import ErraticValidation
+from .oscillation import ErraticValidation, SwingsShrinkWithLr
 from .overfitting import ValidationTurnsUp
 from .returns import ReturnCollapsed
 from .plateau import DropAfterDecay, LearnsOnlyAfterDecay, StuckAtStart
@@ -22,6 +22,7 @@ RULES: list = [
     LogitsBlewUp,
     LossSpikes,
     ErraticValidation,
+    SwingsShrinkWithLr,
     StuckAtStart,
     LearnsOnlyAfterDecay,
     DropAfterDecay,
