@@ -224,6 +224,16 @@ def _rl(f: Finding, current: float | None) -> Recommendation:
                 "whether the LR is right (no NaN/inf or explosion in the loss); judge it by the returns", "medium")
 
 
+def _warmup_rise(f: Finding, current: float | None) -> Recommendation:
+    ev = f.evidence
+    turned = ev.get("lr_at_low")
+    factor = turned / current if (turned and current) else None
+    return _rec("decrease", factor, current,
+                f"DV07: the loss turned up at lr {turned:.3g} as the warmup climbed (+{ev.get('rise', 0):.0%} by step "
+                f"{ev.get('high_step', 0):,}) -> peak at most where it turned{_to(current, factor) if factor else ''}",
+                "medium")
+
+
 def _collapse(f: Finding, current: float | None) -> Recommendation:
     return _rec("abstain", None, current, f"no LR advice from one RL run, but {f.code}: {f.message} -> a policy collapse: "
                 "if it recurs, a smaller LR (or clip range / KL target) is the usual remedy", "medium")
@@ -247,6 +257,7 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("DQ09"), _UNBOUNDED),
     (_codes("DQ07"), _VAL_NEVER_FINITE),
     (_codes("DQ08"), _GAN),
+    (_codes("DV07"), _warmup_rise),
     (_codes("DV06"), _collapse),
     (_codes("DQ06"), _rl),
     (_codes("PL01"), _stuck),

@@ -223,3 +223,14 @@ def test_a_quantised_loss_has_no_scatter_to_compare():
     lr = np.r_[np.full(50, 1.0), np.full(50, 0.1)]
     y = np.r_[np.linspace(0.3, 0.01, 50), np.tile([0.0001, 0.0002], 25)]
     assert scatter_by_lr(y, np.r_[np.linspace(0.3, 0.01, 50), np.full(50, 0.00015)], lr) is None
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_loss_that_turns_up_as_warmup_peaks_caps_the_lr_where_it_turned(seed):
+    r = result_of(CR.make_rises_at_warmup_peak(seed=seed))
+    f = finding(r, "DV07")
+    assert f.evidence["rise"] > 0.3 and f.evidence["lr_at_low"] < f.evidence["lr_at_high"]
+    assert 0.15 < f.evidence["lr_at_low"] < 0.6  # the loss was lowest while the LR was still climbing
+    rec = r.recommendation
+    assert rec.action == "decrease" and rec.rule == "DV07"
+    assert rec.suggested_lr == pytest.approx(f.evidence["lr_at_low"], rel=1e-6)

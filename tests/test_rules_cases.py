@@ -60,6 +60,8 @@ CASES = {
     "PL05": ([CR.make_frozen_degenerate],
              [C.make_healthy, C.make_too_low, C.make_frozen_too_low, C.make_stuck, C.make_finetune, C.make_lm_healthy,
               C.make_too_low_epochs]),
+    "DV07": ([CR.make_rises_at_warmup_peak], [C.make_warmup_healthy, C.make_lm_healthy, C.make_finetune, C.make_healthy,
+                                              CR.make_finetune_wer]),
     "DV06": ([CR.make_ppo_collapse], [R.make_rl_returns_grow, CR.make_sparse_reward_blips, C.make_healthy]),
     "DQ07": ([CR.make_val_never_finite], [C.make_healthy, C.make_nan, C.make_no_val]),
     "DQ08": ([CR.make_gan_signed, CR.make_gan_broken_from_step0], [C.make_healthy, C.make_negative, R.make_rl_returns_grow]),

@@ -10,6 +10,7 @@ from .judgeable import AdversarialRun, NegligibleChange, UnboundedObjective, Val
 from .oscillation import ErraticValidation, SwingsShrinkWithLr
 from .overfitting import ValidationTurnsUp
 from .returns import ReturnCollapsed
+from .warmup import RoseAsWarmupPeaked
 from .plateau import DropAfterDecay, LearnsOnlyAfterDecay, StuckAtStart
 from .spikes import LossSpikes
 
@@ -18,6 +19,7 @@ RULES: list = [
     LossBlowUp,
     LossExploded,
     ReturnCollapsed,
+    RoseAsWarmupPeaked,
     TrainAccuracyCollapsed,
     LogitsBlewUp,
     LossSpikes,
