@@ -88,6 +88,9 @@ def test_gan_markers_need_both_networks():
     assert gan_markers(["g_loss", "d_loss"]) == ("d_loss", "g_loss")
     assert gan_markers(["gen_loss"]) == () and gan_markers(["disc_loss", "loss"]) == ()
     assert gan_markers(["d_model", "g_norm"]) == ()  # sizes and norms are not losses
+    assert gan_markers(["errD", "errG"]) == ("errD", "errG")  # the PyTorch DCGAN example
+    assert gan_markers(["Loss/Discriminator", "Loss/Generator"]) == ("Loss/Discriminator", "Loss/Generator")
+    assert gan_markers(["critic_loss", "actor_loss"]) == ()  # actor-critic RL, not a GAN
 
 
 # --- class 3: missed failures ------------------------------------------------------------------------
