@@ -162,6 +162,16 @@ def _dead_accuracy(f: Finding, current: float | None) -> Recommendation:
                 "medium")
 
 
+def _swings(f: Finding, current: float | None) -> Recommendation:
+    ev = f.evidence
+    settled = ev.get("lr_settled")
+    factor = settled / current if (settled and current) else None
+    return _rec("decrease", factor, current,
+                f"OS02: the train loss swung {ev.get('ratio', 0):.1f}x more (relative to its level) at the peak LR than once "
+                f"the schedule lowered it -> use about the LR where it settled{_to(current, factor) if factor else ''}",
+                "low")
+
+
 def _early_spikes(f: Finding, current: float | None) -> Recommendation:
     return _rec("add-warmup", 1.0, current,
                 f"SP01: {f.evidence.get('count')} loss spike(s), most in the first 10 % of the run (first at step "
@@ -217,6 +227,16 @@ def _rl(f: Finding, current: float | None) -> Recommendation:
                 "whether the LR is right (no NaN/inf or explosion in the loss); judge it by the returns", "medium")
 
 
+def _warmup_rise(f: Finding, current: float | None) -> Recommendation:
+    ev = f.evidence
+    turned = ev.get("lr_at_low")
+    factor = turned / current if (turned and current) else None
+    return _rec("decrease", factor, current,
+                f"DV07: the loss turned up at lr {turned:.3g} as the warmup climbed (+{ev.get('rise', 0):.0%} by step "
+                f"{ev.get('high_step', 0):,}) -> peak at most where it turned{_to(current, factor) if factor else ''}",
+                "medium")
+
+
 def _collapse(f: Finding, current: float | None) -> Recommendation:
     return _rec("abstain", None, current, f"no LR advice from one RL run, but {f.code}: {f.message} -> a policy collapse: "
                 "if it recurs, a smaller LR (or clip range / KL target) is the usual remedy", "medium")
@@ -240,12 +260,14 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("DQ09"), _UNBOUNDED),
     (_codes("DQ07"), _VAL_NEVER_FINITE),
     (_codes("DQ08"), _GAN),
+    (_codes("DV07"), _warmup_rise),
     (_codes("DV06"), _collapse),
     (_codes("DQ06"), _rl),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
     (_codes("SC01"), _slow),
     (_codes("PL04"), _dead_accuracy),
+    (_codes("OS02"), _swings),
     (_codes("PL05"), _NEGLIGIBLE),
     (_codes("SP01", where=_is_early_spike), _early_spikes),
     # An info OF01 is a validation loss that rose while the task metric kept improving (over-confidence).

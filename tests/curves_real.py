@@ -165,3 +165,42 @@ def make_sparse_reward_blips(seed=0) -> Run:
     loss = 0.02 * np.exp(0.5 * rng.standard_normal(200))
     return _make("sparse-reward", {"rollout/ep_rew_mean": (steps, ret), "train/loss": (steps, loss),
                                    "rollout/exploration_rate": (steps, np.maximum(0.05, 1 - steps / 2e5))})
+
+
+def make_swings_shrink_with_lr(seed=0) -> Run:
+    """Class 3, a loss that fluctuates far beyond its minibatch noise (held-out suite c's too-high run whose
+    swings calmed 8x once a step schedule lowered the LR): per-batch loss around a falling trend, swinging
+    by ~30 % of its level while the LR is at its peak 0.3 and by ~3 % after it drops to 0.03 at 60 %."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(400) * 5
+    trend = 0.3 + 1.5 * np.exp(-steps / 300.0)
+    lr = np.where(steps < 1200, 0.3, 0.03)
+    swing = np.where(steps < 1200, 0.3, 0.03)
+    y = trend * (1 + swing * rng.standard_normal(400))
+    return _make("swings-shrink", {"train/loss": (steps, np.abs(y)), "train/lr": (steps, lr)})
+
+
+def make_calm_step_decay(seed=0) -> Run:
+    """The same schedule at a well-tuned LR: minibatch noise of ~10 % of the level in both phases (it scales
+    with the level, the batches do not change at the decay)."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(400) * 5
+    trend = 0.3 + 1.5 * np.exp(-steps / 300.0)
+    lr = np.where(steps < 1200, 0.03, 0.003)
+    y = trend * (1 + 0.1 * rng.standard_normal(400))
+    return _make("calm-step-decay", {"train/loss": (steps, y), "train/lr": (steps, lr)})
+
+
+def make_rises_at_warmup_peak(seed=0) -> Run:
+    """Class 3, loss rising as warmup reaches the peak LR (held-out suite d's too-high run: 0.73 at lr 0.075
+    -> 1.35 by the warmup's peak 0.316): a linear warmup over the first 25 % of 400 logged steps to 1.0;
+    the loss falls 2.3 -> 0.7 while the LR is below ~0.3, then climbs back to ~1.4 as the LR reaches its
+    peak, and drifts down again under a cosine decay."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(400) * 5
+    t = steps / steps[-1]
+    lr = np.where(t < 0.25, t / 0.25, 0.5 * (1 + np.cos(np.pi * (t - 0.25) / 0.75)))
+    fall = 0.7 + 1.6 * np.exp(-t / 0.03)
+    climb = 0.7 * np.clip((t - 0.08) / 0.17, 0, 1) * np.exp(-np.maximum(t - 0.25, 0) / 0.3)
+    y = (fall + climb) * (1 + 0.05 * rng.standard_normal(400))
+    return _make("rises-at-warmup-peak", {"train/loss": (steps, y), "train/lr": (steps, np.maximum(lr, 1e-4))})

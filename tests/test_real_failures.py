@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 import pytest
 
 from lrdoctor.config import Config
@@ -86,6 +88,9 @@ def test_gan_markers_need_both_networks():
     assert gan_markers(["g_loss", "d_loss"]) == ("d_loss", "g_loss")
     assert gan_markers(["gen_loss"]) == () and gan_markers(["disc_loss", "loss"]) == ()
     assert gan_markers(["d_model", "g_norm"]) == ()  # sizes and norms are not losses
+    assert gan_markers(["errD", "errG"]) == ("errD", "errG")  # the PyTorch DCGAN example
+    assert gan_markers(["Loss/Discriminator", "Loss/Generator"]) == ("Loss/Discriminator", "Loss/Generator")
+    assert gan_markers(["critic_loss", "actor_loss"]) == ()  # actor-critic RL, not a GAN
 
 
 # --- class 3: missed failures ------------------------------------------------------------------------
@@ -203,3 +208,32 @@ def test_real_ppo_collapse():
     f = finding(r, "DV06")
     assert f.evidence["best"] == pytest.approx(2208, rel=0.02) and f.evidence["low"] < -1500
     assert r.recommendation.action == "abstain"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_swings_that_calm_when_the_lr_drops_mean_the_peak_lr_was_too_high(seed):
+    r = result_of(CR.make_swings_shrink_with_lr(seed=seed))
+    f = finding(r, "OS02")
+    assert f.evidence["ratio"] == pytest.approx(10, rel=0.4) and f.evidence["lr_settled"] == pytest.approx(0.03)
+    rec = r.recommendation
+    assert rec.action == "decrease" and rec.suggested_lr == pytest.approx(0.03)
+
+
+def test_a_quantised_loss_has_no_scatter_to_compare():
+    # whisper-ja logs its loss to four decimals: 0.0001-0.0002 after the decay is not "calm".
+    from lrdoctor.signal.noise import scatter_by_lr
+
+    lr = np.r_[np.full(50, 1.0), np.full(50, 0.1)]
+    y = np.r_[np.linspace(0.3, 0.01, 50), np.tile([0.0001, 0.0002], 25)]
+    assert scatter_by_lr(y, np.r_[np.linspace(0.3, 0.01, 50), np.full(50, 0.00015)], lr) is None
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_loss_that_turns_up_as_warmup_peaks_caps_the_lr_where_it_turned(seed):
+    r = result_of(CR.make_rises_at_warmup_peak(seed=seed))
+    f = finding(r, "DV07")
+    assert f.evidence["rise"] > 0.3 and f.evidence["lr_at_low"] < f.evidence["lr_at_high"]
+    assert 0.15 < f.evidence["lr_at_low"] < 0.6  # the loss was lowest while the LR was still climbing
+    rec = r.recommendation
+    assert rec.action == "decrease" and rec.rule == "DV07"
+    assert rec.suggested_lr == pytest.approx(f.evidence["lr_at_low"], rel=1e-6)

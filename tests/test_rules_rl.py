@@ -91,7 +91,8 @@ def test_real_corpus_rl_runs_get_no_level_verdict(real_report):
         if any(k in r.run for k in RL_RUNS):
             codes = {f.code for f in r.findings}
             assert not codes & LEVEL_RULES, (r.run, sorted(codes))
-            assert r.recommendation.action == "keep", (r.run, r.recommendation.reason)
+            # No LR verdict from an RL loss: abstain (issue 10; the ray-ppo return collapse is named in the reason).
+            assert r.recommendation.action == "abstain", (r.run, r.recommendation.reason)
 
 
 def test_a_marker_tag_added_to_a_run_already_diagnosed_is_seen():

@@ -7,9 +7,10 @@ from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, Reinfor
                            TooFewPoints)
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
 from .judgeable import AdversarialRun, NegligibleChange, UnboundedObjective, ValidationNeverFinite
-from .oscillation import ErraticValidation
+from .oscillation import ErraticValidation, SwingsShrinkWithLr
 from .overfitting import ValidationTurnsUp
 from .returns import ReturnCollapsed
+from .warmup import RoseAsWarmupPeaked
 from .plateau import DropAfterDecay, LearnsOnlyAfterDecay, StuckAtStart
 from .spikes import LossSpikes
 
@@ -18,10 +19,12 @@ RULES: list = [
     LossBlowUp,
     LossExploded,
     ReturnCollapsed,
+    RoseAsWarmupPeaked,
     TrainAccuracyCollapsed,
     LogitsBlewUp,
     LossSpikes,
     ErraticValidation,
+    SwingsShrinkWithLr,
     StuckAtStart,
     LearnsOnlyAfterDecay,
     DropAfterDecay,

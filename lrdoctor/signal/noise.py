@@ -51,3 +51,43 @@ def diff_noise(values) -> float:
         return 0.0
     d2 = y[:-2] - 2.0 * y[1:-1] + y[2:]
     return float(MAD_TO_SIGMA * np.median(np.abs(d2)) / np.sqrt(6.0))
+
+
+@dataclass(frozen=True)
+class ScatterByLr:
+    at_peak: float  # median |y - trend| / trend where the LR is >= ``high`` x its peak
+    after_decay: float  # the same where the LR is <= ``low`` x its peak
+    ratio: float  # at_peak / after_decay
+    n_peak: int
+    n_low: int
+
+
+def scatter_by_lr(values, trend, lr, *, high: float = 0.9, low: float = 0.3, min_points: int = 10) -> ScatterByLr | None:
+    """The curve's relative scatter around its trend at the peak LR and after the schedule lowered it.
+
+    Scatter is relative to the trend's level because a loss's minibatch noise scales with its level;
+    what is left to change between the two phases is the step size.  None when either phase has fewer
+    than ``min_points`` points, the lowered phase's level is not above 0 (a memorised loss at 0 has
+    no relative scatter to compare), or a phase's values are quantised (fewer distinct values than
+    half its points: a loss printed to four decimals at 0.0001 has no scatter left to measure).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> lr = np.r_[np.full(100, 1.0), np.full(100, 0.1)]
+    >>> y = np.r_[1 + 0.4 * rng.standard_normal(100), 0.5 + 0.02 * rng.standard_normal(100)]
+    >>> s = scatter_by_lr(y, np.r_[np.ones(100), np.full(100, 0.5)], lr)
+    >>> bool(s.ratio > 5)
+    True
+    """
+    y, m, r = (np.asarray(a, dtype=float) for a in (values, trend, lr))
+    peak = float(np.nanmax(r)) if r.size else 0.0
+    hi, lo = r >= high * peak, r <= low * peak
+    if peak <= 0 or hi.sum() < min_points or lo.sum() < min_points or float(np.median(m[lo])) <= 0:
+        return None
+    if min(np.unique(y[hi]).size / hi.sum(), np.unique(y[lo]).size / lo.sum()) < 0.5:
+        return None
+    rel = np.abs(y - m) / np.maximum(np.abs(m), 1e-12)
+    a, b = float(np.median(rel[hi])), float(np.median(rel[lo]))
+    if b <= 0:
+        return None
+    return ScatterByLr(a, b, a / b, int(hi.sum()), int(lo.sum()))
