@@ -82,6 +82,7 @@ SUMMARY = _object({
     "status": {"type": "string"},
     "runs": {"type": "integer", "minimum": 0},
     "runs_ok": {"type": "integer", "minimum": 0},
+    "runs_crashed": {"type": "integer", "minimum": 0, "description": "runs on which a check could not run"},
     "verdicts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
                  "description": "runs counted by verdict"},
     "errors": {"type": "integer", "minimum": 0, "description": "findings, not runs"},
