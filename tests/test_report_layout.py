@@ -132,7 +132,7 @@ def test_abstain_gives_no_lr_and_says_why():
 
 
 def test_run_id_is_stable_across_logdirs_and_tells_runs_apart():
-    a = RunResult("exp/run1", "/home/me/logs/exp/run1", "tensorboard", loss_preview=(2.0, 1.0, 0.5),
+    a = RunResult("exp/run1", "/srv/a/logs/exp/run1", "tensorboard", loss_preview=(2.0, 1.0, 0.5),
                   roles={"train_loss": "loss"})
     same_elsewhere = dataclasses.replace(a, run="run1", source="/mnt/ci/checkout/logs/exp/run1")
     other_data = dataclasses.replace(a, loss_preview=(2.0, 1.0, 0.6))
