@@ -207,3 +207,28 @@ def test_bench_pairs_seeds_quiet_other_lr_and_diverged_found():
     mis_set = [r for r in same if r["truth"] != "ok"]
     for other in (mis_set[:2] + diverged[:1]):
         assert _bench_codes(other["run_id"], ref["run_id"]), other["run_id"]
+
+
+@pytest.mark.parametrize("names, formed", [
+    (["mlruns/1/3fa9c0d2", "mlruns/1/b71e44aa", "mlruns/1/0c5d9e13"], "runs of one folder"),  # MLflow run ids
+    (["out/bert-lr-1e-3/trainer_state.json", "out/bert-lr-1e-2/trainer_state.json",
+      "out/bert-lr-1e-4/trainer_state.json"], "differ only in the LR"),
+    (["study/trial_0", "study/trial_1", "study/trial_2"], "differ only in a number"),
+    (["exp/lightning_logs/version_0/metrics.csv", "exp/lightning_logs/version_1/metrics.csv"], "differ only in a number"),
+])
+def test_common_sweep_layouts_are_found_and_say_how(names, formed):
+    lrs = [1e-3, 1e-2, 1e-4][:len(names)]
+    runs = [curve_run(name, lr, seed=k) for k, (name, lr) in enumerate(zip(names, lrs))]
+    for run in runs:
+        run.hparams.update({"batch_size": 32, "optimizer": "adam"})
+    sweeps = diagnose_runs(runs, Config()).sweeps
+    assert len(sweeps) == 1 and len(sweeps[0]["runs"]) == len(names)
+    assert formed in sweeps[0]["formed"]
+
+
+def test_hyper_parameters_other_than_the_lr_split_a_folder():
+    runs = [curve_run(f"mlruns/1/run{k}x", lr, seed=k) for k, lr in enumerate([1e-3, 1e-2, 1e-4, 1e-3, 1e-2, 1e-4])]
+    for k, run in enumerate(runs):
+        run.hparams.update({"model": "small" if k < 3 else "large"})
+    sweeps = diagnose_runs(runs, Config()).sweeps
+    assert sorted(len(s["runs"]) for s in sweeps) == [3, 3]

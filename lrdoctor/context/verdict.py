@@ -68,9 +68,13 @@ def judge(sweep: Mapping, point: Mapping) -> SweepJudgement:
         where = f"best {role} {loss:.3g} within {tolerance:.2g} of the sweep's best {fit['best_loss']:.3g}"
     else:
         where = f"best {role} {loss:.3g}, {gap:.2g} above the sweep's best {fit['best_loss']:.3g} (tolerance {tolerance:.2g})"
-    side = "above" if decades > 0 else "below"
+    if abs(decades) < 0.05:
+        position = f"its LR {lr:.3g} is at the sweep's optimum ≈{optimum:.2g}"
+    else:
+        side = "above" if decades > 0 else "below"
+        position = f"its LR {lr:.3g} is {abs(decades):.2g} decades {side} the sweep's optimum ≈{optimum:.2g}"
     text = (f"in its sweep of {len(sweep['runs'])} runs: {where}{', and it diverged' if point.get('diverged') else ''}; "
-            f"its LR {lr:.3g} is {abs(decades):.2g} decades {side} the sweep's optimum ≈{optimum:.2g}")
+            f"{position}")
     return SweepJudgement(action, gap, tolerance, decades, text)
 
 
