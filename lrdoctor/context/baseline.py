@@ -6,8 +6,8 @@ sweep it is not part of.  Otherwise every run is compared with the reference run
 step axis, and each comparison that fails is a finding with a code like any rule's, so --fail-on,
 --ignore and every report format work unchanged:
 
-* **BL01 diverged-unlike-baseline** (error): the run diverged (NaN/inf or a divergence finding) and
-  no reference run did.
+* **BL01 diverged-unlike-baseline** (error): the run diverged (NaN/inf, or a divergence finding at
+  warning or above) and no reference run did.
 * **BL02 worse-than-baseline** (error): its best loss (validation when both have one, else the
   5-point running median of the train loss) is above the reference's by more than the margin.
 * **BL03 slower-than-baseline** (warning): it reached half of the reference's gain (from the
@@ -105,8 +105,8 @@ def _judged_by_sweep(run: Run, result, sweep: Mapping):
 def compare(run: Run, result, refs: Sequence[tuple[Run, object]]) -> list[Finding]:
     """The BL findings of ``run`` against the reference runs ``refs`` ((run, its RunResult) pairs)."""
     findings = []
-    diverged = is_diverged(run, result)
-    if diverged and not any(is_diverged(r, res) for r, res in refs):
+    diverged = _diverged(run, result)
+    if diverged and not any(_diverged(r, res) for r, res in refs):
         findings.append(_finding("BL01", "diverged-unlike-baseline", Severity.ERROR, run,
                                  f"diverged, and none of the {len(refs)} reference run(s) did", {}))
     role = VAL_LOSS if run.get(VAL_LOSS) is not None and all(r.get(VAL_LOSS) is not None for r, _ in refs) else TRAIN_LOSS
@@ -114,6 +114,13 @@ def compare(run: Run, result, refs: Sequence[tuple[Run, object]]) -> list[Findin
     findings += _slower(run, refs)
     findings += _wider_gap(run, refs)
     return findings
+
+
+def _diverged(run: Run, result) -> bool:
+    """Broke (``groups.is_diverged``) or any divergence finding at warning or above (a slow climb back
+    counts here: against a reference that did not, it is a regression)."""
+    findings = getattr(result, "findings", ()) or ()
+    return is_diverged(run, result) or any(f.kind == "divergence" and f.severity >= Severity.WARNING for f in findings)
 
 
 def margin(values: Sequence[float], own_noise: float | None, scale: float) -> tuple[float, str]:
