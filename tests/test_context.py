@@ -232,3 +232,10 @@ def test_hyper_parameters_other_than_the_lr_split_a_folder():
         run.hparams.update({"model": "small" if k < 3 else "large"})
     sweeps = diagnose_runs(runs, Config()).sweeps
     assert sorted(len(s["runs"]) for s in sweeps) == [3, 3]
+
+
+def test_what_could_not_be_read_in_the_reference_is_reported(tmp_path):
+    _write_csv(tmp_path / "ref" / "good", curve_run("ref", 10**-2.5, seed=0))
+    (tmp_path / "ref" / "notes.csv").write_text("who,what\nme,a note\n")
+    report = diagnose_runs([curve_run("new", 10**-2.5, seed=3)], Config(baseline=(str(tmp_path / "ref"),)))
+    assert any("(--baseline)" in p.message and p.path.endswith("notes.csv") for p in report.problems)

@@ -39,7 +39,8 @@ def across_runs(runs: Sequence[Run], results: Sequence, config) -> tuple[list, t
     if references:
         from . import baseline
 
-        results = baseline.apply(runs, results, references, config)
+        results, reference_problems = baseline.apply(runs, results, references, config)
+        problems += reference_problems
     # Worst first, then by name (a sweep may have added a finding).
     results.sort(key=lambda r: (-(int(r.worst) if r.worst else 0), r.run))
     return results, sweeps, problems

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import LrDoctorError
 from ..findings import Finding, Severity
-from ..model import TRAIN_LOSS, VAL_LOSS, Run
+from ..model import TRAIN_LOSS, VAL_LOSS, Problem, Run
 from .groups import is_diverged
 from .sweep import best_loss
 
@@ -40,9 +40,10 @@ SLOWER_FACTOR = 1.5
 GAP_SHARE = 2.5
 
 
-def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], config) -> list:
-    """``results`` with each run compared with the reference runs read from ``references``."""
-    ref_runs, ref_results = _reference(references, config)
+def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], config) -> tuple[list, tuple]:
+    """(``results`` with each run compared with the reference runs read from ``references``, the
+    problems met reading the reference)."""
+    ref_runs, ref_results, problems = _reference(references, config)
     ref_sweep = _reference_sweep(ref_runs, ref_results)
     by_name = {run.name: run for run in runs}
     ref_by_name = {r.run: r for r in ref_results}
@@ -61,21 +62,24 @@ def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], con
         except Exception as exc:  # a comparison that could not run must not read as a pass
             result = dataclasses.replace(result, findings=result.findings + (_crash(run, exc),))
         out.append(result)
-    return out
+    return out, problems
 
 
-def _reference(references: Sequence[str], config) -> tuple[list[Run], list]:
+def _reference(references: Sequence[str], config) -> tuple[list[Run], list, tuple[Problem, ...]]:
+    """The reference runs, their diagnoses, and what could not be read (named as the reference's)."""
     from .. import read_diagnosable
     from ..engine import diagnose_runs
 
     runs: list[Run] = []
+    problems: list[Problem] = []
     for path in references:
-        found, _problems = read_diagnosable(path, tag_roles=getattr(config, "tag_roles", None) or None)
+        found, unread = read_diagnosable(path, tag_roles=getattr(config, "tag_roles", None) or None)
         if not found:
             raise LrDoctorError(f"--baseline {path}: no training run with a loss found there")
         runs += found
+        problems += [dataclasses.replace(p, message=f"(--baseline) {p.message}") for p in unread]
     plain = dataclasses.replace(config, baseline=(), group_by="none")
-    return runs, list(diagnose_runs(runs, plain).runs)
+    return runs, list(diagnose_runs(runs, plain).runs), tuple(problems)
 
 
 def _reference_sweep(ref_runs: Sequence[Run], ref_results: Sequence) -> dict | None:
