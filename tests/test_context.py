@@ -214,6 +214,8 @@ def test_bench_pairs_seeds_quiet_other_lr_and_diverged_found():
     (["out/bert-lr-1e-3/trainer_state.json", "out/bert-lr-1e-2/trainer_state.json",
       "out/bert-lr-1e-4/trainer_state.json"], "differ only in the LR"),
     (["study/trial_0", "study/trial_1", "study/trial_2"], "differ only in a number"),
+    (["out/bert-1e-3/checkpoint-500/trainer_state.json", "out/bert-1e-2/checkpoint-500/trainer_state.json",
+      "out/bert-1e-4/checkpoint-400/trainer_state.json"], "differ only in a number"),  # HF output_dirs
     (["exp/lightning_logs/version_0/metrics.csv", "exp/lightning_logs/version_1/metrics.csv"], "differ only in a number"),
 ])
 def test_common_sweep_layouts_are_found_and_say_how(names, formed):
