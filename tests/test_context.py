@@ -241,3 +241,19 @@ def test_what_could_not_be_read_in_the_reference_is_reported(tmp_path):
     (tmp_path / "ref" / "notes.csv").write_text("who,what\nme,a note\n")
     report = diagnose_runs([curve_run("new", 10**-2.5, seed=3)], Config(baseline=(str(tmp_path / "ref"),)))
     assert any("(--baseline)" in p.message and p.path.endswith("notes.csv") for p in report.problems)
+
+
+def test_select_and_ignore_name_the_context_codes(tmp_path, run_cli):
+    report = diagnose_runs([curve_run(f"sweep/lr_{lr:.4g}", lr, seed=k) for k, lr in enumerate(GRID[:-1])],
+                           Config(ignore=("SW01",)))
+    assert report.sweeps and not [f for r in report.runs for f in r.findings if f.code == "SW01"]
+    assert all(r.recommendation.rule != "SW01" and "sweep" not in r.recommendation.reason for r in report.runs)
+    _write_csv(tmp_path / "ref", curve_run("ref", 10**-2.5, seed=0))
+    _write_csv(tmp_path / "slow", curve_run("slow", 10**-2.5, seed=7, slow=3.0))
+    out, _ = run_cli(["diagnose", tmp_path / "slow", "--baseline", tmp_path / "ref", "--format", "json",
+                      "--fail-on", "warning"], exit_code=1)
+    assert "BL03" in {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}
+    out, _ = run_cli(["diagnose", tmp_path / "slow", "--baseline", tmp_path / "ref", "--format", "json",
+                      "--ignore", "slower-than-baseline"], exit_code=0)
+    assert "BL03" not in {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}
+    run_cli(["diagnose", tmp_path / "slow", "--select", "BL,DV"], exit_code=0)

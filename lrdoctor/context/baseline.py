@@ -44,7 +44,9 @@ def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], con
     """(``results`` with each run compared with the reference runs read from ``references``, the
     problems met reading the reference)."""
     ref_runs, ref_results, problems = _reference(references, config)
-    ref_sweep = _reference_sweep(ref_runs, ref_results)
+    from . import _selected
+
+    ref_sweep = _reference_sweep(ref_runs, ref_results) if _selected("SW01", config) else None
     by_name = {run.name: run for run in runs}
     ref_by_name = {r.run: r for r in ref_results}
     refs = [(run, ref_by_name.get(run.name)) for run in ref_runs]
