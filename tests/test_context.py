@@ -257,3 +257,25 @@ def test_select_and_ignore_name_the_context_codes(tmp_path, run_cli):
                       "--ignore", "slower-than-baseline"], exit_code=0)
     assert "BL03" not in {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}
     run_cli(["diagnose", tmp_path / "slow", "--select", "BL,DV"], exit_code=0)
+
+
+def _with_epochs(run: Run, steps_per_epoch: int) -> Run:
+    import dataclasses
+
+    loss = run.series["loss"]
+    run.series["loss"] = dataclasses.replace(loss, epochs=loss.steps / steps_per_epoch)
+    return run
+
+
+def _stretched(run: Run, factor: int) -> Run:
+    """The same curve logged with ``factor`` times as many steps (a smaller batch size)."""
+    loss = run.series["loss"]
+    run.series["loss"] = Series.from_lists(loss.steps * factor, loss.values)
+    return run
+
+
+def test_slower_is_read_in_epochs_when_every_run_logs_them():
+    ref = _with_epochs(curve_run("ref", 10**-2.5), 40)
+    small_batch = _with_epochs(_stretched(curve_run("new", 10**-2.5, seed=3), 4), 160)  # 4x the steps per epoch
+    assert "BL03" not in _pair(small_batch, ref)
+    assert "BL03" in _pair(_stretched(curve_run("new", 10**-2.5, seed=3), 4), curve_run("ref", 10**-2.5))

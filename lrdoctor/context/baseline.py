@@ -11,7 +11,9 @@ step axis, and each comparison that fails is a finding with a code like any rule
 * **BL02 worse-than-baseline** (error): its best loss (validation when both have one, else the
   5-point running median of the train loss) is above the reference's by more than the margin.
 * **BL03 slower-than-baseline** (warning): it reached half of the reference's gain (from the
-  reference's first loss to its best) more than ``SLOWER_FACTOR`` times later, or never.
+  reference's first loss to its best) more than ``SLOWER_FACTOR`` times later, or never -- in
+  epochs when every run logs its epoch (another batch size changes the steps per epoch), else in
+  steps.
 * **BL04 wider-val-gap** (warning): its final validation loss minus its final train loss exceeds
   the reference's by more than the margin.
 
@@ -162,26 +164,34 @@ def _worse(run: Run, refs, role: str, diverged: bool) -> list[Finding]:
 
 
 def _slower(run: Run, refs) -> list[Finding]:
-    ref_steps, levels = [], []
+    """BL03 on the epoch axis when every run logs its epoch (batch sizes may differ), else on steps."""
+    axis = "epoch" if all(_epochs(r) for r in [run, *(ref for ref, _ in refs)]) else "step"
+    ref_at, levels = [], []
     for ref, _ in refs:
         start, (best, _) = _first(ref, TRAIN_LOSS), best_loss(ref, TRAIN_LOSS)
         if not (math.isfinite(start) and math.isfinite(best)) or start <= best:
             continue
         level = best + 0.5 * (start - best)
-        ref_steps.append(_reached(ref, level))
+        ref_at.append(_reached(ref, level, axis))
         levels.append(level)
-    ref_steps = [s for s in ref_steps if s is not None]
-    if not ref_steps:
+    ref_at = [s for s in ref_at if s is not None]
+    if not ref_at:
         return []
-    level, slowest = max(levels), max(ref_steps)
-    step = _reached(run, level)
-    if step is not None and step <= SLOWER_FACTOR * max(slowest, 1):
+    level, slowest = max(levels), max(ref_at)
+    at = _reached(run, level, axis)
+    floor = 1.0 if axis == "step" else 0.1  # a reference that got there at once: compare with a small unit
+    if at is not None and at <= SLOWER_FACTOR * max(slowest, floor):
         return []
-    when = "never" if step is None else f"only at step {step:,}"
+    when = "never" if at is None else f"only at {axis} {at:,.4g}"
     return [_finding("BL03", "slower-than-baseline", Severity.WARNING, run,
                      f"reached half of the reference's gain (train loss {level:.4g}) {when}; the reference "
-                     f"did by step {slowest:,}", {"level": level, "step": step, "reference_step": slowest},
+                     f"did by {axis} {slowest:,.4g}", {"level": level, axis: at, f"reference_{axis}": slowest},
                      tag=TRAIN_LOSS)]
+
+
+def _epochs(run: Run) -> bool:
+    series = run.get(TRAIN_LOSS)
+    return series is not None and series.epochs is not None and bool(np.all(np.isfinite(series.epochs)))
 
 
 def _wider_gap(run: Run, refs) -> list[Finding]:
@@ -222,7 +232,8 @@ def _first(run: Run, role: str) -> float:
     return float(np.median(finite[:3])) if finite.shape[0] else math.nan
 
 
-def _smoothed(run: Run, role: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _smoothed(run: Run, role: str, axis: str = "step") -> tuple[np.ndarray, np.ndarray] | None:
+    """(positions on ``axis``, the 5-point running median of the finite values of ``role``)."""
     from ..signal.smoothing import rolling_median
 
     series = run.get(role)
@@ -232,16 +243,17 @@ def _smoothed(run: Run, role: str) -> tuple[np.ndarray, np.ndarray] | None:
     keep = np.isfinite(values)
     if keep.sum() < 3:
         return None
-    return np.asarray(series.steps)[keep], rolling_median(values[keep], window=5)
+    where = series.epochs if axis == "epoch" and series.epochs is not None else series.steps
+    return np.asarray(where, dtype=float)[keep], rolling_median(values[keep], window=5)
 
 
-def _reached(run: Run, level: float) -> int | None:
-    curve = _smoothed(run, TRAIN_LOSS)
+def _reached(run: Run, level: float, axis: str = "step") -> float | None:
+    curve = _smoothed(run, TRAIN_LOSS, axis)
     if curve is None:
         return None
-    steps, values = curve
+    where, values = curve
     hit = np.nonzero(values <= level)[0]
-    return int(steps[hit[0]]) if hit.shape[0] else None
+    return float(where[hit[0]]) if hit.shape[0] else None
 
 
 def _own_noise(run: Run, role: str) -> float | None:
