@@ -19,7 +19,7 @@ BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "public"
 GRID = 10.0 ** (np.arange(-8, 1) / 2.0)  # 1e-4 .. 1, half-decade steps
 
 
-def curve_run(name, lr, *, seed=0, optimum=10**-2.5, diverge=False, slow=1.0, gap=0.0) -> Run:
+def curve_run(name, lr, *, seed=0, optimum=10**-2.5, diverge=False, slow=1.0, gap=0.0, explode=False) -> Run:
     """A healthy-looking run (smooth exponential fall) whose best loss depends on its LR: a valley
     in log10(LR) around ``optimum``; ``slow`` stretches its time constant; ``gap`` lifts its val loss."""
     rng = np.random.default_rng(seed)
@@ -28,6 +28,8 @@ def curve_run(name, lr, *, seed=0, optimum=10**-2.5, diverge=False, slow=1.0, ga
     train = floor + 2.0 * np.exp(-steps / (40.0 * slow)) + 0.01 * rng.standard_normal(steps.shape[0])
     if diverge:
         train[len(train) // 2:] = np.nan
+    if explode:  # a finite blow-up: only a finding says it diverged
+        train[len(train) // 2:] *= 100.0
     epochs = steps[::10]
     val = floor + gap + 2.0 * np.exp(-epochs / (40.0 * slow)) + 0.005 * rng.standard_normal(epochs.shape[0])
     if diverge:
@@ -279,3 +281,13 @@ def test_slower_is_read_in_epochs_when_every_run_logs_them():
     small_batch = _with_epochs(_stretched(curve_run("new", 10**-2.5, seed=3), 4), 160)  # 4x the steps per epoch
     assert "BL03" not in _pair(small_batch, ref)
     assert "BL03" in _pair(_stretched(curve_run("new", 10**-2.5, seed=3), 4), curve_run("ref", 10**-2.5))
+
+
+def test_reference_seeds_with_the_same_run_name_are_kept_apart(tmp_path, run_cli):
+    _write_csv(tmp_path / "ref0" / "run", curve_run("ref", 10**-2.5, seed=0))
+    _write_csv(tmp_path / "ref1" / "run", curve_run("ref", 10**-2.5, seed=1, explode=True))
+    _write_csv(tmp_path / "new" / "run", curve_run("new", 10**-2.5, seed=7, diverge=True))
+    # One reference seed diverged too, so diverging is not a regression against this reference.
+    out, _ = run_cli(["diagnose", tmp_path / "new", "--baseline", tmp_path / "ref0", "--baseline", tmp_path / "ref1",
+                      "--format", "json", "--fail-on", "never"])
+    assert "BL01" not in {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}

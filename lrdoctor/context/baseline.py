@@ -50,8 +50,9 @@ def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], con
 
     ref_sweep = _reference_sweep(ref_runs, ref_results) if _selected("SW01", config) else None
     by_name = {run.name: run for run in runs}
-    ref_by_name = {r.run: r for r in ref_results}
-    refs = [(run, ref_by_name.get(run.name)) for run in ref_runs]
+    # By source, not name: seeds given as --baseline a/seed0 --baseline a/seed1 may share a name.
+    ref_by_source = {r.source: r for r in ref_results}
+    refs = [(run, ref_by_source.get(run.source)) for run in ref_runs]
     out = []
     for result in results:
         run = by_name.get(result.run)
