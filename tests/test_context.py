@@ -291,3 +291,20 @@ def test_reference_seeds_with_the_same_run_name_are_kept_apart(tmp_path, run_cli
     out, _ = run_cli(["diagnose", tmp_path / "new", "--baseline", tmp_path / "ref0", "--baseline", tmp_path / "ref1",
                       "--format", "json", "--fail-on", "never"])
     assert "BL01" not in {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}
+
+
+def test_the_sweep_never_moves_a_run_the_wrong_way():
+    from lrdoctor.context.verdict import SweepJudgement, combine
+    from lrdoctor.findings import Recommendation
+
+    # Judged by a reference sweep: worse than its best, LR just above its best grid LR but below the vertex.
+    sweep = {"runs": [], "fit": {"optimum_lr": 1.5e-2, "best_lr": 1e-2, "edge": None}, "loss": "val_loss", "group": "g"}
+    point = {"run": "a", "lr": 1.2e-2}
+    own = Recommendation("keep", 1.0, 1.2e-2, 1.2e-2, "no learning-rate problem found")
+    judged = SweepJudgement("decrease", 0.5, 0.05, -0.1, "in its sweep of 0 runs: worse")
+    rec, _ = combine(own, judged, sweep, point)
+    assert rec.suggested_lr == pytest.approx(1e-2) and rec.action == "decrease"  # the best grid LR, below it
+    point = {"run": "a", "lr": 0.9e-2}
+    own = Recommendation("keep", 1.0, 0.9e-2, 0.9e-2, "no learning-rate problem found")
+    rec, finding = combine(own, judged, sweep, point)
+    assert rec.action == "keep" and finding is None
