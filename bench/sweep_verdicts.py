@@ -12,7 +12,7 @@ and scores lrdoctor's JSON with the bench's own ``score.py``:
   against the run's own lr_star (the optimum of the sweep the run *is* part of, which lrdoctor
   never saw) -- ``score.py``'s "within 0.5 decades".
 
-    python bench/sweep_verdicts.py --bench ../shared/bench/public --root /tmp/sweeps [--mode in|across|both]
+    python bench/sweep_verdicts.py --bench ../shared/bench/public --root "$TMPDIR/sweeps" [--mode in|across|both]
 
 Nothing here is read by lrdoctor: it is a scoring harness.
 """

@@ -212,8 +212,10 @@ def parse_rule_keys(value: Any, where: str) -> tuple[str, ...]:
 def check_rule_key(key: str, where: str) -> None:
     from .rules import all_rules, rule_matches
 
+    from .context import CODES, code_matches
+
     rules = all_rules()
-    if any(rule_matches(rule, key) for rule in rules):
+    if any(rule_matches(rule, key) for rule in rules) or any(code_matches(code, key) for code in CODES):
         return
     choices = [r.code for r in rules] + [r.name for r in rules]
     raise ConfigError(f"{where}: {key!r} matches no rule{_suggest(key, choices)}")

@@ -19,7 +19,7 @@ BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "public"
 GRID = 10.0 ** (np.arange(-8, 1) / 2.0)  # 1e-4 .. 1, half-decade steps
 
 
-def curve_run(name, lr, *, seed=0, optimum=10**-2.5, diverge=False, slow=1.0, gap=0.0) -> Run:
+def curve_run(name, lr, *, seed=0, optimum=10**-2.5, diverge=False, slow=1.0, gap=0.0, explode=False) -> Run:
     """A healthy-looking run (smooth exponential fall) whose best loss depends on its LR: a valley
     in log10(LR) around ``optimum``; ``slow`` stretches its time constant; ``gap`` lifts its val loss."""
     rng = np.random.default_rng(seed)
@@ -28,6 +28,8 @@ def curve_run(name, lr, *, seed=0, optimum=10**-2.5, diverge=False, slow=1.0, ga
     train = floor + 2.0 * np.exp(-steps / (40.0 * slow)) + 0.01 * rng.standard_normal(steps.shape[0])
     if diverge:
         train[len(train) // 2:] = np.nan
+    if explode:  # a finite blow-up: only a finding says it diverged
+        train[len(train) // 2:] *= 100.0
     epochs = steps[::10]
     val = floor + gap + 2.0 * np.exp(-epochs / (40.0 * slow)) + 0.005 * rng.standard_normal(epochs.shape[0])
     if diverge:
@@ -207,3 +209,102 @@ def test_bench_pairs_seeds_quiet_other_lr_and_diverged_found():
     mis_set = [r for r in same if r["truth"] != "ok"]
     for other in (mis_set[:2] + diverged[:1]):
         assert _bench_codes(other["run_id"], ref["run_id"]), other["run_id"]
+
+
+@pytest.mark.parametrize("names, formed", [
+    (["mlruns/1/3fa9c0d2", "mlruns/1/b71e44aa", "mlruns/1/0c5d9e13"], "runs of one folder"),  # MLflow run ids
+    (["out/bert-lr-1e-3/trainer_state.json", "out/bert-lr-1e-2/trainer_state.json",
+      "out/bert-lr-1e-4/trainer_state.json"], "differ only in the LR"),
+    (["study/trial_0", "study/trial_1", "study/trial_2"], "differ only in a number"),
+    (["out/bert-1e-3/checkpoint-500/trainer_state.json", "out/bert-1e-2/checkpoint-500/trainer_state.json",
+      "out/bert-1e-4/checkpoint-400/trainer_state.json"], "differ only in a number"),  # HF output_dirs
+    (["exp/lightning_logs/version_0/metrics.csv", "exp/lightning_logs/version_1/metrics.csv"], "differ only in a number"),
+])
+def test_common_sweep_layouts_are_found_and_say_how(names, formed):
+    lrs = [1e-3, 1e-2, 1e-4][:len(names)]
+    runs = [curve_run(name, lr, seed=k) for k, (name, lr) in enumerate(zip(names, lrs))]
+    for run in runs:
+        run.hparams.update({"batch_size": 32, "optimizer": "adam"})
+    sweeps = diagnose_runs(runs, Config()).sweeps
+    assert len(sweeps) == 1 and len(sweeps[0]["runs"]) == len(names)
+    assert formed in sweeps[0]["formed"]
+
+
+def test_hyper_parameters_other_than_the_lr_split_a_folder():
+    runs = [curve_run(f"mlruns/1/run{k}x", lr, seed=k) for k, lr in enumerate([1e-3, 1e-2, 1e-4, 1e-3, 1e-2, 1e-4])]
+    for k, run in enumerate(runs):
+        run.hparams.update({"model": "small" if k < 3 else "large"})
+    sweeps = diagnose_runs(runs, Config()).sweeps
+    assert sorted(len(s["runs"]) for s in sweeps) == [3, 3]
+
+
+def test_what_could_not_be_read_in_the_reference_is_reported(tmp_path):
+    _write_csv(tmp_path / "ref" / "good", curve_run("ref", 10**-2.5, seed=0))
+    (tmp_path / "ref" / "notes.csv").write_text("who,what\nme,a note\n")
+    report = diagnose_runs([curve_run("new", 10**-2.5, seed=3)], Config(baseline=(str(tmp_path / "ref"),)))
+    assert any("(--baseline)" in p.message and p.path.endswith("notes.csv") for p in report.problems)
+
+
+def test_select_and_ignore_name_the_context_codes(tmp_path, run_cli):
+    report = diagnose_runs([curve_run(f"sweep/lr_{lr:.4g}", lr, seed=k) for k, lr in enumerate(GRID[:-1])],
+                           Config(ignore=("SW01",)))
+    assert report.sweeps and not [f for r in report.runs for f in r.findings if f.code == "SW01"]
+    assert all(r.recommendation.rule != "SW01" and "sweep" not in r.recommendation.reason for r in report.runs)
+    _write_csv(tmp_path / "ref", curve_run("ref", 10**-2.5, seed=0))
+    _write_csv(tmp_path / "slow", curve_run("slow", 10**-2.5, seed=7, slow=3.0))
+    out, _ = run_cli(["diagnose", tmp_path / "slow", "--baseline", tmp_path / "ref", "--format", "json",
+                      "--fail-on", "warning"], exit_code=1)
+    assert "BL03" in {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}
+    out, _ = run_cli(["diagnose", tmp_path / "slow", "--baseline", tmp_path / "ref", "--format", "json",
+                      "--ignore", "slower-than-baseline"], exit_code=0)
+    assert "BL03" not in {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}
+    run_cli(["diagnose", tmp_path / "slow", "--select", "BL,DV"], exit_code=0)
+
+
+def _with_epochs(run: Run, steps_per_epoch: int) -> Run:
+    import dataclasses
+
+    loss = run.series["loss"]
+    run.series["loss"] = dataclasses.replace(loss, epochs=loss.steps / steps_per_epoch)
+    return run
+
+
+def _stretched(run: Run, factor: int) -> Run:
+    """The same curve logged with ``factor`` times as many steps (a smaller batch size)."""
+    loss = run.series["loss"]
+    run.series["loss"] = Series.from_lists(loss.steps * factor, loss.values)
+    return run
+
+
+def test_slower_is_read_in_epochs_when_every_run_logs_them():
+    ref = _with_epochs(curve_run("ref", 10**-2.5), 40)
+    small_batch = _with_epochs(_stretched(curve_run("new", 10**-2.5, seed=3), 4), 160)  # 4x the steps per epoch
+    assert "BL03" not in _pair(small_batch, ref)
+    assert "BL03" in _pair(_stretched(curve_run("new", 10**-2.5, seed=3), 4), curve_run("ref", 10**-2.5))
+
+
+def test_reference_seeds_with_the_same_run_name_are_kept_apart(tmp_path, run_cli):
+    _write_csv(tmp_path / "ref0" / "run", curve_run("ref", 10**-2.5, seed=0))
+    _write_csv(tmp_path / "ref1" / "run", curve_run("ref", 10**-2.5, seed=1, explode=True))
+    _write_csv(tmp_path / "new" / "run", curve_run("new", 10**-2.5, seed=7, diverge=True))
+    # One reference seed diverged too, so diverging is not a regression against this reference.
+    out, _ = run_cli(["diagnose", tmp_path / "new", "--baseline", tmp_path / "ref0", "--baseline", tmp_path / "ref1",
+                      "--format", "json", "--fail-on", "never"])
+    assert "BL01" not in {f["code"] for r in json.loads(out)["runs"] for f in r["findings"]}
+
+
+def test_the_sweep_never_moves_a_run_the_wrong_way():
+    from lrdoctor.context.verdict import SweepJudgement, combine
+    from lrdoctor.findings import Recommendation
+
+    # Judged by a reference sweep: worse than its best, LR just above its best grid LR but below the vertex.
+    sweep = {"runs": [], "fit": {"optimum_lr": 1.5e-2, "best_lr": 1e-2, "edge": None}, "loss": "val_loss", "group": "g"}
+    point = {"run": "a", "lr": 1.2e-2}
+    own = Recommendation("keep", 1.0, 1.2e-2, 1.2e-2, "no learning-rate problem found")
+    judged = SweepJudgement("decrease", 0.5, 0.05, -0.1, "in its sweep of 0 runs: worse")
+    rec, _ = combine(own, judged, sweep, point)
+    assert rec.suggested_lr == pytest.approx(1e-2) and rec.action == "decrease"  # the best grid LR, below it
+    point = {"run": "a", "lr": 0.9e-2}
+    own = Recommendation("keep", 1.0, 0.9e-2, 0.9e-2, "no learning-rate problem found")
+    rec, finding = combine(own, judged, sweep, point)
+    assert rec.action == "keep" and finding is None

@@ -6,12 +6,14 @@ sweep it is not part of.  Otherwise every run is compared with the reference run
 step axis, and each comparison that fails is a finding with a code like any rule's, so --fail-on,
 --ignore and every report format work unchanged:
 
-* **BL01 diverged-unlike-baseline** (error): the run diverged (NaN/inf or a divergence finding) and
-  no reference run did.
+* **BL01 diverged-unlike-baseline** (error): the run diverged (NaN/inf, or a divergence finding at
+  warning or above) and no reference run did.
 * **BL02 worse-than-baseline** (error): its best loss (validation when both have one, else the
   5-point running median of the train loss) is above the reference's by more than the margin.
 * **BL03 slower-than-baseline** (warning): it reached half of the reference's gain (from the
-  reference's first loss to its best) more than ``SLOWER_FACTOR`` times later, or never.
+  reference's first loss to its best) more than ``SLOWER_FACTOR`` times later, or never -- in
+  epochs when every run logs its epoch (another batch size changes the steps per epoch), else in
+  steps.
 * **BL04 wider-val-gap** (warning): its final validation loss minus its final train loss exceeds
   the reference's by more than the margin.
 
@@ -30,7 +32,7 @@ import numpy as np
 
 from ..errors import LrDoctorError
 from ..findings import Finding, Severity
-from ..model import TRAIN_LOSS, VAL_LOSS, Run
+from ..model import TRAIN_LOSS, VAL_LOSS, Problem, Run
 from .groups import is_diverged
 from .sweep import best_loss
 
@@ -40,13 +42,17 @@ SLOWER_FACTOR = 1.5
 GAP_SHARE = 2.5
 
 
-def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], config) -> list:
-    """``results`` with each run compared with the reference runs read from ``references``."""
-    ref_runs, ref_results = _reference(references, config)
-    ref_sweep = _reference_sweep(ref_runs, ref_results)
+def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], config) -> tuple[list, tuple]:
+    """(``results`` with each run compared with the reference runs read from ``references``, the
+    problems met reading the reference)."""
+    ref_runs, ref_results, problems = _reference(references, config)
+    from . import _selected
+
+    ref_sweep = _reference_sweep(ref_runs, ref_results) if _selected("SW01", config) else None
     by_name = {run.name: run for run in runs}
-    ref_by_name = {r.run: r for r in ref_results}
-    refs = [(run, ref_by_name.get(run.name)) for run in ref_runs]
+    # By source, not name: seeds given as --baseline a/seed0 --baseline a/seed1 may share a name.
+    ref_by_source = {r.source: r for r in ref_results}
+    refs = [(run, ref_by_source.get(run.source)) for run in ref_runs]
     out = []
     for result in results:
         run = by_name.get(result.run)
@@ -61,21 +67,24 @@ def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], con
         except Exception as exc:  # a comparison that could not run must not read as a pass
             result = dataclasses.replace(result, findings=result.findings + (_crash(run, exc),))
         out.append(result)
-    return out
+    return out, problems
 
 
-def _reference(references: Sequence[str], config) -> tuple[list[Run], list]:
+def _reference(references: Sequence[str], config) -> tuple[list[Run], list, tuple[Problem, ...]]:
+    """The reference runs, their diagnoses, and what could not be read (named as the reference's)."""
     from .. import read_diagnosable
     from ..engine import diagnose_runs
 
     runs: list[Run] = []
+    problems: list[Problem] = []
     for path in references:
-        found, _problems = read_diagnosable(path, tag_roles=getattr(config, "tag_roles", None) or None)
+        found, unread = read_diagnosable(path, tag_roles=getattr(config, "tag_roles", None) or None)
         if not found:
             raise LrDoctorError(f"--baseline {path}: no training run with a loss found there")
         runs += found
+        problems += [dataclasses.replace(p, message=f"(--baseline) {p.message}") for p in unread]
     plain = dataclasses.replace(config, baseline=(), group_by="none")
-    return runs, list(diagnose_runs(runs, plain).runs)
+    return runs, list(diagnose_runs(runs, plain).runs), tuple(problems)
 
 
 def _reference_sweep(ref_runs: Sequence[Run], ref_results: Sequence) -> dict | None:
@@ -105,8 +114,8 @@ def _judged_by_sweep(run: Run, result, sweep: Mapping):
 def compare(run: Run, result, refs: Sequence[tuple[Run, object]]) -> list[Finding]:
     """The BL findings of ``run`` against the reference runs ``refs`` ((run, its RunResult) pairs)."""
     findings = []
-    diverged = is_diverged(run, result)
-    if diverged and not any(is_diverged(r, res) for r, res in refs):
+    diverged = _diverged(run, result)
+    if diverged and not any(_diverged(r, res) for r, res in refs):
         findings.append(_finding("BL01", "diverged-unlike-baseline", Severity.ERROR, run,
                                  f"diverged, and none of the {len(refs)} reference run(s) did", {}))
     role = VAL_LOSS if run.get(VAL_LOSS) is not None and all(r.get(VAL_LOSS) is not None for r, _ in refs) else TRAIN_LOSS
@@ -114,6 +123,13 @@ def compare(run: Run, result, refs: Sequence[tuple[Run, object]]) -> list[Findin
     findings += _slower(run, refs)
     findings += _wider_gap(run, refs)
     return findings
+
+
+def _diverged(run: Run, result) -> bool:
+    """Broke (``groups.is_diverged``) or any divergence finding at warning or above (a slow climb back
+    counts here: against a reference that did not, it is a regression)."""
+    findings = getattr(result, "findings", ()) or ()
+    return is_diverged(run, result) or any(f.kind == "divergence" and f.severity >= Severity.WARNING for f in findings)
 
 
 def margin(values: Sequence[float], own_noise: float | None, scale: float) -> tuple[float, str]:
@@ -149,26 +165,34 @@ def _worse(run: Run, refs, role: str, diverged: bool) -> list[Finding]:
 
 
 def _slower(run: Run, refs) -> list[Finding]:
-    ref_steps, levels = [], []
+    """BL03 on the epoch axis when every run logs its epoch (batch sizes may differ), else on steps."""
+    axis = "epoch" if all(_epochs(r) for r in [run, *(ref for ref, _ in refs)]) else "step"
+    ref_at, levels = [], []
     for ref, _ in refs:
         start, (best, _) = _first(ref, TRAIN_LOSS), best_loss(ref, TRAIN_LOSS)
         if not (math.isfinite(start) and math.isfinite(best)) or start <= best:
             continue
         level = best + 0.5 * (start - best)
-        ref_steps.append(_reached(ref, level))
+        ref_at.append(_reached(ref, level, axis))
         levels.append(level)
-    ref_steps = [s for s in ref_steps if s is not None]
-    if not ref_steps:
+    ref_at = [s for s in ref_at if s is not None]
+    if not ref_at:
         return []
-    level, slowest = max(levels), max(ref_steps)
-    step = _reached(run, level)
-    if step is not None and step <= SLOWER_FACTOR * max(slowest, 1):
+    level, slowest = max(levels), max(ref_at)
+    at = _reached(run, level, axis)
+    floor = 1.0 if axis == "step" else 0.1  # a reference that got there at once: compare with a small unit
+    if at is not None and at <= SLOWER_FACTOR * max(slowest, floor):
         return []
-    when = "never" if step is None else f"only at step {step:,}"
+    when = "never" if at is None else f"only at {axis} {at:,.4g}"
     return [_finding("BL03", "slower-than-baseline", Severity.WARNING, run,
                      f"reached half of the reference's gain (train loss {level:.4g}) {when}; the reference "
-                     f"did by step {slowest:,}", {"level": level, "step": step, "reference_step": slowest},
+                     f"did by {axis} {slowest:,.4g}", {"level": level, axis: at, f"reference_{axis}": slowest},
                      tag=TRAIN_LOSS)]
+
+
+def _epochs(run: Run) -> bool:
+    series = run.get(TRAIN_LOSS)
+    return series is not None and series.epochs is not None and bool(np.all(np.isfinite(series.epochs)))
 
 
 def _wider_gap(run: Run, refs) -> list[Finding]:
@@ -209,7 +233,8 @@ def _first(run: Run, role: str) -> float:
     return float(np.median(finite[:3])) if finite.shape[0] else math.nan
 
 
-def _smoothed(run: Run, role: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _smoothed(run: Run, role: str, axis: str = "step") -> tuple[np.ndarray, np.ndarray] | None:
+    """(positions on ``axis``, the 5-point running median of the finite values of ``role``)."""
     from ..signal.smoothing import rolling_median
 
     series = run.get(role)
@@ -219,16 +244,17 @@ def _smoothed(run: Run, role: str) -> tuple[np.ndarray, np.ndarray] | None:
     keep = np.isfinite(values)
     if keep.sum() < 3:
         return None
-    return np.asarray(series.steps)[keep], rolling_median(values[keep], window=5)
+    where = series.epochs if axis == "epoch" and series.epochs is not None else series.steps
+    return np.asarray(where, dtype=float)[keep], rolling_median(values[keep], window=5)
 
 
-def _reached(run: Run, level: float) -> int | None:
-    curve = _smoothed(run, TRAIN_LOSS)
+def _reached(run: Run, level: float, axis: str = "step") -> float | None:
+    curve = _smoothed(run, TRAIN_LOSS, axis)
     if curve is None:
         return None
-    steps, values = curve
+    where, values = curve
     hit = np.nonzero(values <= level)[0]
-    return int(steps[hit[0]]) if hit.shape[0] else None
+    return float(where[hit[0]]) if hit.shape[0] else None
 
 
 def _own_noise(run: Run, role: str) -> float | None:

@@ -62,7 +62,8 @@ def run_lr(run: Run) -> tuple[float | None, str]:
     name.  What the optimizer logged is what it used; a folder name can lie (a copied folder, a
     changed default)."""
     lr = run.get(LR)
-    if lr is not None and len(lr):
+    # tags.assign_roles turns an LR hyper-parameter into a constant "hparams/<key>" series: not logged.
+    if lr is not None and len(lr) and not run.roles.get(LR, "").startswith("hparams/"):
         finite = lr.values[np.isfinite(lr.values) & (lr.values > 0)]
         if finite.shape[0]:
             return float(finite.max()), "logged (peak)"
@@ -76,18 +77,19 @@ def run_lr(run: Run) -> tuple[float | None, str]:
 
 
 def _own_folder(name: str) -> str:
-    """The run's own folder: its name without a log file name or a train/validation subfolder
-    (unlike ``run_dir``, Lightning's ``version_N`` stays: it numbers the runs)."""
+    """The run's own folder: its name without a log file name, a train/validation subfolder or an
+    HF ``checkpoint-N`` (unlike ``run_dir``, Lightning's ``version_N`` stays: it numbers the runs)."""
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
     if parts and re.search(r"\.(json|csv|log|txt|jsonl|yaml|yml)$|tfevents", parts[-1]):
         parts.pop()
-    while parts and parts[-1] in ("train", "validation"):
+    while parts and (parts[-1] in ("train", "validation", "last-checkpoint") or re.fullmatch(r"checkpoint-\d+", parts[-1])):
         parts.pop()
     return "/".join(parts) or "."
 
 
 def run_dir(name: str) -> str:
-    """The run's directory from its name: without a log file name or a Lightning ``version_N``.
+    """The run's directory from its name: without a log file name, a Lightning ``version_N`` or an
+    HF ``checkpoint-N`` (the output_dir is the run).
 
     >>> run_dir("sweep/lr_0.1/version_0/metrics.csv"), run_dir("r0001/trainer_state.json"), run_dir("r2")
     ('sweep/lr_0.1', 'r0001', 'r2')
@@ -95,7 +97,7 @@ def run_dir(name: str) -> str:
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
     if parts and re.search(r"\.(json|csv|log|txt|jsonl|yaml|yml)$|tfevents", parts[-1]):
         parts.pop()
-    while parts and re.fullmatch(r"version_\d+|train|validation", parts[-1]):
+    while parts and re.fullmatch(r"version_\d+|checkpoint-\d+|last-checkpoint|train|validation", parts[-1]):
         parts.pop()
     return "/".join(parts) or "."
 

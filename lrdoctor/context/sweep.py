@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..model import TRAIN_LOSS, VAL_LOSS, Run
-from ..signal.sweepfit import SweepFit, fit_sweep, residual_noise, seed_noise
+from ..signal.sweepfit import SweepFit, fit_sweep, seed_noise
 from .groups import MAX_REPEATS, group_runs, is_diverged, numbered_siblings, run_lr, same_lr_clusters
 
 MIN_LRS = 3
@@ -45,6 +45,20 @@ def best_loss(run: Run, role: str) -> tuple[float, int | None]:
     return float(values[i]), int(series.steps[i])
 
 
+def curve_noise(run: Run, role: str) -> float | None:
+    """How noisy one reading of the run's loss is: the robust standard deviation (1.4826 x median
+    absolute deviation) of the finite values of ``role`` around their 5-point running median.
+    None with fewer than 7 values."""
+    from ..signal.smoothing import rolling_median
+
+    series = run.get(role)
+    values = np.asarray(series.values if series is not None else [], dtype=float)
+    values = values[np.isfinite(values)]
+    if values.shape[0] < 7:
+        return None
+    return float(1.4826 * np.median(np.abs(values - rolling_median(values, window=5))))
+
+
 def start_loss(run: Run) -> float | None:
     """The untrained loss: the median of the first 3 finite training-loss values (None without)."""
     series = run.get(TRAIN_LOSS)
@@ -67,7 +81,7 @@ def _points(members: Sequence[Run], results: Mapping[str, object]) -> list[dict]
         diverged = is_diverged(run, results.get(run.name))
         points.append({"run": run.name, "lr": lr, "lr_source": source, "best_loss": loss,
                        "loss_role": role, "best_step": step, "diverged": diverged,
-                       "start_loss": start_loss(run)})
+                       "start_loss": start_loss(run), "noise": curve_noise(run, role)})
     points.sort(key=lambda p: (p["best_loss"], p["lr"], p["run"]))
     for rank, p in enumerate(points, 1):
         p["rank"] = rank
@@ -145,18 +159,19 @@ def sweep_section(group: str, points: Sequence[dict], *, group_by: str = "auto")
 def sweep_noise(points: Sequence[dict], best: float) -> dict:
     """How far above the best loss a run may be and still count as good (see ``NOISE_Z``).
 
-    The noise is the seed-to-seed spread when some LR was run more than once, else the residuals of
-    the fit around the best (relative, from log-loss).  Diverged runs are left out of both.
+    The noise is the seed-to-seed spread when some LR was run more than once, else how noisy one
+    reading of a run's loss is (``curve_noise``, the median over the runs).  Diverged runs are left
+    out of both.  (The residuals of the fit were tried: over the 2 decades a parabola needs they
+    hold the valley's misfit, 3-5x the benchmark's tolerance, and cost 2-5 points of macro-F1.)
     """
     stable = [p for p in points if not p["diverged"] and math.isfinite(p["best_loss"])]
     lrs, losses = [p["lr"] for p in stable], [p["best_loss"] for p in stable]
     sigma, source = seed_noise(lrs, losses), "seeds (runs repeated at one LR)"
-    noise_margin = NOISE_Z * sigma if sigma is not None else 0.0
     if sigma is None:
-        relative = residual_noise(lrs, losses)
-        if relative is not None:
-            sigma, source = abs(best) * relative, "residuals of a parabola through the 5 runs around the best"
-            noise_margin = abs(best) * math.expm1(NOISE_Z * relative)
+        own = [p["noise"] for p in stable if p.get("noise") is not None]
+        sigma = float(np.median(own)) if own else None
+        source = "scatter of the runs' own curves around their running median"
+    noise_margin = NOISE_Z * sigma if sigma is not None else 0.0
     starts = [p["start_loss"] for p in stable if p.get("start_loss") is not None]
     # The scale from "untrained" to the best: the runs' typical starting loss (the worst stable run's
     # best loss when no train loss was logged).

@@ -68,9 +68,13 @@ def judge(sweep: Mapping, point: Mapping) -> SweepJudgement:
         where = f"best {role} {loss:.3g} within {tolerance:.2g} of the sweep's best {fit['best_loss']:.3g}"
     else:
         where = f"best {role} {loss:.3g}, {gap:.2g} above the sweep's best {fit['best_loss']:.3g} (tolerance {tolerance:.2g})"
-    side = "above" if decades > 0 else "below"
+    if abs(decades) < 0.05:
+        position = f"its LR {lr:.3g} is at the sweep's optimum ≈{optimum:.2g}"
+    else:
+        side = "above" if decades > 0 else "below"
+        position = f"its LR {lr:.3g} is {abs(decades):.2g} decades {side} the sweep's optimum ≈{optimum:.2g}"
     text = (f"in its sweep of {len(sweep['runs'])} runs: {where}{', and it diverged' if point.get('diverged') else ''}; "
-            f"its LR {lr:.3g} is {abs(decades):.2g} decades {side} the sweep's optimum ≈{optimum:.2g}")
+            f"{position}")
     return SweepJudgement(action, gap, tolerance, decades, text)
 
 
@@ -93,14 +97,21 @@ def combine(rec: Recommendation, judgement: SweepJudgement, sweep: Mapping, poin
             return _moved(rec, "decrease", current, target, f"{rec.reason}; {judgement.text}, so use that"), None
         return dataclasses.replace(rec, reason=f"{rec.reason}; the sweep disagrees ({judgement.text}), but a run "
                                                f"that diverged needs a lower LR whatever the sweep shows"), None
-    if judgement.action in ("increase", "decrease"):
+    target = _target(judgement.action, current, sweep["fit"])
+    if target is not None:
+        edge = sweep["fit"].get("edge")
+        beyond = " or beyond (the sweep's best run is at its edge)" if edge == (
+            "high" if judgement.action == "increase" else "low") else ""
         if rec.action == judgement.action:
-            reason = f"{rec.reason}; {judgement.text} -> use ≈{target:.2g}"
+            reason = f"{rec.reason}; {judgement.text} -> use ≈{target:.2g}{beyond}"
         else:
             own = "its own curve shows no LR problem" if rec.action == "keep" else f"its own curve said: {rec.reason}"
-            reason = f"SW01: {judgement.text} -> {judgement.action} to ≈{target:.2g} ({own}; the sweep outweighs it)"
+            reason = (f"SW01: {judgement.text} -> {judgement.action} to ≈{target:.2g}{beyond} ({own}; the sweep "
+                      f"outweighs it)")
         moved = _moved(rec, judgement.action, current, target, reason)
         return dataclasses.replace(moved, rule=CODE, confidence="medium"), _finding(judgement, sweep, point)
+    if judgement.action != "keep":  # worse than the best, yet already at or past the sweep's best LR
+        return dataclasses.replace(rec, reason=f"{rec.reason}; {judgement.text}, which is no LR to move to"), None
     if own_moves:
         edge = sweep["fit"].get("edge")
         if point["lr"] == sweep["fit"]["best_lr"] and edge == ("high" if rec.action == "increase" else "low"):
@@ -110,6 +121,15 @@ def combine(rec: Recommendation, judgement: SweepJudgement, sweep: Mapping, poin
                               f"{judgement.text} -> keep (its own curve said: {rec.reason}; but no run of the "
                               f"sweep did better beyond noise)", "medium", rule=None), None
     return dataclasses.replace(rec, reason=f"{rec.reason}; {judgement.text}"), None
+
+
+def _target(action: str, current: float, fit: Mapping) -> float | None:
+    """Where the sweep says to move: its fitted optimum, else its best grid LR, whichever lies in the
+    direction of ``action`` from ``current`` (None: neither does, nothing to move)."""
+    for lr in (fit["optimum_lr"], fit["best_lr"]):
+        if (action == "decrease" and lr < current) or (action == "increase" and lr > current):
+            return lr
+    return None
 
 
 def _moved(rec: Recommendation, action: str, current: float, target: float, reason: str) -> Recommendation:

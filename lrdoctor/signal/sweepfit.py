@@ -162,24 +162,3 @@ def seed_noise(lr, loss) -> float | None:
             dof += repeat.shape[0] - 1
     return math.sqrt(squares / dof) if dof else None
 
-
-def residual_noise(lr, loss, *, points: int = 5) -> float | None:
-    """Relative noise from the fit's residuals, for a sweep without repeated LRs: a least-squares
-    parabola in log10(LR) through log(loss) of the ``points`` grid points around the best (the
-    valley's curvature is the parabola's, so what is left is noise).  The residuals' standard
-    deviation (points - 3 degrees of freedom), in log(loss), i.e. relative.  None with fewer grid
-    points or a loss that is not positive.
-
-    >>> round(residual_noise([1e-4, 1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.0, 0.5, 1.0, 2.0]), 6)
-    0.0
-    """
-    grid, value = per_lr_loss(lr, loss)
-    finite = np.isfinite(value)
-    grid, value = grid[finite], value[finite]
-    if value.shape[0] < points or np.any(value <= 0):
-        return None
-    i = int(np.argmin(value))
-    lo = max(0, min(i - points // 2, value.shape[0] - points))
-    x, y = np.log10(grid[lo:lo + points]), np.log(value[lo:lo + points])
-    residual = y - np.polyval(np.polyfit(x, y, 2), x)
-    return float(math.sqrt(np.sum(residual**2) / (points - 3)))
