@@ -263,13 +263,7 @@ def parse_table(path: str, text: str) -> Table:
                                       f"(the most one CSV log may have here)", partial=True, line=header_at + 1))
         header, lines = header[:MAX_COLUMNS], _first_fields(lines, delim, MAX_COLUMNS)
     if not terminated and len(lines) > header_at + 1 and lines[-1].strip():
-        why = _looks_cut(lines[max(header_at + 1, len(lines) - 51):], delim)
-        if why:
-            problems.append(Problem(path, f"the last line has no line end and {why}: the file was probably cut "
-                                          f"while being written; that line was not read", partial=True, line=len(lines)))
-            lines = lines[:-1]
-        else:
-            notes.append(f"the last line (line {len(lines)}) has no line end; its values look complete and were read")
+        lines = _unterminated_last_line(lines, header_at, delim, path, problems, notes)
     columns = _columns_fast(lines, header_at, delim, len(header))
     if columns is None:
         columns = [_convert(c) for c in _cells_slow(lines, header_at, delim, len(header), path, problems)]
@@ -282,6 +276,17 @@ def parse_table(path: str, text: str) -> Table:
         column = [None if a is None else a[keep] for a in columns[col]]
         _add_column(table, name or f"column_{col + 1}", column, path, bool(name))
     return table
+
+
+def _unterminated_last_line(lines, header_at, delim, path, problems, notes) -> list[str]:
+    """``lines`` without the last one when it has no line end and looks cut (reported); else as they are."""
+    why = _looks_cut(lines[max(header_at + 1, len(lines) - 51):], delim)
+    if not why:
+        notes.append(f"the last line (line {len(lines)}) has no line end; its values look complete and were read")
+        return lines
+    problems.append(Problem(path, f"the last line has no line end and {why}: the file was probably cut "
+                                  f"while being written; that line was not read", partial=True, line=len(lines)))
+    return lines[:-1]
 
 
 def _read_decimal_commas(columns: list, header: list[str], notes: list[str]) -> list:
