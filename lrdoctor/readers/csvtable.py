@@ -118,8 +118,8 @@ def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> l
     try:  # no names: a row with more fields than the first one is an error, not an index column
         frame = pd.read_csv(io.StringIO("\n".join(body)), sep=delim, header=None, engine="c", index_col=False,
                             keep_default_na=False, na_values=[""], skip_blank_lines=False)
-    except ValueError:  # pandas' ParserError (ragged rows, odd quoting): the slower, forgiving path
-        return None
+    except (ValueError, OverflowError):  # ParserError (ragged rows, odd quoting), an integer of 400 digits:
+        return None                          # the slower, forgiving path
     if len(frame) != len(body) or not frame.iloc[:, width:].isna().all().all():
         return None  # extra fields with data in them: the slow path reports them
     columns = []
@@ -133,7 +133,7 @@ def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> l
             empty = np.isnan(values)
             columns.append((None, values, ~empty, np.zeros(len(values), dtype=bool), empty))
         else:
-            cells = col.astype(object).to_numpy().copy()
+            cells = col.astype(str).to_numpy(dtype=object)  # text: an int of 400 digits stays its digits
             cells[col.isna().to_numpy()] = ""
             columns.append(_convert(cells))
     return columns
@@ -212,7 +212,7 @@ def _convert(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     try:  # the common case, every cell a number or empty: one C loop
         values = np.where(empty, "nan", cells).astype(np.float64)
         return cells, values, ~empty, bad, empty
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         values = np.asarray(pd.to_numeric(cells, errors="coerce"), dtype=np.float64)
     for i in np.flatnonzero(np.isnan(values) & ~empty):
         text = str(cells[i]).strip()
