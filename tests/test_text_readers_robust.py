@@ -176,8 +176,14 @@ def test_trainer_state_in_utf16(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in REGRESSIONS.glob("*")) if REGRESSIONS.is_dir() else [])
 def test_fuzz_regressions_read_without_raising(tmp_path, name):
-    """Every input a fuzzer once crashed on: read through the CLI's own path without an internal error."""
+    """Every input a fuzzer once crashed on: read through the CLI's own path without an internal error
+    (a config: a ConfigError, never another exception)."""
     suffix = os.path.splitext(name)[1]
+    if suffix == ".toml":
+        (tmp_path / "lrdoctor.toml").write_bytes((REGRESSIONS / name).read_bytes())
+        with pytest.raises(ConfigError):  # one line naming the file, not a ValueError
+            load_config(tmp_path / "lrdoctor.toml")
+        return
     target = tmp_path / ({".jsonl": "log.jsonl", ".json": "trainer_state.json"}.get(suffix, "log.csv"))
     target.write_bytes((REGRESSIONS / name).read_bytes())
     runs, problems = read_runs(target)
