@@ -144,6 +144,13 @@ def test_jsonl_fractional_epoch_without_step_keeps_every_line(tmp_path):
     assert any("numbered by line" in n for n in run.notes)
 
 
+def test_jsonl_nan_epoch_without_step_is_numbered_by_line_not_lost(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"epoch": NaN, "loss": 1}\n{"epoch": 0.5, "loss": 0.5}\n{"epoch": 1.0, "loss": 0.25}\n')
+    run = only_run(path)
+    assert list(run.series["loss"].steps) == [0, 1, 2] and not run.problems
+
+
 def test_jsonl_whole_epochs_are_the_step(tmp_path):
     path = tmp_path / "log.jsonl"
     path.write_text("".join(json.dumps({"epoch": float(i), "loss": 1 / (i + 1)}) + "\n" for i in range(5)))
