@@ -17,6 +17,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fuzz.text_common import HERE, Family, main, series_differences  # noqa: E402
+from lrdoctor.readers.csvlog import NotATrainingLog  # noqa: E402
 from lrdoctor.readers.files import read_log_text  # noqa: E402
 from lrdoctor.readers.textfile import text_of  # noqa: E402
 
@@ -73,7 +74,8 @@ def compare(run, expected: dict) -> list[str]:
     return series_differences(run.series, expected) + [f"problem: {p.describe()[:200]}" for p in run.problems]
 
 
-FAMILY = Family("trainer_state", read, generate, compare, os.path.join(HERE, "corpus", "text_json"))
+FAMILY = Family("trainer_state", read, generate, compare, os.path.join(HERE, "corpus", "text_json"),
+                answers=(NotATrainingLog,))  # damaged enough to sniff as a CSV that is no log
 
 if __name__ == "__main__":
     sys.exit(main(FAMILY))

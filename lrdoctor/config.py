@@ -160,6 +160,8 @@ def _load_toml(path: Path, strict: bool = True) -> dict:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (Python's conversion limit)
+        raise ConfigError(f"{path}: invalid TOML: {str(exc).split(';')[0][:120]}") from None
 
 
 def read_config_file(path: str | os.PathLike) -> dict:

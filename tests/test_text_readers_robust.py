@@ -144,6 +144,13 @@ def test_jsonl_fractional_epoch_without_step_keeps_every_line(tmp_path):
     assert any("numbered by line" in n for n in run.notes)
 
 
+def test_jsonl_nan_epoch_without_step_is_numbered_by_line_not_lost(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"epoch": NaN, "loss": 1}\n{"epoch": 0.5, "loss": 0.5}\n{"epoch": 1.0, "loss": 0.25}\n')
+    run = only_run(path)
+    assert list(run.series["loss"].steps) == [0, 1, 2] and not run.problems
+
+
 def test_jsonl_whole_epochs_are_the_step(tmp_path):
     path = tmp_path / "log.jsonl"
     path.write_text("".join(json.dumps({"epoch": float(i), "loss": 1 / (i + 1)}) + "\n" for i in range(5)))
@@ -176,8 +183,14 @@ def test_trainer_state_in_utf16(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in REGRESSIONS.glob("*")) if REGRESSIONS.is_dir() else [])
 def test_fuzz_regressions_read_without_raising(tmp_path, name):
-    """Every input a fuzzer once crashed on: read through the CLI's own path without an internal error."""
+    """Every input a fuzzer once crashed on: read through the CLI's own path without an internal error
+    (a config: a ConfigError, never another exception)."""
     suffix = os.path.splitext(name)[1]
+    if suffix == ".toml":
+        (tmp_path / "lrdoctor.toml").write_bytes((REGRESSIONS / name).read_bytes())
+        with pytest.raises(ConfigError):  # one line naming the file, not a ValueError
+            load_config(tmp_path / "lrdoctor.toml")
+        return
     target = tmp_path / ({".jsonl": "log.jsonl", ".json": "trainer_state.json"}.get(suffix, "log.csv"))
     target.write_bytes((REGRESSIONS / name).read_bytes())
     runs, problems = read_runs(target)

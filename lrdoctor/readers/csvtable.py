@@ -118,8 +118,8 @@ def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> l
     try:  # no names: a row with more fields than the first one is an error, not an index column
         frame = pd.read_csv(io.StringIO("\n".join(body)), sep=delim, header=None, engine="c", index_col=False,
                             keep_default_na=False, na_values=[""], skip_blank_lines=False)
-    except ValueError:  # pandas' ParserError (ragged rows, odd quoting): the slower, forgiving path
-        return None
+    except (ValueError, OverflowError):  # ParserError (ragged rows, odd quoting), an integer of 400 digits:
+        return None                          # the slower, forgiving path
     if len(frame) != len(body) or not frame.iloc[:, width:].isna().all().all():
         return None  # extra fields with data in them: the slow path reports them
     columns = []
@@ -133,7 +133,7 @@ def _columns_fast(lines: list[str], header_at: int, delim: str, width: int) -> l
             empty = np.isnan(values)
             columns.append((None, values, ~empty, np.zeros(len(values), dtype=bool), empty))
         else:
-            cells = col.astype(object).to_numpy().copy()
+            cells = col.astype(str).to_numpy(dtype=object)  # text: an int of 400 digits stays its digits
             cells[col.isna().to_numpy()] = ""
             columns.append(_convert(cells))
     return columns
@@ -212,7 +212,7 @@ def _convert(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     try:  # the common case, every cell a number or empty: one C loop
         values = np.where(empty, "nan", cells).astype(np.float64)
         return cells, values, ~empty, bad, empty
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         values = np.asarray(pd.to_numeric(cells, errors="coerce"), dtype=np.float64)
     for i in np.flatnonzero(np.isnan(values) & ~empty):
         text = str(cells[i]).strip()
@@ -263,13 +263,7 @@ def parse_table(path: str, text: str) -> Table:
                                       f"(the most one CSV log may have here)", partial=True, line=header_at + 1))
         header, lines = header[:MAX_COLUMNS], _first_fields(lines, delim, MAX_COLUMNS)
     if not terminated and len(lines) > header_at + 1 and lines[-1].strip():
-        why = _looks_cut(lines[max(header_at + 1, len(lines) - 51):], delim)
-        if why:
-            problems.append(Problem(path, f"the last line has no line end and {why}: the file was probably cut "
-                                          f"while being written; that line was not read", partial=True, line=len(lines)))
-            lines = lines[:-1]
-        else:
-            notes.append(f"the last line (line {len(lines)}) has no line end; its values look complete and were read")
+        lines = _unterminated_last_line(lines, header_at, delim, path, problems, notes)
     columns = _columns_fast(lines, header_at, delim, len(header))
     if columns is None:
         columns = [_convert(c) for c in _cells_slow(lines, header_at, delim, len(header), path, problems)]
@@ -282,6 +276,17 @@ def parse_table(path: str, text: str) -> Table:
         column = [None if a is None else a[keep] for a in columns[col]]
         _add_column(table, name or f"column_{col + 1}", column, path, bool(name))
     return table
+
+
+def _unterminated_last_line(lines, header_at, delim, path, problems, notes) -> list[str]:
+    """``lines`` without the last one when it has no line end and looks cut (reported); else as they are."""
+    why = _looks_cut(lines[max(header_at + 1, len(lines) - 51):], delim)
+    if not why:
+        notes.append(f"the last line (line {len(lines)}) has no line end; its values look complete and were read")
+        return lines
+    problems.append(Problem(path, f"the last line has no line end and {why}: the file was probably cut "
+                                  f"while being written; that line was not read", partial=True, line=len(lines)))
+    return lines[:-1]
 
 
 def _read_decimal_commas(columns: list, header: list[str], notes: list[str]) -> list:

@@ -123,8 +123,8 @@ def _line_step(entry: dict) -> tuple[str | None, int | None, str]:
     if key is None:
         return None, None, ""
     step, why = whole_step(entry[key])
-    if step is None and key == "epoch" and why.endswith("not a whole number"):
-        return None, None, ""  # a fractional epoch is no step: numbered by line, the epoch kept
+    if step is None and key == "epoch":
+        return None, None, ""  # a fractional (or NaN) epoch is no step: numbered by line, the epoch kept
     return key, step, why
 
 
