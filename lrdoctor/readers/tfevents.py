@@ -82,6 +82,7 @@ class _Stream:
         self.skipped = {"with a data CRC mismatch": [0, None], "that are malformed events": [0, None]}
         self.columns: dict[str, tuple[list, list, list, list]] = {}  # tag: steps, walls, values, from_tensor
         self.plugins: dict[str, set[str]] = {}
+        self.why_malformed = ""
 
     def read(self, handle) -> None:
         carry, want = np.zeros(0, np.uint8), WINDOW
@@ -100,11 +101,13 @@ class _Stream:
             want = WINDOW if framing.resume else 2 * want  # a record longer than the window: read more
 
     def _keep(self, decoded, starts: np.ndarray) -> None:
-        for (count_first), indices in zip(self.skipped.values(), (decoded.bad_crc, decoded.malformed)):
+        for count_first, indices in zip(self.skipped.values(), (decoded.bad_crc, decoded.malformed)):
             if len(indices):
                 count_first[0] += len(indices)
                 if count_first[1] is None:
                     count_first[1] = self.base + int(starts[indices[0]])
+        if len(decoded.malformed) and not self.why_malformed:
+            self.why_malformed = decoded.why_malformed
         for tag, arrays in decoded.columns.by_tag_unfiltered().items():
             columns = self.columns.setdefault(tag, ([], [], [], []))
             for column, array in zip(columns, arrays):
@@ -118,8 +121,9 @@ class _Stream:
 
     def result(self) -> tuple[dict[str, RawScalars], list[Problem]]:
         for what, (count, first) in self.skipped.items():
+            why = f": {self.why_malformed}" if what == "that are malformed events" and self.why_malformed else ""
             if count:
-                self.problems.append(Problem(self.path, f"{count} record(s) {what} skipped (the first at this offset)",
+                self.problems.append(Problem(self.path, f"{count} record(s) {what} skipped (the first at this offset{why})",
                                              partial=True, offset=first))
         self.problems.sort(key=lambda problem: problem.offset or 0)
         foreign = {tag for tag, names in self.plugins.items() if names - {SCALARS_PLUGIN, ""}}
