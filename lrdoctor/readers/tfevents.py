@@ -8,8 +8,14 @@ or one whose ``tensor`` is a rank-0 numeric tensor (TF2 / ``tensorboard.summary.
 float, double, half, bfloat16, signed/unsigned ints, bool) - unless that tag's metadata in this
 file names a plugin other than ``scalars`` (hparams, text, ... store rank-0 tensors too).  A
 rank-0 numeric tensor whose tag never carries metadata is kept: TF's writers strip metadata
-after a tag's first value, and a bare number is a scalar.  Histograms, images, audio, graphs,
-string tensors and tensors of rank > 0 are skipped without decoding them.
+after a tag's first value, and a bare number is a scalar.  A tensor without ``tensor_shape`` has
+rank 0, as TensorBoard reads it.  Histograms, images, audio, graphs, string tensors and tensors of
+rank > 0 are skipped without decoding their values.  Every event is read as protobuf reads it (the
+last oneof member wins, repeated messages merge, varints keep 64 bits); an event protobuf refuses
+(fuzz/tfevents_differential.py compares the two) is skipped and reported, the rest of the file kept.
+
+The file is streamed in windows of ``WINDOW`` bytes, so memory follows the scalars kept rather than
+the size of the file.
 
 Points come back in file order, not sorted and not de-duplicated; merging files, ordering and
 restarts are the caller's business (readers/merge.py).
