@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -118,14 +118,18 @@ _READ_ONLY = "import sys; from lrdoctor import read_diagnosable; runs, _ = read_
 
 
 def measure(args: list[str]) -> dict:
-    """Wall time and peak RSS of one fresh child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall time and peak RSS of one fresh child process (os.wait4: that child's own rusage, which on
+    Linux also covers the worker processes it waited for, as the largest of them)."""
     start = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": round(seconds, 2), "peak_mb": round(peak_kb / 1024) if peak_kb > before else None,
-            "exit": proc.returncode, "stdout": proc.stdout[-300:], "stderr": proc.stderr[-500:]}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    return {"seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024),
+            "exit": proc.returncode, "stdout": stdout[-120:], "stderr": stderr[-300:]}
 
 
 def main() -> None:

@@ -309,7 +309,7 @@ def _exact(path) -> dict:
     buf = np.zeros(len(raw) + PADDING, np.uint8)
     buf[:len(raw)] = np.frombuffer(raw, np.uint8)
     framing = _tfframing.frame_records(buf, len(raw))
-    columns, _, _ = _tfdecode.decode_slow(buf, framing.starts + 12, framing.lengths, np.arange(len(framing.starts)))
+    columns = _tfdecode.decode_slow(buf, framing.starts + 12, framing.lengths, np.arange(len(framing.starts)))[0]
     return columns.by_tag(RawScalars)
 
 

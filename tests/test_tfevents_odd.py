@@ -118,3 +118,22 @@ def test_int32_fields_keep_their_low_32_bits(tmp_path):
     expected = event_pb2.Event.FromString(records[0]).summary.value[0].tensor.int_val[0]
     scalars, _ = read_tfevents(_file(tmp_path, records))
     assert scalars["n"].values.tolist() == [float(expected)] == [5.0]
+
+
+def test_cli_keeps_every_good_record_and_names_the_bad_ones(tmp_path, run_cli):
+    import json
+
+    tensor = _field(1, 0, b"\x01") + _field(2, 2, b"") + _field(5, 2, b"\x00\x00\x80")
+    over_read = [_good(i, 2 * 0.97 ** i) for i in range(5)] + [_event(b"\x05", _tag("loss") + _field(8, 2, tensor))]
+    over_read += [_good(i, 2 * 0.97 ** i) for i in range(6, 100)]
+    eleven = _event(b"\xff" * 10 + b"\x01", _tag("loss") + _field(2, 5, struct.pack("<f", 9.0)))
+    long_step = [_good(i, 2 * 0.97 ** i) for i in range(50)] + [eleven] + [_good(i, 2 * 0.97 ** i) for i in range(51, 100)]
+    for name, records in (("over_read", over_read), ("long_step", long_step)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "events.out.tfevents.1.host").write_bytes(b"".join(frame(r) for r in records))
+    out, err = run_cli(["diagnose", tmp_path, "--format", "json"])
+    runs = {r["run"]: r for r in json.loads(out)["runs"]}
+    assert set(runs) == {"over_read", "long_step"} and all(r["status"] != "error" for r in runs.values())
+    assert "Traceback" not in err
+    assert f"at byte {_offset_of(over_read, 5)}" in err and f"at byte {_offset_of(long_step, 50)}" in err
+    assert [p["offset"] for p in runs["over_read"]["problems"]] == [_offset_of(over_read, 5)]

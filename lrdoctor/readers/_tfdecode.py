@@ -19,6 +19,7 @@ class Decoded(NamedTuple):
     columns: Columns
     bad_crc: np.ndarray  # indices of records whose data CRC does not verify (skipped)
     malformed: np.ndarray  # indices of records that are not a valid Event (skipped)
+    why_malformed: str = ""  # what was wrong with the first of them
 
 
 def decode_records(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray) -> Decoded:
@@ -32,19 +33,19 @@ def decode_records(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray) -> De
         leftovers.append(leftover + lo)
         bad.append(bad_crc + lo)
     leftover = np.concatenate(leftovers) if leftovers else np.zeros(0, np.int64)
-    slow, slow_bad, malformed = decode_slow(buf, data, lengths, leftover)
+    slow, slow_bad, malformed, why = decode_slow(buf, data, lengths, leftover)
     bad_crc = np.sort(np.concatenate(bad + [slow_bad])) if bad else slow_bad
-    return Decoded(concat(parts + [slow]), bad_crc, malformed)
+    return Decoded(concat(parts + [slow]), bad_crc, malformed, why)
 
 
 def decode_slow(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray, indices):
     """The exact per-record path for the records listed in ``indices``: (columns, indices with
-    a bad data CRC, indices that are not valid protobuf)."""
+    a bad data CRC, indices that are not valid protobuf, what was wrong with the first of those)."""
     view = memoryview(buf)
     rows: list[tuple] = []
     tags: dict[str, int] = {}
     plugins: dict[str, set[str]] = {}
-    bad, malformed = [], []
+    bad, malformed, why = [], [], ""
     for index in np.asarray(indices, np.int64).tolist():
         start, end = int(data[index]), int(data[index] + lengths[index])
         if not crc_ok(view, start, end):
@@ -52,15 +53,16 @@ def decode_slow(buf: np.ndarray, data: np.ndarray, lengths: np.ndarray, indices)
             continue
         try:
             wall, step, values, seen = decode_event(view, start, end)
-        except (MalformedRecord, ValueError, OverflowError, IndexError, struct.error):
+        except (MalformedRecord, ValueError, OverflowError, IndexError, struct.error) as exc:
             malformed.append(index)  # one odd record costs that record, never the file
+            why = why or str(exc)
             continue
         for record in values:
             rows.append((index, tags.setdefault(record.tag, len(tags)), step, wall,
                          record.value, record.from_tensor))
         for tag, name in seen.items():
             plugins.setdefault(tag, set()).add(name)
-    return _columns(rows, tags, plugins), np.array(bad, np.int64), np.array(malformed, np.int64)
+    return _columns(rows, tags, plugins), np.array(bad, np.int64), np.array(malformed, np.int64), why
 
 
 def _columns(rows: list[tuple], tags: dict, plugins: dict) -> Columns:

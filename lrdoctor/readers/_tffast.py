@@ -207,8 +207,10 @@ class _Builder:
         tag_id = self.tags.setdefault(layout.tag, len(self.tags))
         if layout.from_tensor:
             self.plugins[layout.tag] = {SCALARS_PLUGIN}
+        with np.errstate(invalid="ignore"):  # a signalling NaN stays a NaN; numpy would warn about the cast
+            values = values.ravel().astype(np.float64)
         self.parts.append((records, np.full(len(block), tag_id, np.int32), steps.view(np.int64),
-                           walls, values.ravel().astype(np.float64), np.full(len(block), layout.from_tensor)))
+                           walls, values, np.full(len(block), layout.from_tensor)))
 
     def columns(self) -> Columns:
         if not self.parts:

@@ -69,26 +69,106 @@ def read_varint(buf, pos: int, end: int) -> tuple[int, int]:
         shift += 7
 
 
+_MAX_KEY = 0xFFFFFFFF  # protobuf reads a field key as a 32-bit varint
+_MAX_LENGTH = 0x7FFFFFFF  # and a length as a non-negative int32
+_MAX_GROUP_DEPTH = 100  # protobuf's recursion limit
+
+
+def _read_key(buf, pos: int, end: int) -> tuple[int, int]:
+    key, after = read_varint(buf, pos, end)
+    if key > _MAX_KEY or after - pos > 5:
+        raise MalformedRecord("field key does not fit 32 bits")
+    return key, after
+
+
 def iter_fields(buf, pos: int, end: int) -> Iterator[tuple[int, int, object]]:
     """Yield (field number, wire type, payload) where payload is an int (varint / fixed)
-    or a (start, end) slice for length-delimited fields."""
+    or a (start, end) slice for length-delimited fields.  Groups (wire types 3 and 4, which no
+    TensorBoard message uses but protobuf skips as unknown fields) are skipped, as protobuf does."""
     while pos < end:
-        key, pos = read_varint(buf, pos, end)
+        key, pos = _read_key(buf, pos, end)
         number, wire = key >> 3, key & 7
-        if wire == 0:
-            payload, pos = read_varint(buf, pos, end)
-        elif wire == 1:
-            payload, pos = (pos, pos + 8), pos + 8
-        elif wire == 5:
-            payload, pos = (pos, pos + 4), pos + 4
-        elif wire == 2:
-            length, pos = read_varint(buf, pos, end)
-            payload, pos = (pos, pos + length), pos + length
-        else:  # groups (3, 4) are not used by any TensorBoard message
-            raise MalformedRecord(f"unsupported wire type {wire}")
-        if pos > end or number == 0:
-            raise MalformedRecord("field runs past the end of its message")
+        if number == 0:
+            raise MalformedRecord("field number 0")
+        if wire == 3:
+            pos = _skip_group(buf, pos, end, number, 1)
+            continue
+        payload, pos = _payload(buf, pos, end, wire)
         yield number, wire, payload
+
+
+def _payload(buf, pos: int, end: int, wire: int) -> tuple[object, int]:
+    if wire == 0:
+        return read_varint(buf, pos, end)
+    if wire in (1, 5):
+        stop = pos + (8 if wire == 1 else 4)
+        payload = (pos, stop)
+    elif wire == 2:
+        length, pos = read_varint(buf, pos, end)
+        if length > _MAX_LENGTH:
+            raise MalformedRecord("length-delimited field over 2 GiB")
+        stop = pos + length
+        payload = (pos, stop)
+    else:  # an end group without its start, or wire type 6 / 7
+        raise MalformedRecord(f"unexpected wire type {wire}")
+    if stop > end:
+        raise MalformedRecord("field runs past the end of its message")
+    return payload, stop
+
+
+def _skip_group(buf, pos: int, end: int, number: int, depth: int) -> int:
+    """Position after the end-group key matching ``number``."""
+    if depth > _MAX_GROUP_DEPTH:
+        raise MalformedRecord("groups nested too deeply")
+    while pos < end:
+        key, pos = _read_key(buf, pos, end)
+        inner, wire = key >> 3, key & 7
+        if inner == 0:
+            raise MalformedRecord("field number 0")
+        if wire == 4:
+            if inner != number:
+                raise MalformedRecord("end group does not match its start")
+            return pos
+        if wire == 3:
+            pos = _skip_group(buf, pos, end, inner, depth + 1)
+        else:
+            _, pos = _payload(buf, pos, end, wire)
+    raise MalformedRecord("group runs past the end of its message")
+
+
+# Nested messages lrdoctor does not read but protobuf parses (and refuses when broken): their string
+# fields ("str": must be UTF-8), packed fixed-width fields ("f32s", "f64s"), packed varints ("varints")
+# and sub-messages (a dict).  Only the structure is checked; nothing is kept.
+_DIM = {2: "str"}
+_SHAPE = {2: _DIM}
+_RESOURCE = {1: "str", 2: "str", 3: "str", 5: "str", 6: {2: _SHAPE}}
+_TENSOR: dict = {2: _SHAPE, 5: "f32s", 6: "f64s", 7: "varints", 9: "f32s", 10: "varints", 11: "varints", 12: "f64s",
+                 13: "varints", 14: _RESOURCE, 16: "varints", 17: "varints"}
+_TENSOR[15] = {1: "str", 3: _TENSOR}  # VariantTensorDataProto holds tensors
+_HISTOGRAM = {6: "f64s", 7: "f64s"}
+_IMAGE: dict = {}
+_AUDIO = {5: "str"}
+
+
+def check_message(buf, pos: int, end: int, schema: dict, depth: int = 0) -> None:
+    """Raise MalformedRecord where protobuf would refuse the message at ``buf[pos:end]``."""
+    if depth > _MAX_GROUP_DEPTH:
+        raise MalformedRecord("messages nested too deeply")
+    for number, wire, payload in iter_fields(buf, pos, end):
+        kind = schema.get(number)
+        if kind is None or wire != 2:
+            continue
+        if kind == "str":
+            utf8(buf, *payload)
+        elif kind in ("f32s", "f64s"):
+            if (payload[1] - payload[0]) % (4 if kind == "f32s" else 8):
+                raise MalformedRecord("packed field ends inside a value")
+        elif kind == "varints":
+            start, stop = payload
+            while start < stop:
+                _, start = read_varint(buf, start, stop)
+        else:
+            check_message(buf, *payload, kind, depth + 1)
 
 
 def to_int64(value: int) -> int:
@@ -104,6 +184,8 @@ def decode_event(buf, pos: int, end: int) -> tuple[float, int, list[ValueRecord]
             wall_time = _DOUBLE.unpack_from(buf, payload[0])[0]
         elif number == 2 and wire == 0:
             step = to_int64(payload)
+        elif number == 10 and wire == 2:  # source_metadata {writer}
+            _check_strings(buf, payload, (1,))
         elif number in _EVENT_ONEOF and wire == 2:
             if number != which:  # the oneof switched: what the earlier member held is gone
                 values, plugins = [], {}
@@ -143,6 +225,7 @@ def _decode_summary(buf, pos: int, end: int, values: list, plugins: dict) -> Non
 
 # Summary.Value's oneof "value": simple_value, obsolete histogram, image, histo, audio, tensor.
 _VALUE_ONEOF = (2, 3, 4, 5, 6, 8)
+_OTHER_VALUES = {4: _IMAGE, 5: _HISTOGRAM, 6: _AUDIO}
 
 
 def _decode_value(buf, pos: int, end: int, plugins: dict) -> ValueRecord | None:
@@ -159,7 +242,12 @@ def _decode_value(buf, pos: int, end: int, plugins: dict) -> ValueRecord | None:
             if number == 2:
                 simple = _FLOAT.unpack_from(buf, payload[0])[0]
             elif number == 8:
+                check_message(buf, *payload, _TENSOR)
                 tensor.append(payload)
+            elif number in _OTHER_VALUES:
+                check_message(buf, *payload, _OTHER_VALUES[number])
+        elif number == 7 and wire == 2:  # node_name
+            utf8(buf, *payload)
         elif number == 9 and wire == 2:
             metadata.append(payload)
     plugin = plugin_name(buf, metadata) if metadata else None

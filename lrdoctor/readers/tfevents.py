@@ -8,8 +8,14 @@ or one whose ``tensor`` is a rank-0 numeric tensor (TF2 / ``tensorboard.summary.
 float, double, half, bfloat16, signed/unsigned ints, bool) - unless that tag's metadata in this
 file names a plugin other than ``scalars`` (hparams, text, ... store rank-0 tensors too).  A
 rank-0 numeric tensor whose tag never carries metadata is kept: TF's writers strip metadata
-after a tag's first value, and a bare number is a scalar.  Histograms, images, audio, graphs,
-string tensors and tensors of rank > 0 are skipped without decoding them.
+after a tag's first value, and a bare number is a scalar.  A tensor without ``tensor_shape`` has
+rank 0, as TensorBoard reads it.  Histograms, images, audio, graphs, string tensors and tensors of
+rank > 0 are skipped without decoding their values.  Every event is read as protobuf reads it (the
+last oneof member wins, repeated messages merge, varints keep 64 bits); an event protobuf refuses
+(fuzz/tfevents_differential.py compares the two) is skipped and reported, the rest of the file kept.
+
+The file is streamed in windows of ``WINDOW`` bytes, so memory follows the scalars kept rather than
+the size of the file.
 
 Points come back in file order, not sorted and not de-duplicated; merging files, ordering and
 restarts are the caller's business (readers/merge.py).
@@ -82,6 +88,7 @@ class _Stream:
         self.skipped = {"with a data CRC mismatch": [0, None], "that are malformed events": [0, None]}
         self.columns: dict[str, tuple[list, list, list, list]] = {}  # tag: steps, walls, values, from_tensor
         self.plugins: dict[str, set[str]] = {}
+        self.why_malformed = ""
 
     def read(self, handle) -> None:
         carry, want = np.zeros(0, np.uint8), WINDOW
@@ -100,11 +107,13 @@ class _Stream:
             want = WINDOW if framing.resume else 2 * want  # a record longer than the window: read more
 
     def _keep(self, decoded, starts: np.ndarray) -> None:
-        for (count_first), indices in zip(self.skipped.values(), (decoded.bad_crc, decoded.malformed)):
+        for count_first, indices in zip(self.skipped.values(), (decoded.bad_crc, decoded.malformed)):
             if len(indices):
                 count_first[0] += len(indices)
                 if count_first[1] is None:
                     count_first[1] = self.base + int(starts[indices[0]])
+        if len(decoded.malformed) and not self.why_malformed:
+            self.why_malformed = decoded.why_malformed
         for tag, arrays in decoded.columns.by_tag_unfiltered().items():
             columns = self.columns.setdefault(tag, ([], [], [], []))
             for column, array in zip(columns, arrays):
@@ -118,8 +127,9 @@ class _Stream:
 
     def result(self) -> tuple[dict[str, RawScalars], list[Problem]]:
         for what, (count, first) in self.skipped.items():
+            why = f": {self.why_malformed}" if what == "that are malformed events" and self.why_malformed else ""
             if count:
-                self.problems.append(Problem(self.path, f"{count} record(s) {what} skipped (the first at this offset)",
+                self.problems.append(Problem(self.path, f"{count} record(s) {what} skipped (the first at this offset{why})",
                                              partial=True, offset=first))
         self.problems.sort(key=lambda problem: problem.offset or 0)
         foreign = {tag for tag, names in self.plugins.items() if names - {SCALARS_PLUGIN, ""}}
