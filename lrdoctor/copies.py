@@ -45,13 +45,24 @@ class Copy:
 
 
 def _curve(run: Run) -> tuple[str, Series] | None:
+    """The curve that identifies the training: the train loss (else the validation loss) with at least
+    MIN_POINTS finite values.  Its NaN/inf points stay in: a run that went NaN is no copy of one that
+    did not."""
     for role in (TRAIN_LOSS, VAL_LOSS):
         s = run.get(role)
-        if s is not None:
-            finite = np.isfinite(s.values)
-            if finite.sum() >= MIN_POINTS:
-                return role, Series(s.steps[finite], s.values[finite])
+        if s is not None and np.isfinite(s.values).sum() >= MIN_POINTS:
+            return role, s
     return None
+
+
+def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pointwise: both finite and equal within tolerance, or both the same non-finite value."""
+    finite = np.isfinite(x) & np.isfinite(y)
+    close = np.zeros(x.shape, dtype=bool)
+    close[finite] = np.abs(x[finite] - y[finite]) <= ABS_TOL + REL_TOL * np.abs(y[finite])
+    both_nan = np.isnan(x) & np.isnan(y)
+    same_inf = np.isinf(x) & (x == y)
+    return close | both_nan | same_inf
 
 
 def _contained(small: Series, big: Series) -> bool:
@@ -59,18 +70,16 @@ def _contained(small: Series, big: Series) -> bool:
     common, i, j = np.intersect1d(small.steps, big.steps, assume_unique=True, return_indices=True)
     if len(common) < len(small):
         return False
-    a, b = small.values[i], big.values[j]
-    return bool(np.all(np.abs(a - b) <= ABS_TOL + REL_TOL * np.abs(b)))
+    return bool(np.all(_same(small.values[i], big.values[j])))
 
 
 def _agree(a: Series | None, b: Series | None) -> bool:
-    """No contradiction: at the steps both logged, the values match (vacuous when one is missing)."""
+    """No contradiction: at the steps both logged, the values match (vacuous when one is missing);
+    a NaN/inf where the other logged a number is a contradiction."""
     if a is None or b is None:
         return True
     common, i, j = np.intersect1d(a.steps, b.steps, assume_unique=True, return_indices=True)
-    x, y = a.values[i], b.values[j]
-    both = np.isfinite(x) & np.isfinite(y)
-    return bool(np.all(np.abs(x[both] - y[both]) <= ABS_TOL + REL_TOL * np.abs(y[both])))
+    return bool(np.all(_same(a.values[i], b.values[j])))
 
 
 def _natural(name: str) -> list:

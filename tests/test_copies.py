@@ -141,3 +141,20 @@ def test_runs_handed_in_with_one_name_are_all_diagnosed(tmp_path):
         run.name = "same"
     report = lrdoctor.diagnose(runs)
     assert len(report.runs) == 2 and not any("copy_of" in r.extras for r in report.runs)
+
+
+def test_a_run_that_went_nan_is_no_copy_of_one_that_did_not(tmp_path):
+    """Found in review: NaN points were left out of the match, so a run that diverged to NaN at step
+    1,200 became a 'copy' of a finite re-run and was reported OK.  Each is diagnosed on its own."""
+    steps = list(range(0, 2000, 10))
+    healthy = [2.8 * 0.998 ** s + 0.1 for s in steps]
+    diverged = [v if s < 1200 else float("nan") for s, v in zip(steps, healthy)]
+    for name, values in (("a", diverged), ("b", healthy)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.csv").write_text(
+            "step,train_loss\n" + "".join(f"{s},{v}\n" for s, v in zip(steps, values)))
+    runs, _ = read_runs(tmp_path)
+    assert find_copies(runs) == {}
+    by_name = {r.run: r for r in lrdoctor.diagnose(tmp_path).runs}
+    assert by_name["a/metrics.csv"].recommendation.action == "decrease"
+    assert "copy_of" not in by_name["a/metrics.csv"].extras
