@@ -224,3 +224,16 @@ def test_real_glued_logs(relpath, parts):
     runs, _ = read_runs(CORPUS / relpath)
     assert len(runs) == parts, names(runs)
     assert all(not r.restarts for r in runs)
+
+
+def test_a_per_batch_log_with_an_epoch_column_is_one_training_of_every_row(tmp_path):
+    """Found in review: 300 per-batch rows, 50 per epoch, under an ``epoch`` column were split into 99
+    'trainings' (a repeated epoch read as a new fit).  A repeated index on most rows is several rows
+    of one epoch: one run, every row kept (numbered by row), the epochs kept beside the steps."""
+    rows = [(e, 2.1 * 0.99 ** (50 * e + b)) for e in range(6) for b in range(50)]
+    (tmp_path / "e1.csv").write_text("epoch,loss\n" + "".join(f"{e},{v:.4f}\n" for e, v in rows))
+    runs, _ = read_runs(tmp_path)
+    assert [r.name for r in runs] == ["e1.csv"]
+    loss = runs[0].series["loss"]
+    assert len(loss) == 300 and loss.epochs[-1] == 5
+    assert any("several rows per epoch" in note for note in runs[0].notes)

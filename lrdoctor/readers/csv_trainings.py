@@ -28,7 +28,7 @@ def _index_column(table) -> str | None:
     return col if exact and np.all(values == np.round(values)) else None
 
 
-def _starts(table) -> list[tuple[int, str]]:
+def _starts(table, fmt: str) -> list[tuple[int, str]]:
     from .csvlog import CLOCK_COLUMNS, EPOCH_COLUMNS, STEP_COLUMNS
 
     col = _index_column(table)
@@ -39,7 +39,7 @@ def _starts(table) -> list[tuple[int, str]]:
     if not metrics:
         return []
     present = np.column_stack([table.present[c] for c in metrics])
-    return csv_training_starts(table.values[col], present)
+    return csv_training_starts(table.values[col], present, one_row_per_index=fmt == "keras_csv")
 
 
 def split_csv_run(run: Run, path: str, tag_roles=None) -> list[Run]:
@@ -56,7 +56,7 @@ def split_csv_run(run: Run, path: str, tag_roles=None) -> list[Run]:
     if not run.restarts and text.strip().count("\n") <= longest:
         return [run]  # one row per step, never going back: nothing to split (the common case, no second parse)
     table = parse_table(path, text)
-    starts = _starts(table)
+    starts = _starts(table, run.format)
     if not starts:
         return [run]
     lines, _ = _lines(text)

@@ -83,6 +83,8 @@ def _index(table: Table, notes: list[str]) -> tuple[np.ndarray, np.ndarray | Non
     index_col = step_col or epoch_col
     rows = np.arange(table.n_rows, dtype=np.int64)
     why = _step_problem(table.values[index_col]) if index_col and table.present[index_col].all() else "missing"
+    if why is None and not step_col and _per_batch_epochs(table.values[index_col]):
+        why = "repeats on most rows (several rows per epoch)"
     if index_col and why is None:
         steps = table.values[index_col].astype(np.int64)
     else:
@@ -95,6 +97,14 @@ def _index(table: Table, notes: list[str]) -> tuple[np.ndarray, np.ndarray | Non
     if epochs is not None:
         epochs = _fill_epochs(steps, epochs)
     return steps, epochs, walls, used
+
+
+def _per_batch_epochs(epochs: np.ndarray) -> bool:
+    """An epoch column that stays the same on most consecutive rows while growing: a per-batch log, whose
+    rows would collapse to one point per epoch if the epoch were their step."""
+    ties = epochs[1:] == epochs[:-1]
+    return len(ties) > 0 and ties.mean() >= 0.5 and bool(np.all(epochs[1:] >= epochs[:-1])) \
+        and len(np.unique(epochs)) > 1
 
 
 def _wide_chunks(table: Table, notes: list[str]) -> dict[str, list[Chunk]]:

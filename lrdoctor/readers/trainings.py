@@ -118,8 +118,15 @@ def label_parts(parts: list[Run], original: str, source: str, whys: list[str], u
     return parts
 
 
-def csv_training_starts(index: np.ndarray, present: np.ndarray) -> list[tuple[int, str]]:
+def csv_training_starts(index: np.ndarray, present: np.ndarray, *, one_row_per_index: bool = False
+                        ) -> list[tuple[int, str]]:
     """Rows (0-based) of a CSV log where a new training starts, with why.
+
+    ``one_row_per_index``: the writer logs a metric once per index value (Keras' CSVLogger, one row
+    per epoch), so a row that repeats the index is a new ``fit()`` -- unless most rows repeat the one
+    before (a per-batch log with an ``epoch`` column, which the header alone does not tell apart).
+    Elsewhere a repeated index is several rows of one step or epoch: only an index that goes strictly
+    back can start a new training.
 
     ``index`` is the step (or epoch) of each row, ``present`` a (rows, columns) bool array of the
     metric cells each row holds.  A row goes back when one of its metrics was already logged at
@@ -132,7 +139,12 @@ def csv_training_starts(index: np.ndarray, present: np.ndarray) -> list[tuple[in
     for col in range(present.shape[1]):
         rows = np.flatnonzero(present[:, col])
         idx = index[rows]
-        for r in rows[np.flatnonzero(idx[1:] <= idx[:-1]) + 1][:MAX_CANDIDATES].tolist():
+        ties = idx[1:] == idx[:-1]
+        # Mostly distinct values: one row per epoch, a tie is a new fit; one value only (epoch 0 three
+        # times): one-epoch fits, each kept apart; ties in most rows across epochs: per-batch rows.
+        ties_restart = one_row_per_index and len(ties) > 0 and (ties.mean() < 0.5 or bool(ties.all()))
+        back = (idx[1:] < idx[:-1]) | (ties & ties_restart)
+        for r in rows[np.flatnonzero(back) + 1][:MAX_CANDIDATES].tolist():
             candidates.setdefault(r, []).append(col)
     starts: list[tuple[int, str]] = []
     segment_start = 0
