@@ -308,3 +308,48 @@ def test_the_sweep_never_moves_a_run_the_wrong_way():
     own = Recommendation("keep", 1.0, 0.9e-2, 0.9e-2, "no learning-rate problem found")
     rec, finding = combine(own, judged, sweep, point)
     assert rec.action == "keep" and finding is None
+
+
+def test_a_diverged_or_all_nan_reference_is_refused(tmp_path, run_cli):
+    """Found in review: a reference whose loss is all NaN made the comparison check nothing and pass;
+    a diverged one made healthy runs 'slower'.  Neither can say what a good run is: exit 2, naming it."""
+    _write_csv(tmp_path / "run", curve_run("run", 10**-2.5, seed=7))
+    _write_csv(tmp_path / "diverged", curve_run("diverged", 10**-2.5, seed=0, diverge=True))
+    (tmp_path / "nan").mkdir()
+    (tmp_path / "nan" / "log.csv").write_text("step,loss,lr\n" + "".join(f"{s},nan,0.003\n" for s in range(50)))
+    for ref, why in (("diverged", "diverged"), ("nan", "no finite loss")):
+        _, err = run_cli(["diagnose", tmp_path / "run", "--baseline", tmp_path / ref], exit_code=2)
+        assert why in err and "Traceback" not in err
+
+
+def test_a_comparison_that_crashes_fails_closed(monkeypatch):
+    """Found in review: a crashing comparison was an error finding but the run was not 'crashed' and
+    the advice still said 'no problem found'.  Now: status crashed, no LR advice, exit 2."""
+    from lrdoctor.report import EXIT_ERROR
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("comparison bug")
+
+    monkeypatch.setattr(baseline, "compare", broken)
+    monkeypatch.setattr(baseline, "_reference", lambda refs, config: (
+        [curve_run("ref", 10**-2.5)], list(diagnose_runs([curve_run("ref", 10**-2.5)], Config()).runs), ()))
+    import dataclasses
+
+    report = diagnose_runs([curve_run("run", 10**-2.5, seed=3)], dataclasses.replace(Config(), baseline=("ref",)))
+    (run,) = report.runs
+    assert run.crashed == ("BL00",) and run.status == "crashed" and run.recommendation.action == "abstain"
+    assert report.exit_code("error") == EXIT_ERROR
+
+
+def test_a_run_is_not_compared_with_itself(monkeypatch):
+    """Found in review: --baseline pointing at the sweep being diagnosed gave every SW01 twice."""
+    import dataclasses
+
+    runs = [curve_run(f"sweep/lr_{lr:.4g}", lr, seed=k) for k, lr in enumerate(GRID) if lr < 0.99]
+    reference = (runs, list(diagnose_runs(runs, Config()).runs), ())
+    monkeypatch.setattr(baseline, "_reference", lambda refs, config: reference)
+    report = diagnose_runs(runs, dataclasses.replace(Config(), baseline=("sweep",)))
+    assert any(f.code == "SW01" for r in report.runs for f in r.findings)
+    for r in report.runs:
+        codes = [f.code for f in r.findings]
+        assert codes.count("SW01") <= 1, (r.run, codes)

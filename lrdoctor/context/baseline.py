@@ -48,7 +48,11 @@ def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], con
     ref_runs, ref_results, problems = _reference(references, config)
     from . import _selected
 
-    ref_sweep = _reference_sweep(ref_runs, ref_results) if _selected("SW01", config) else None
+    try:
+        ref_sweep = _reference_sweep(ref_runs, ref_results) if _selected("SW01", config) else None
+    except Exception as exc:  # no run could be compared, so none may pass
+        return [_crashed(result, exc) for result in results], problems
+    _usable_or_raise(ref_runs, ref_results, references, sweep=ref_sweep is not None)
     by_name = {run.name: run for run in runs}
     # By source, not name: seeds given as --baseline a/seed0 --baseline a/seed1 may share a name.
     ref_by_source = {r.source: r for r in ref_results}
@@ -56,7 +60,7 @@ def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], con
     out = []
     for result in results:
         run = by_name.get(result.run)
-        if run is None:
+        if run is None or run.source in ref_by_source:  # a run is not compared with itself
             out.append(result)
             continue
         try:
@@ -65,9 +69,17 @@ def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], con
             else:
                 result = dataclasses.replace(result, findings=result.findings + tuple(compare(run, result, refs)))
         except Exception as exc:  # a comparison that could not run must not read as a pass
-            result = dataclasses.replace(result, findings=result.findings + (_crash(run, exc),))
+            result = _crashed(result, exc)
         out.append(result)
     return out, problems
+
+
+def _crashed(result, exc: Exception):
+    """``result`` with the crashed comparison shown (containment.py: status crashed, exit 2)."""
+    from .. import containment
+
+    crash = containment.crash_finding("BL00", "baseline-comparison", result.run, exc)
+    return containment.mark_crashed(dataclasses.replace(result, findings=result.findings + (crash,)), "BL00")
 
 
 def _reference(references: Sequence[str], config) -> tuple[list[Run], list, tuple[Problem, ...]]:
@@ -85,6 +97,21 @@ def _reference(references: Sequence[str], config) -> tuple[list[Run], list, tupl
         problems += [dataclasses.replace(p, message=f"(--baseline) {p.message}") for p in unread]
     plain = dataclasses.replace(config, baseline=(), group_by="none")
     return runs, list(diagnose_runs(runs, plain).runs), tuple(problems)
+
+
+def _usable_or_raise(runs: Sequence[Run], results: Sequence, references: Sequence[str], *, sweep: bool) -> None:
+    """A reference that holds no finite loss, or (seeds of one setup, not a sweep, whose high LRs may
+    diverge) that diverged, cannot say what 'good' is: the comparison would run against nothing or
+    against a failure, and pass.  Refuse it, naming why."""
+    where = ", ".join(references)
+    by_source = {r.source: r for r in results}
+    if not any(math.isfinite(best_loss(run, TRAIN_LOSS)[0]) or math.isfinite(best_loss(run, VAL_LOSS)[0])
+               for run in runs):
+        raise LrDoctorError(f"--baseline {where}: the reference holds no finite loss value to compare with")
+    broken = [run.name for run in runs if is_diverged(run, by_source.get(run.source))]
+    if broken and not sweep:
+        raise LrDoctorError(f"--baseline {where}: the reference diverged ({', '.join(broken)}): "
+                            f"a reference must be a run that trained well")
 
 
 def _reference_sweep(ref_runs: Sequence[Run], ref_results: Sequence) -> dict | None:
@@ -269,7 +296,9 @@ def _own_noise(run: Run, role: str) -> float | None:
         return None
     from ..signal.smoothing import rolling_median
 
-    return float(1.4826 * np.median(np.abs(tail - rolling_median(tail, window=5))))
+    from ..signal.noise import MAD_TO_SIGMA
+
+    return float(MAD_TO_SIGMA * np.median(np.abs(tail - rolling_median(tail, window=5))))
 
 
 def _val_gap(run: Run) -> float | None:
@@ -285,8 +314,3 @@ def _finding(code: str, name: str, severity: Severity, run: Run, message: str, e
     return Finding(code=code, name=name, kind="baseline", severity=severity, message=message, run=run.name,
                    tag=tag, evidence=evidence)
 
-
-def _crash(run: Run, exc: Exception) -> Finding:
-    return Finding(code="BL00", name="baseline-comparison", kind="baseline", severity=Severity.ERROR,
-                   message=f"the comparison with --baseline could not run: {type(exc).__name__}: {exc}",
-                   run=run.name, evidence={"crashed": 1})
