@@ -10,7 +10,7 @@ import numpy as np
 from . import advice, containment
 from .config import Config
 from .context import across_runs
-from .copies import split_copies, with_copies
+from .context.copies import split_copies, with_copies
 from .findings import Finding
 from .model import TRAIN_LOSS, Problem, Run
 from .report import Report, RunResult, loss_preview
@@ -119,7 +119,7 @@ def diagnose_runs(runs: Sequence[Run], config: Config | None = None, problems: S
     """``progress`` wraps the runs while they are diagnosed (the CLI's progress bar)."""
     config = config or Config()
     rules = selected_rules(config)
-    originals, copies = split_copies(runs)  # a training logged twice is diagnosed once (copies.py)
+    originals, copies = split_copies(runs)  # a training logged twice is diagnosed once (context/copies.py)
     # Logs hold values up to 1e308 and inf; the rules handle non-finite results explicitly, so numpy's
     # overflow/invalid warnings would only be noise on the user's stderr.
     with np.errstate(all="ignore"):

@@ -1,4 +1,4 @@
-"""Copies of one training are diagnosed once and carry the same verdict (lrdoctor/copies.py).
+"""Copies of one training are diagnosed once and carry the same verdict (lrdoctor/context/copies.py).
 
 Reductions of ../shared/real_logs: P4P4N1CK/whisper-large-v2-japanese (``last-checkpoint/`` and the
 final ``trainer_state.json``), RTiberiu/CM4107 (``checkpoint-3000`` and ``checkpoint-3128`` holding one
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import lrdoctor
-from lrdoctor.copies import find_copies
+from lrdoctor.context.copies import find_copies
 from lrdoctor.readers import read_runs
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real_logs"

@@ -1,7 +1,10 @@
 """Evidence across runs: which runs belong together and what they say about each other.
 
 The pipeline is readers -> runs -> per-run rules -> **evidence across runs** -> advice -> reporters.
-The engine calls one function here, ``across_runs``, after every run has its own findings and advice.
+The engine calls ``copies.split_copies`` before the per-run rules (a training logged twice is diagnosed
+once) and ``across_runs`` after every run has its own findings and advice.
+
+* ``copies.py``   copies of one training (HF checkpoints, an MLflow run and its TensorBoard artifacts);
 
 * ``groups.py``   which runs form an LR sweep (``--group-by``) and what LR each one used;
 * ``sweep.py``    a sweep ranked and fitted (best loss vs log LR), with its noise;

@@ -286,8 +286,8 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
 
 
 def _note_copies(runs: list[Run]) -> None:
-    """Say in each copy's notes which run it copies (copies.py; the engine diagnoses it there)."""
-    from ..copies import find_copies
+    """Say in each copy's notes which run it copies (context/copies.py; the engine diagnoses it there)."""
+    from ..context.copies import find_copies
 
     if len({run.name for run in runs}) < len(runs):
         return

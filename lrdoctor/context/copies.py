@@ -29,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .model import ROLES, TRAIN_LOSS, VAL_LOSS, Run, Series
+from ..model import ROLES, TRAIN_LOSS, VAL_LOSS, Run, Series
 
 MIN_POINTS = 3
 ABS_TOL = 6e-5  # HF keeps round(loss, 4) in log_history: half a unit of the 4th decimal, and float32
