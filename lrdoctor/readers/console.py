@@ -43,10 +43,14 @@ _KEY = r"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*(?:[ ][A-Za-z0-9][\w./-]*){0,3})"
 _PAIR = re.compile(rf"{_KEY}['\"]?\s*[:=]\s*{_VALUE}")  # also a printed dict's 'loss': 0.69
 _DICT_EPOCH = re.compile(r"""['"]epoch['"]\s*:\s*(?P<e>\d{1,9}(?:\.\d*)?)(?![\d.eE])""")
 _SUMMARY_KEYS = ("train_runtime", "total_flos")  # HF's end-of-training summary dict: no point of the curve
-_SPACE_PAIR = re.compile(rf"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*)\s+{_VALUE}")
+_SPACE_PAIR = re.compile(rf"(?<![\w./-])(?P<key>(?:(?:train|training|valid|validation|val|eval|test)\s+)?"
+                         rf"[A-Za-z][\w./-]*)\s+{_VALUE}", re.IGNORECASE)  # "valid loss 5.53": valid_loss
 _COUNTER = r"\s*[:=#]?\s*\[?\s*(?P<n>\d{1,15})\s*(?:/\s*(?P<of>\d{1,15}))?\s*\]?(?![\w.])"
-_EPOCH = re.compile(rf"\bepoch(?:s)?{_COUNTER}", re.IGNORECASE)
+_EPOCH = re.compile(rf"\bepoch(?:s)?{_COUNTER}", re.IGNORECASE)  # "epochs" only with a total: epochs=12 is a setting
 _STEP = re.compile(rf"\b(?:step|iter|iteration|it|batch|global_step)\b{_COUNTER}", re.IGNORECASE)
+_BATCHES = re.compile(r"(?<![\w.])(?P<n>\d{1,15})\s*/\s*(?P<of>\d{1,15})\s+(?:batches|batch|steps|iters|iterations)\b",
+                      re.IGNORECASE)  # pytorch/examples word_language_model: "| epoch 1 |  200/ 2983 batches |"
+_CONFIG_LINE = re.compile(r"^\W*(?:Namespace|Config|Args|Arguments)\(")  # argparse dumps: settings, no points
 _BARE_STEP = re.compile(r"\s*\[\s*(?P<n>\d{1,15})\s*/\s*(?P<of>\d{1,15})\s*\]")
 _PHASE = re.compile(r"^\W*(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test(?:ing)?)\b(?!\s*[:=/_])",
                     re.IGNORECASE)
@@ -67,6 +71,7 @@ class _Record:
     metrics: dict[str, float] = field(default_factory=dict)
     eta: bool = False
     fraction: float | None = None  # HF's printed dicts: the fractional epoch, their only counter
+    rows: int = 0  # a console table's rows (0: one line)
 
 
 def _key(raw: str, phase: str | None) -> str:
@@ -77,7 +82,7 @@ def _key(raw: str, phase: str | None) -> str:
 
 
 def _pairs(text: str, phase: str | None) -> dict[str, float]:
-    found = list(_PAIR.finditer(text)) or [m for m in _SPACE_PAIR.finditer(text) if _SPACED_KEYS.search(m.group("key"))]
+    found = list(_PAIR.finditer(text)) or [m for m in _SPACE_PAIR.finditer(text) if _SPACED_KEYS.search(m.group("key").split()[-1])]
     out = {}
     for m in found:
         key = _key(m.group("key"), phase)
@@ -89,7 +94,11 @@ def _pairs(text: str, phase: str | None) -> dict[str, float]:
 
 def _record(number: int, piece: str, epoch: int | None) -> tuple[_Record | None, int | None]:
     """The record of one line (None when it holds no metric), and the epoch that holds after it."""
-    e, s = _EPOCH.search(piece), _STEP.search(piece)
+    if _CONFIG_LINE.match(piece):
+        return None, epoch
+    e, s = _EPOCH.search(piece), _STEP.search(piece) or _BATCHES.search(piece)
+    if e is not None and e.group(0).lower().lstrip().startswith("epochs") and e.group("of") is None:
+        e = None  # "epochs=12", "Epochs: 50": how many, not which
     if e is not None and s is None:  # torchvision's "Epoch: [0]  [40/60]  eta: ...": the batch follows
         s = _BARE_STEP.match(piece, e.end())
     rest = piece
@@ -113,18 +122,21 @@ def _record(number: int, piece: str, epoch: int | None) -> tuple[_Record | None,
 
 
 _TABLE_ROW = re.compile(r"^\|\s*([^|\s][^|]*?)\s*\|\s*([^|]*?)\s*\|\s*$")
-_TABLE_STEP = "time/total_timesteps"
+# The step of a table, first found: stable-baselines3, then OpenAI baselines (ppo2/a2c, DQN, HER's epoch).
+_TABLE_STEPS = ("time/total_timesteps", "total_timesteps", "timesteps", "steps", "nupdates", "epoch")
 
 
 class _Table:
-    """stable-baselines3's console tables: ``| rollout/ |`` sections, ``|    loss | 0.00369 |`` rows, one
-    table per update between dashed lines; the step is ``time/total_timesteps``."""
+    """stable-baselines3's and OpenAI baselines' console tables: ``| rollout/ |`` sections,
+    ``|    loss | 0.00369 |`` rows, one table per update between dashed lines; the step is the first
+    of ``_TABLE_STEPS`` the table has."""
 
     def __init__(self) -> None:
-        self.section, self.values, self.first_line = "", {}, 0
+        self.section, self.values, self.first_line, self.rows = "", {}, 0, 0
 
     def add(self, number: int, match: re.Match) -> None:
         key, value = match.group(1), match.group(2)
+        self.rows += 1
         if key.endswith("/") and not value:
             self.section = key
             return
@@ -135,10 +147,10 @@ class _Table:
             pass
 
     def flush(self, records: list[_Record]) -> None:
-        step = self.values.pop(_TABLE_STEP, None)
+        step = next((self.values.pop(k) for k in _TABLE_STEPS if k in self.values), None)
         metrics = {k: v for k, v in self.values.items() if not k.startswith("time/")}
         if step is not None and metrics and float(step).is_integer() and 0 <= step < 1e15:
-            records.append(_Record(self.first_line, None, int(step), None, metrics))
+            records.append(_Record(self.first_line, None, int(step), None, metrics, rows=self.rows))
         self.__init__()
 
 
@@ -185,9 +197,33 @@ def _steps(records: list[_Record]) -> tuple[np.ndarray, np.ndarray | None, str]:
             first = int(epochs.min())
             return (epochs.astype(np.int64) - first) * _epoch_length(records, steps, epochs) + steps, epochs, "step"
         return steps, (epochs if has_epoch else None), "step"
+    stepped = np.array([r.step is not None for r in records])
+    if np.isfinite(epochs).all() and stepped.sum() >= MIN_POINTS:
+        return _steps_with_epoch_lines(records, epochs, stepped), epochs, "step"
     if np.isfinite(epochs).all():
         return epochs.astype(np.int64), epochs, "epoch"
     return np.zeros(0, dtype=np.int64), None, "none"
+
+
+def _steps_with_epoch_lines(records: list[_Record], epochs: np.ndarray, stepped: np.ndarray) -> np.ndarray:
+    """Steps where batch lines carry a step and epoch lines only an epoch (word_language_model's
+    ``| end of epoch 1 | ... | valid loss 5.53``): an epoch line is placed at the end of its epoch
+    when the step restarts each epoch, else at the step of the batch line before it."""
+    at = np.flatnonzero(stepped)
+    inner, _, _ = _steps([records[i] for i in at])
+    steps = np.zeros(len(records), dtype=np.int64)
+    steps[at] = inner
+    local = np.array([records[i].step for i in at], dtype=np.int64)
+    per_epoch = None
+    if _restarts_each_epoch(local, epochs[at]):
+        per_epoch = _epoch_length([records[i] for i in at], local, epochs[at])
+    first, last = int(epochs[at].min()), 0
+    for i, r in enumerate(records):
+        if stepped[i]:
+            last = steps[i]
+        else:
+            steps[i] = (int(epochs[i]) - first + 1) * per_epoch if per_epoch else last
+    return steps
 
 
 def _restarts_each_epoch(steps: np.ndarray, epochs: np.ndarray) -> bool:
@@ -215,10 +251,11 @@ def _drop_eta_updates(records: list[_Record]) -> list[_Record]:
 def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | None:
     """Runs (one per training written into the file, trainings.py), a Problem (looks like a
     training log but cannot be placed on a step axis) or None (no training log)."""
-    if not _JUDGED.search(text[:_SCAN_BYTES]):
+    if not _JUDGED.search(text[:_SCAN_BYTES]) and "|" not in text[:_SCAN_BYTES]:
         return None
     records = _drop_eta_updates(_records(text[:_SCAN_BYTES]))
-    judged = [k for k in {k for r in records for k in r.metrics} if _JUDGED.search(k)]
+    judged = [k for k in {k for r in records for k in r.metrics} if _JUDGED.search(k)] or \
+        sorted({k for r in records if r.rows for k in r.metrics})  # a table's keys: its format says it is a log
     if not judged or max(sum(k in r.metrics for r in records) for k in judged) < MIN_POINTS:
         return None
     if sum(r.fraction is not None for r in records) >= MIN_POINTS:
@@ -262,3 +299,22 @@ def _run(path: str, name: str, records: list[_Record], steps: np.ndarray, epochs
 
 def first_of(keys: list[str]) -> str:
     return ", ".join(sorted(keys)[:3])
+
+
+MIN_SNIFFED_LINES = 5
+MIN_SNIFFED_SHARE = 0.3
+
+
+def clearly_training_log(text: str) -> bool:
+    """For a file whose name does not say it is a log (``*.md``, no extension): do its lines clearly
+    form a training log?  At least ``MIN_SNIFFED_LINES`` lines (or console tables) with an epoch or
+    step counter and a loss-like value, making up ``MIN_SNIFFED_SHARE`` of the non-blank lines from
+    the first of them on -- a README quoting a few lines of output is no log."""
+    lines: dict[int, int] = {}
+    for r in _records(text):
+        if (r.epoch is not None or r.step is not None) and (r.rows or any(_JUDGED.search(k) for k in r.metrics)):
+            lines[r.line] = max(1, r.rows)
+    if len(lines) < MIN_SNIFFED_LINES:
+        return False
+    rest = sum(1 for line in text.split("\n")[min(lines) - 1:] if line.strip())
+    return sum(lines.values()) >= MIN_SNIFFED_SHARE * rest

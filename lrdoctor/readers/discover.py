@@ -43,6 +43,7 @@ class FileJob:
     name: str
     path: str
     named: bool  # the name says it is a log: report it when it cannot be read
+    content: bool = False  # nothing in the name (*.md, no extension): read only if its head is a log (content.py)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def _tensorboard_jobs(tb_dirs: dict[str, list[str]], root: str) -> list[TensorBo
 
 def find_jobs(root: str) -> tuple[list, list[Problem]]:
     """Walk ``root``; return the read jobs (one per run) and problems about unreadable directories."""
+    from .content import candidate as content_candidate
     from .mlflow import is_mlflow_run
 
     problems: list[Problem] = []
@@ -113,9 +115,9 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
                 tb_dirs.setdefault(dirpath, []).append(os.path.join(dirpath, f))
                 continue
             named = _log_candidate(f)
-            if named is not None:
+            if named is not None or content_candidate(f):
                 full = os.path.join(dirpath, f)
-                jobs.append(FileJob(relative_name(full, root), full, named=named))
+                jobs.append(FileJob(relative_name(full, root), full, named=bool(named), content=named is None))
     jobs.extend(_tensorboard_jobs(tb_dirs, root))
     return jobs, problems
 
@@ -133,9 +135,7 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
 
     A Problem instead of runs: the file is no training log (a CSV table of something else).
     None: an unnamed candidate (``*.log``, ``*.txt``...) that is not a log, skipped quietly."""
-    from .csv_trainings import split_csv_run
     from .csvlog import NotATrainingLog
-    from .files import read_log_file
     from .hparams import read_hparams_beside
     from .mlflow import read_mlflow_run
     from .tensorboard_trainings import read_tensorboard_trainings
@@ -148,20 +148,7 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
         elif isinstance(job, MlflowJob):
             runs = [read_mlflow_run(job.directory, job.name)]
         else:
-            per_epoch = read_epoch_iter_jsonl(job.path, job.name)
-            if per_epoch is not None:
-                return _with_roles([per_epoch], tag_roles)
-            console = read_console_log(job.path, job.name) if _maybe_console(job.path) else None
-            if isinstance(console, list):  # a console log is never also a CSV/JSON one (no "key: value")
-                return _with_roles(console, tag_roles)
-            run = read_log_file(job.path, job.name, job.named, tag_roles)
-            if console is not None and (run is None or not run.series):
-                return console  # looks like a console log, but cannot be read: say why
-            if run is None:
-                return None
-            if run.format == "lightning_csv":
-                run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
-            runs = split_csv_run(run, job.path, tag_roles)
+            return _read_file(job, tag_roles)
         return _with_roles(runs, tag_roles)
     except NotATrainingLog as exc:
         return Problem(job.path, str(exc)) if job.named else None
@@ -169,6 +156,60 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
         where = getattr(job, "path", None) or getattr(job, "directory", "?")
         return [Run(name=job.name, source=os.path.abspath(where), format="unknown",
                     problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])]
+
+
+def _read_file(job: FileJob, tag_roles) -> list[Run] | Problem | None:
+    """One log file: its text is read once and offered to the text readers in turn -- the most
+    particular first -- then to the CSV/JSON ones (files.py), unless only its content made it a candidate."""
+    from .content import holds_training_log
+    from .csv_trainings import split_csv_run
+    from .files import read_log_text
+    from .hparams import read_hparams_beside
+    from .textfile import read_text
+
+    if job.content and not holds_training_log(job.path):
+        return None
+    read = read_text(job.path)
+    found = None if read.error else _read_text_log(job, read.text)
+    if isinstance(found, list):
+        return _with_roles(found, tag_roles)
+    if job.content:
+        return found
+    run = read_log_text(job.path, read, job.name, job.named, tag_roles)
+    if found is not None and (run is None or not run.series):
+        return found  # looks like a console log, but cannot be read: say why
+    if run is None:
+        return None
+    if run.format == "lightning_csv":
+        run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
+    return _with_roles(split_csv_run(run, job.path, tag_roles), tag_roles)
+
+
+def _read_text_log(job: FileJob, text: str) -> list[Run] | Problem | None:
+    """Runs from the readers of particular text layouts (JSON lines whose iteration restarts each
+    epoch, Chainer's LogReport, console output, ``step name value`` lines); a Problem when it looks
+    like a console log that cannot be read; None when none of them knows the text."""
+    from . import chainer, jsonlines, steplines
+    from .console import read_console_text
+
+    if job.path.lower().endswith((".json", ".jsonl", ".log", ".txt")) and _epoch_iter_jsonl(text):
+        per_epoch = jsonlines.read(job.path, text, job.name)
+        if per_epoch is not None:
+            return [per_epoch]
+    logreport = chainer.read(job.path, text, job.name)
+    if logreport is not None:
+        return [logreport]
+    if not _maybe_console(job.path):
+        return None
+    console = read_console_text(job.path, text, job.name)  # never also a CSV/JSON log (no "key: value")
+    if console is not None:
+        return console
+    lines = steplines.read(job.path, text, job.name)
+    return None if lines is None else [lines]
+
+
+def _epoch_iter_jsonl(text: str) -> bool:
+    return text.lstrip().startswith("{") and '"iter"' in text and '"epoch"' in text
 
 
 def _maybe_console(path: str) -> bool:
@@ -182,35 +223,6 @@ def _with_roles(runs: list[Run], tag_roles) -> list[Run]:
     for run in runs:
         assign_roles(run, tag_roles)
     return runs
-
-
-def _text(path: str) -> str | None:
-    """The file's text as every text reader reads it (textfile.py: regular files only, bounded, any
-    Unicode encoding), or None when there is none: the caller has said why."""
-    from .textfile import read_text
-
-    read = read_text(path)
-    return None if read.error else read.text
-
-
-def read_epoch_iter_jsonl(path: str, name: str) -> Run | None:
-    """jsonlines.read for a JSON-lines file with ``epoch`` and ``iter`` keys, else None."""
-    if not path.lower().endswith((".json", ".jsonl", ".log", ".txt")):
-        return None
-    text = _text(path)
-    if text is None or not text.lstrip().startswith("{") or '"iter"' not in text or '"epoch"' not in text:
-        return None
-    from .jsonlines import read
-
-    return read(path, text, name)
-
-
-def read_console_log(path: str, name: str) -> list[Run] | Problem | None:
-    """console.read_console_text on the file's text (None when it cannot be read: the caller has said why)."""
-    from .console import read_console_text
-
-    text = _text(path)
-    return None if text is None else read_console_text(path, text, name)
 
 
 def _at_least_bytes(jobs: list, limit: int) -> bool:
