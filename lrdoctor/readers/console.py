@@ -273,7 +273,7 @@ def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | 
                              "not read (no single step axis)", line=counted[0].line)
     keys = sorted({k for r in counted for k in r.metrics})
     present = np.array([[k in r.metrics for k in keys] for r in counted], dtype=bool)
-    starts = csv_training_starts(steps, present)
+    starts = _training_starts(steps, present)
     bounds = [0, *(i for i, _ in starts), len(counted)]
     parts = [_run(path, part_name(name, k), counted[a:b], steps[a:b], None if epochs is None else epochs[a:b], axis)
              for k, (a, b) in enumerate(zip(bounds, bounds[1:]))]
@@ -281,6 +281,15 @@ def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | 
         parts[0].notes.append(f"{len(records) - len(counted)} line(s) with metrics but no epoch/step counter skipped")
     return label_parts(parts, name, path, ["", *(f"line {counted[i].line}: {why}" for i, why in starts)],
                        "block of lines")
+
+
+def _training_starts(steps: np.ndarray, present: np.ndarray) -> list[tuple[int, str]]:
+    """trainings.csv_training_starts over blocks of consecutive lines at one step: a progress bar's
+    updates (``Epoch 0:  50%|... loss=0.35``, ``Epoch 0: 100%|... loss=0.35``) and an epoch's train
+    and validation lines are one point in time, not a training that starts again."""
+    first = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1]])
+    held = np.logical_or.reduceat(present, first, axis=0) if len(first) else present
+    return [(int(first[i]), why) for i, why in csv_training_starts(steps[first], held)]
 
 
 def _run(path: str, name: str, records: list[_Record], steps: np.ndarray, epochs: np.ndarray | None,
@@ -308,13 +317,12 @@ MIN_SNIFFED_SHARE = 0.3
 def clearly_training_log(text: str) -> bool:
     """For a file whose name does not say it is a log (``*.md``, no extension): do its lines clearly
     form a training log?  At least ``MIN_SNIFFED_LINES`` lines (or console tables) with an epoch or
-    step counter and a loss-like value, making up ``MIN_SNIFFED_SHARE`` of the non-blank lines from
-    the first of them on -- a README quoting a few lines of output is no log."""
+    step counter and a loss-like value, making up ``MIN_SNIFFED_SHARE`` of all its non-blank lines
+    -- a README quoting a few lines of output is no log."""
     lines: dict[int, int] = {}
     for r in _records(text):
         if (r.epoch is not None or r.step is not None) and (r.rows or any(_JUDGED.search(k) for k in r.metrics)):
             lines[r.line] = max(1, r.rows)
     if len(lines) < MIN_SNIFFED_LINES:
         return False
-    rest = sum(1 for line in text.split("\n")[min(lines) - 1:] if line.strip())
-    return sum(lines.values()) >= MIN_SNIFFED_SHARE * rest
+    return sum(lines.values()) >= MIN_SNIFFED_SHARE * sum(1 for line in text.split("\n") if line.strip())

@@ -57,8 +57,11 @@ def relative_name(path: str, root: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
+_NOT_EVENT_SUFFIXES = (".py", ".pyc", ".pyi", ".ipynb", ".md", ".rst", ".html")  # tfevents.py, test_tfevents.py
+
+
 def _is_event_file(filename: str) -> bool:
-    return "tfevents" in filename
+    return "tfevents" in filename and not filename.lower().endswith(_NOT_EVENT_SUFFIXES)
 
 
 def _log_candidate(filename: str) -> bool | None:
