@@ -47,7 +47,7 @@ def copy_in(tmp_path, *names):
 
 
 def test_names_sniffed_by_content():
-    assert all(candidate(n) for n in ("notes.md", "README.MD", "o", "log", "train.sh.o12345", "job.e77"))
+    assert all(candidate(n) for n in ("notes.md", "README.MD", "o", "log", "train.sh.o12345", "job.e77", "slurm-9.err"))
     assert not any(candidate(n) for n in (".bashrc", "model.pt", "data.npy", "image.png", "setup.cfg"))
 
 

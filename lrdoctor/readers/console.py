@@ -60,6 +60,7 @@ _JUDGED = re.compile(r"loss|acc|err|perplexity|ppl", re.IGNORECASE)
 _LR = re.compile(r"(^|_)(lr|learning_rate)($|_)", re.IGNORECASE)
 _SPACED_KEYS = re.compile(r"^(?:\w*loss|acc\w*|err\w*|ppl|perplexity|lr|learning_rate)$", re.IGNORECASE)
 _SCAN_BYTES = 64 << 20
+_ANY_VALUE = re.compile(r"\d|nan|inf", re.IGNORECASE)
 
 
 @dataclass
@@ -164,6 +165,8 @@ def _records(text: str) -> list[_Record]:
             table.add(number, row)
             continue
         table.flush(records)
+        if not _ANY_VALUE.search(line):
+            continue  # prose: neither a number nor a counter (most lines of a README, quickly)
         line = re.sub(r"[^\x08]\x08", "", line).replace("\x08", "")
         for piece in line.split("\r"):
             record, epoch = _record(number, piece, epoch)

@@ -1,5 +1,5 @@
 """Files whose name does not say they are a log -- ``*.md``, no extension, a batch job's
-``train.sh.o12345`` -- read only when their first KBs clearly hold a training log.
+``train.sh.o12345``, ``slurm-9.err`` -- read only when their first KBs clearly hold a training log.
 
 People save console output wherever the tool that ran the job put it: a notebook exported to
 Markdown, a job scheduler's output file, Chainer's ``result/log``.  Such names are common for files
@@ -16,7 +16,7 @@ from .textfile import read_bytes, text_of
 
 QUICK_BYTES = 4 << 10
 HEAD_BYTES = 64 << 10
-_SUFFIXES = (".md", ".markdown")
+_SUFFIXES = (".md", ".markdown", ".err")  # .err: a job's stderr, where progress bars go
 _JOB_OUTPUT = re.compile(r"\.[oe]\d+$")  # PBS / SGE: <script>.o<job id>, <script>.e<job id>
 _LOGREPORT_COUNTER = re.compile(r'"(?:iteration|epoch)"\s*:\s*\d')
 _LOGREPORT_METRIC = re.compile(r'"[^"]*(?:loss|acc)[^"]*"\s*:\s*[-\d.NI]', re.IGNORECASE)
