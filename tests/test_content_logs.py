@@ -9,6 +9,9 @@ Fixtures in tests/data/content are faithful reductions of real logs (lines kept 
 * painn_workingsetup_12.md -- MrCogito/Deep_learning_2023@ebc402e, outputs/WorkingSetup/Markdown/WorkingSetup_12.md:
   lines 1-30 (style block, parameter table, wandb lines), 169-208 (epochs 1-20) and its last 12 lines;
 * nanogpt/log/log.txt -- AGNDM/build-nanogpt@76892e5, log/log.txt: its first 20 lines;
+* nanogpt/log_no_warmup/nanogpt-nowarmup-1816358.out -- the same commit, log_no_warmup/nanogpt-nowarmup-1816358.out
+  (its SLURM stdout): lines 1-20 (setup, the step-0 validation, steps 0-10) and 255-292 (steps 245-252 with
+  the step-250 validation, HellaSwag and generated samples between);
 * her_openai_run1.txt -- CS15B001/HER_Improvements@67d25cc, Logs/Fetch_Push/openai_run1.txt: lines 1-30
   (one MPI rank's parameters) and 244-325 (epochs 0-5 of OpenAI baselines' HER tables);
 * chainer/result_sndcgan64_selebA/log -- nat-chan/my-chainer-gan@1f29de1, result_sndcgan64_selebA/log: its
@@ -114,6 +117,18 @@ def test_nanogpt_step_name_value_lines(tmp_path):
     assert run.series["val_loss"].values.tolist() == pytest.approx([10.9310])
     assert run.series["hella"].values.tolist() == pytest.approx([0.2413])
     assert any("train -> train_loss" in n for n in run.notes)
+
+
+def test_nanogpt_stdout_mixes_colon_and_space_pairs_and_prints_validation_without_a_step(tmp_path):
+    runs, problems = found(copy_in(tmp_path, "nanogpt"))
+    run = runs["nanogpt/log_no_warmup/nanogpt-nowarmup-1816358.out"]
+    assert problems == [] and run.roles == {"train_loss": "loss", "val_loss": "validation_loss", "lr": "lr"}
+    # "step 249 | loss: 6.221601 | lr 5.9977e-04 | norm: 0.4993 | ...": lr has no colon but is read
+    assert run.series["lr"].values[-1] == pytest.approx(5.9977e-04) and len(run.series["lr"]) == 19
+    # "validation loss: 6.2648" printed after step 249's line: that step; the step-0 one precedes any step
+    assert run.series["validation_loss"].steps.tolist() == [249]
+    assert run.series["validation_loss"].values.tolist() == pytest.approx([6.2648])
+    assert run.series["loss"].steps.tolist() == [*range(11), *range(245, 253)]
 
 
 def test_openai_baselines_her_tables_step_on_their_epoch(tmp_path):

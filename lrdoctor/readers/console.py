@@ -8,13 +8,20 @@ or, when it looks like one but cannot be placed on a step axis, set aside with a
   followed by a unit or more digits (``5s``, ``2ms/step``, ``1:23``, ``1875/1875``) is no value.
   Keys are lower-cased with ``_`` for spaces (``Train Loss`` -> ``train_loss``).  A line that starts
   with a phase word (``TRAINING -- Loss: ...``, ``VALIDATION -- Loss: ...``) prefixes its keys.
+  ``key value`` pairs for loss/accuracy/LR words are read beside ``key: value`` ones on one line
+  (``step 9 | loss: 7.74 | lr 6e-04``); ``valid loss 5.53`` is ``valid_loss``.
 * **Counters.** ``Epoch 3/50``, ``Epoch [1/50]``, ``epoch: 2``, ``Epoch 01``; ``Step [100/600]``,
   ``step: 12``, ``iter 500``, ``Iteration 20``, and torchvision's ``Epoch: [0]  [40/60]``.  An epoch on a line of its own (Keras' header) holds
-  for the lines below it.  With a step counter the step is the x axis (counted on across epochs when
+  for the lines below it; a validation line without a counter takes the counters of the line
+  before it.  With a step counter the step is the x axis (counted on across epochs when
   it restarts each epoch and its total is printed); otherwise the epoch is, and the last value of a
   key within one epoch wins (Keras' progress bar ends on the epoch's mean, with ``val_*``).
-* **stable-baselines3 tables** (``| rollout/ |``, ``|    loss | 0.00369 |``): one point per table at
-  its ``time/total_timesteps``, keys named ``section/key`` as in its progress.csv.
+  ``N/ M batches`` is a step too (word_language_model), and there a line with only an epoch
+  (``| end of epoch 1 | ... | valid loss 5.53``) is placed at the end of its epoch.  Consecutive
+  lines at one step (progress-bar updates) are one point in time, never a new training.
+* **Console tables** of stable-baselines3 (``| rollout/ |``, ``|    loss | 0.00369 |``) and OpenAI
+  baselines (HER's ``| epoch | 3 |``): one point per table at the first of ``_TABLE_STEPS`` it holds,
+  keys named ``section/key`` as in its progress.csv; a table is a log by its layout.
 * **HF Trainer's printed dicts** (``{'loss': 0.6923, 'learning_rate': 1.998e-05, 'epoch': 0.01}``):
   they carry no step and an epoch rounded to 2 decimals, so the k-th train dict is step k (one
   logging interval each; the printed epoch is kept as ``Series.epochs``) and an ``eval_*`` dict takes
@@ -83,11 +90,13 @@ def _key(raw: str, phase: str | None) -> str:
 
 
 def _pairs(text: str, phase: str | None) -> dict[str, float]:
-    found = list(_PAIR.finditer(text)) or [m for m in _SPACE_PAIR.finditer(text) if _SPACED_KEYS.search(m.group("key").split()[-1])]
+    found = list(_PAIR.finditer(text))
+    found += [m for m in _SPACE_PAIR.finditer(text) if _SPACED_KEYS.search(m.group("key").split()[-1])
+              and not any(m.start() < p.end() and p.start() < m.end() for p in found)]  # "loss: 9.3 | lr 6e-4"
     out = {}
     for m in found:
         key = _key(m.group("key"), phase)
-        if key in _NOT_METRICS or key.endswith(("_time", "/s")):
+        if key in _NOT_METRICS or key.endswith(("_time", "/s", "/sec")):
             continue
         out[key] = float(m.group("val"))
     return out
@@ -189,6 +198,22 @@ def _number_printed_dicts(records: list[_Record]) -> None:
         r.step, r.epoch, r.fraction = count, None, epoch
 
 
+_VAL_KEY = re.compile(r"^(?:val|valid|validation|eval)(?:_|/|$)")
+
+
+def _attach_validation_lines(records: list[_Record]) -> None:
+    """A validation line printed without a counter (``Validation loss: 0.42`` below ``Epoch 3, train
+    loss: 0.51``; build-nanogpt's ``validation loss: 3.41`` between two ``step N |`` lines) belongs to
+    the training line before it and takes its epoch and step.  Only validation keys: a test score
+    printed after training is no point of the curve."""
+    last = None
+    for r in records:
+        if r.epoch is not None or r.step is not None:
+            last = r
+        elif last is not None and all(_VAL_KEY.match(k) for k in r.metrics):
+            r.epoch, r.step, r.step_of = last.epoch, last.step, last.step_of
+
+
 def _steps(records: list[_Record]) -> tuple[np.ndarray, np.ndarray | None, str]:
     """(x per record, epoch per record or None, what the x axis is)."""
     epochs = np.array([r.fraction if r.fraction is not None else np.nan if r.epoch is None else r.epoch
@@ -266,6 +291,7 @@ def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | 
     else:
         for r in records:
             r.fraction = None  # a stray 'epoch': x among other lines is no counter
+    _attach_validation_lines(records)
     counted = [r for r in records if r.epoch is not None or r.step is not None]
     if len(counted) < MIN_POINTS:
         return Problem(path, f"console log with {first_of(judged)} values but no epoch or step counter on their lines; "
