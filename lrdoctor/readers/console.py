@@ -348,10 +348,14 @@ def clearly_training_log(text: str) -> bool:
     form a training log?  At least ``MIN_SNIFFED_LINES`` lines (or console tables) with an epoch or
     step counter and a loss-like value, making up ``MIN_SNIFFED_SHARE`` of all its non-blank lines
     -- a README quoting a few lines of output is no log."""
+    nonblank = [line for line in text.split("\n") if line.strip()]
+    maybe = sum(1 for line in nonblank if "|" in line or _JUDGED.search(line))  # bound on the lines below, fast
+    if maybe < MIN_SNIFFED_LINES or maybe < MIN_SNIFFED_SHARE * len(nonblank):
+        return False
     lines: dict[int, int] = {}
     for r in _records(text):
         if (r.epoch is not None or r.step is not None) and (r.rows or any(_JUDGED.search(k) for k in r.metrics)):
             lines[r.line] = max(1, r.rows)
     if len(lines) < MIN_SNIFFED_LINES:
         return False
-    return sum(lines.values()) >= MIN_SNIFFED_SHARE * sum(1 for line in text.split("\n") if line.strip())
+    return sum(lines.values()) >= MIN_SNIFFED_SHARE * len(nonblank)
