@@ -174,3 +174,20 @@ def test_every_fixture_reads_the_same_under_its_own_name_as_a_log(tmp_path):
         assert sorted(named.series) == sorted(sniffed.series)
         for tag in named.series:
             assert named.series[tag].steps.tolist() == sniffed.series[tag].steps.tolist()
+
+
+def test_a_big_unnamed_text_is_read_whole_only_when_its_head_reads_as_a_log(tmp_path, monkeypatch):
+    """Over the size limit (lowered here), a *.txt/*.out is read whole only when its first KBs are a log."""
+    from lrdoctor.readers import discover, textfile
+
+    monkeypatch.setattr(discover, "_BIG_UNNAMED", 1000)
+    monkeypatch.setattr(discover, "_BIG_HEAD", 4096)
+    (tmp_path / "corpus.txt").write_text("the loss of 1999 was the epoch of a people\n" * 200)
+    copy_in(tmp_path, "nanogpt")
+    read_whole = []
+    real = textfile.read_text
+    monkeypatch.setattr(textfile, "read_text", lambda path, *a: read_whole.append(Path(path).name) or real(path, *a))
+    runs, problems = found(tmp_path)
+    assert problems == [] and "corpus.txt" not in read_whole
+    assert sorted(runs) == ["nanogpt/log/log.txt", "nanogpt/log_no_warmup/nanogpt-nowarmup-1816358.out"]
+    assert len(runs["nanogpt/log_no_warmup/nanogpt-nowarmup-1816358.out"].series["loss"]) == 19

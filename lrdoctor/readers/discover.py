@@ -172,6 +172,8 @@ def _read_file(job: FileJob, tag_roles) -> list[Run] | Problem | None:
 
     if job.content and not holds_training_log(job.path):
         return None
+    if not job.named and not job.content and not _big_file_worth_reading(job):
+        return None
     read = read_text(job.path)
     found = None if read.error else _read_text_log(job, read.text)
     if isinstance(found, list):
@@ -209,6 +211,31 @@ def _read_text_log(job: FileJob, text: str) -> list[Run] | Problem | None:
         return console
     lines = steplines.read(job.path, text, job.name)
     return None if lines is None else [lines]
+
+
+_BIG_UNNAMED = 8 << 20
+_BIG_HEAD = 1 << 20
+
+
+def _big_file_worth_reading(job: FileJob) -> bool:
+    """A ``*.txt``/``*.log`` over 8 MiB is read whole only when its first MiB already reads as a log
+    (console lines, a CSV or JSON log): a 30 MB text corpus named ``train.txt`` costs one MiB, not
+    a full parse."""
+    from .files import sniff
+    from .textfile import read_bytes, text_of
+
+    try:
+        if os.path.getsize(job.path) <= _BIG_UNNAMED:
+            return True
+    except OSError:
+        return True  # the full read says why, or skips it quietly
+    data, error, longer = read_bytes(job.path, _BIG_HEAD)
+    head = text_of(data, longer, _BIG_HEAD)
+    if error or head.error:
+        return False
+    if head.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{") or sniff(job.path, head.text) is not None:
+        return True
+    return isinstance(_read_text_log(job, head.text), list)
 
 
 def _epoch_iter_jsonl(text: str) -> bool:
