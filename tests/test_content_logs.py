@@ -191,3 +191,31 @@ def test_a_big_unnamed_text_is_read_whole_only_when_its_head_reads_as_a_log(tmp_
     assert problems == [] and "corpus.txt" not in read_whole
     assert sorted(runs) == ["nanogpt/log/log.txt", "nanogpt/log_no_warmup/nanogpt-nowarmup-1816358.out"]
     assert len(runs["nanogpt/log_no_warmup/nanogpt-nowarmup-1816358.out"].series["loss"]) == 19
+
+
+ODD_LINES = ["[", "]", "{", "}", '    "iteration": 1e400,', '    "epoch": -3,', '    "main/loss": NaN,', "9" * 40 + " train 1",
+             "0 val inf", "| epoch | 99999999999999999999 |", "| epoch 1 | 5/ 0 batches | loss nan", "\x00", "\ufeff",
+             "| end of epoch 0 | valid loss 1e309", "validation loss: -inf", "Namespace(epochs=3)", "step 1 | lr 1e-4"]
+
+
+def test_random_mixes_of_these_layouts_never_crash(tmp_path):
+    """Lines of every fixture here, shuffled and mixed with odd ones, read as a log named log, .md and
+    .txt: runs or nothing, never an internal error; every step an int64 and every run sorted."""
+    import random
+
+    rng = random.Random(7)
+    pool = [line for f in sorted(DATA.rglob("*")) if f.is_file() for line in f.read_text(errors="replace").split("\n")]
+    for i in range(150):
+        lines = rng.sample(pool, rng.randint(5, 60)) + rng.sample(ODD_LINES, rng.randint(0, 5))
+        rng.shuffle(lines)
+        if rng.random() < 0.5:
+            lines.sort(key=lambda line: rng.random() < 0.3)  # long runs of one layout, as in a real file
+        name = ("log", f"out{i}.md", f"out{i}.txt")[i % 3]
+        path = tmp_path / str(i) / name
+        path.parent.mkdir()
+        path.write_text("\n".join(lines))
+        runs, problems = read_runs(path.parent)
+        assert not any("internal error" in p.message for r in runs for p in r.problems), path.read_text()[:500]
+        for run in runs:
+            for series in run.series.values():
+                assert series.steps.dtype.kind == "i" and np.all(np.diff(series.steps) > 0)
