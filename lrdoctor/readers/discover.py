@@ -11,7 +11,10 @@ A log directory is walked recursively (symlinked and hidden directories, such as
   (always read; a broken one is reported), or a ``*.log``/``*.json``/``*.txt``/``*.out``/``*.stdout``
   file (or one named ``stdout``, ``output``, ``log``...) whose content sniffs as a CSV log or a trainer
   state -- or, for the text ones, as a console log (console.py); others are not logs and are skipped
-  quietly, unless they look like a console log that cannot be read (then a Problem says why).
+  quietly, unless they look like a console log that cannot be read (then a Problem says why).  Over
+  8 MiB such a file is read whole only when its first MiB already reads as a log;
+* a file whose name says nothing (``*.md``, ``*.err``, ``job.o123``, no extension) only when its first
+  64 KiB clearly hold a training log (content.py): console output, a Chainer LogReport.
 
 Separate trainings written into one directory or file become separate runs (trainings.py).
 
