@@ -8,13 +8,20 @@ or, when it looks like one but cannot be placed on a step axis, set aside with a
   followed by a unit or more digits (``5s``, ``2ms/step``, ``1:23``, ``1875/1875``) is no value.
   Keys are lower-cased with ``_`` for spaces (``Train Loss`` -> ``train_loss``).  A line that starts
   with a phase word (``TRAINING -- Loss: ...``, ``VALIDATION -- Loss: ...``) prefixes its keys.
+  ``key value`` pairs for loss/accuracy/LR words are read beside ``key: value`` ones on one line
+  (``step 9 | loss: 7.74 | lr 6e-04``); ``valid loss 5.53`` is ``valid_loss``.
 * **Counters.** ``Epoch 3/50``, ``Epoch [1/50]``, ``epoch: 2``, ``Epoch 01``; ``Step [100/600]``,
   ``step: 12``, ``iter 500``, ``Iteration 20``, and torchvision's ``Epoch: [0]  [40/60]``.  An epoch on a line of its own (Keras' header) holds
-  for the lines below it.  With a step counter the step is the x axis (counted on across epochs when
+  for the lines below it; a validation line without a counter takes the counters of the line
+  before it.  With a step counter the step is the x axis (counted on across epochs when
   it restarts each epoch and its total is printed); otherwise the epoch is, and the last value of a
   key within one epoch wins (Keras' progress bar ends on the epoch's mean, with ``val_*``).
-* **stable-baselines3 tables** (``| rollout/ |``, ``|    loss | 0.00369 |``): one point per table at
-  its ``time/total_timesteps``, keys named ``section/key`` as in its progress.csv.
+  ``N/ M batches`` is a step too (word_language_model), and there a line with only an epoch
+  (``| end of epoch 1 | ... | valid loss 5.53``) is placed at the end of its epoch.  Consecutive
+  lines at one step (progress-bar updates) are one point in time, never a new training.
+* **Console tables** of stable-baselines3 (``| rollout/ |``, ``|    loss | 0.00369 |``) and OpenAI
+  baselines (HER's ``| epoch | 3 |``): one point per table at the first of ``_TABLE_STEPS`` it holds,
+  keys named ``section/key`` as in its progress.csv; a table is a log by its layout.
 * **HF Trainer's printed dicts** (``{'loss': 0.6923, 'learning_rate': 1.998e-05, 'epoch': 0.01}``):
   they carry no step and an epoch rounded to 2 decimals, so the k-th train dict is step k (one
   logging interval each; the printed epoch is kept as ``Series.epochs``) and an ``eval_*`` dict takes
@@ -43,10 +50,14 @@ _KEY = r"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*(?:[ ][A-Za-z0-9][\w./-]*){0,3})"
 _PAIR = re.compile(rf"{_KEY}['\"]?\s*[:=]\s*{_VALUE}")  # also a printed dict's 'loss': 0.69
 _DICT_EPOCH = re.compile(r"""['"]epoch['"]\s*:\s*(?P<e>\d{1,9}(?:\.\d*)?)(?![\d.eE])""")
 _SUMMARY_KEYS = ("train_runtime", "total_flos")  # HF's end-of-training summary dict: no point of the curve
-_SPACE_PAIR = re.compile(rf"(?<![\w./-])(?P<key>[A-Za-z][\w./-]*)\s+{_VALUE}")
+_SPACE_PAIR = re.compile(rf"(?<![\w./-])(?P<key>(?:(?:train|training|valid|validation|val|eval|test)\s+)?"
+                         rf"[A-Za-z][\w./-]*)\s+{_VALUE}", re.IGNORECASE)  # "valid loss 5.53": valid_loss
 _COUNTER = r"\s*[:=#]?\s*\[?\s*(?P<n>\d{1,15})\s*(?:/\s*(?P<of>\d{1,15}))?\s*\]?(?![\w.])"
-_EPOCH = re.compile(rf"\bepoch(?:s)?{_COUNTER}", re.IGNORECASE)
+_EPOCH = re.compile(rf"\bepoch(?:s)?{_COUNTER}", re.IGNORECASE)  # "epochs" only with a total: epochs=12 is a setting
 _STEP = re.compile(rf"\b(?:step|iter|iteration|it|batch|global_step)\b{_COUNTER}", re.IGNORECASE)
+_BATCHES = re.compile(r"(?<![\w.])(?P<n>\d{1,15})\s*/\s*(?P<of>\d{1,15})\s+(?:batches|batch|steps|iters|iterations)\b",
+                      re.IGNORECASE)  # pytorch/examples word_language_model: "| epoch 1 |  200/ 2983 batches |"
+_CONFIG_LINE = re.compile(r"^\W*(?:Namespace|Config|Args|Arguments)\(")  # argparse dumps: settings, no points
 _BARE_STEP = re.compile(r"\s*\[\s*(?P<n>\d{1,15})\s*/\s*(?P<of>\d{1,15})\s*\]")
 _PHASE = re.compile(r"^\W*(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test(?:ing)?)\b(?!\s*[:=/_])",
                     re.IGNORECASE)
@@ -56,6 +67,7 @@ _JUDGED = re.compile(r"loss|acc|err|perplexity|ppl", re.IGNORECASE)
 _LR = re.compile(r"(^|_)(lr|learning_rate)($|_)", re.IGNORECASE)
 _SPACED_KEYS = re.compile(r"^(?:\w*loss|acc\w*|err\w*|ppl|perplexity|lr|learning_rate)$", re.IGNORECASE)
 _SCAN_BYTES = 64 << 20
+_ANY_VALUE = re.compile(r"\d|nan|inf", re.IGNORECASE)
 
 
 @dataclass
@@ -67,6 +79,7 @@ class _Record:
     metrics: dict[str, float] = field(default_factory=dict)
     eta: bool = False
     fraction: float | None = None  # HF's printed dicts: the fractional epoch, their only counter
+    rows: int = 0  # a console table's rows (0: one line)
 
 
 def _key(raw: str, phase: str | None) -> str:
@@ -77,11 +90,13 @@ def _key(raw: str, phase: str | None) -> str:
 
 
 def _pairs(text: str, phase: str | None) -> dict[str, float]:
-    found = list(_PAIR.finditer(text)) or [m for m in _SPACE_PAIR.finditer(text) if _SPACED_KEYS.search(m.group("key"))]
+    found = list(_PAIR.finditer(text))
+    found += [m for m in _SPACE_PAIR.finditer(text) if _SPACED_KEYS.search(m.group("key").split()[-1])
+              and not any(m.start() < p.end() and p.start() < m.end() for p in found)]  # "loss: 9.3 | lr 6e-4"
     out = {}
     for m in found:
         key = _key(m.group("key"), phase)
-        if key in _NOT_METRICS or key.endswith(("_time", "/s")):
+        if key in _NOT_METRICS or key.endswith(("_time", "/s", "/sec")):
             continue
         out[key] = float(m.group("val"))
     return out
@@ -89,7 +104,11 @@ def _pairs(text: str, phase: str | None) -> dict[str, float]:
 
 def _record(number: int, piece: str, epoch: int | None) -> tuple[_Record | None, int | None]:
     """The record of one line (None when it holds no metric), and the epoch that holds after it."""
-    e, s = _EPOCH.search(piece), _STEP.search(piece)
+    if _CONFIG_LINE.match(piece):
+        return None, epoch
+    e, s = _EPOCH.search(piece), _STEP.search(piece) or _BATCHES.search(piece)
+    if e is not None and e.group(0).lower().lstrip().startswith("epochs") and e.group("of") is None:
+        e = None  # "epochs=12", "Epochs: 50": how many, not which
     if e is not None and s is None:  # torchvision's "Epoch: [0]  [40/60]  eta: ...": the batch follows
         s = _BARE_STEP.match(piece, e.end())
     rest = piece
@@ -113,18 +132,21 @@ def _record(number: int, piece: str, epoch: int | None) -> tuple[_Record | None,
 
 
 _TABLE_ROW = re.compile(r"^\|\s*([^|\s][^|]*?)\s*\|\s*([^|]*?)\s*\|\s*$")
-_TABLE_STEP = "time/total_timesteps"
+# The step of a table, first found: stable-baselines3, then OpenAI baselines (ppo2/a2c, DQN, HER's epoch).
+_TABLE_STEPS = ("time/total_timesteps", "total_timesteps", "timesteps", "steps", "nupdates", "epoch")
 
 
 class _Table:
-    """stable-baselines3's console tables: ``| rollout/ |`` sections, ``|    loss | 0.00369 |`` rows, one
-    table per update between dashed lines; the step is ``time/total_timesteps``."""
+    """stable-baselines3's and OpenAI baselines' console tables: ``| rollout/ |`` sections,
+    ``|    loss | 0.00369 |`` rows, one table per update between dashed lines; the step is the first
+    of ``_TABLE_STEPS`` the table has."""
 
     def __init__(self) -> None:
-        self.section, self.values, self.first_line = "", {}, 0
+        self.section, self.values, self.first_line, self.rows = "", {}, 0, 0
 
     def add(self, number: int, match: re.Match) -> None:
         key, value = match.group(1), match.group(2)
+        self.rows += 1
         if key.endswith("/") and not value:
             self.section = key
             return
@@ -135,10 +157,10 @@ class _Table:
             pass
 
     def flush(self, records: list[_Record]) -> None:
-        step = self.values.pop(_TABLE_STEP, None)
+        step = next((self.values.pop(k) for k in _TABLE_STEPS if k in self.values), None)
         metrics = {k: v for k, v in self.values.items() if not k.startswith("time/")}
         if step is not None and metrics and float(step).is_integer() and 0 <= step < 1e15:
-            records.append(_Record(self.first_line, None, int(step), None, metrics))
+            records.append(_Record(self.first_line, None, int(step), None, metrics, rows=self.rows))
         self.__init__()
 
 
@@ -152,6 +174,8 @@ def _records(text: str) -> list[_Record]:
             table.add(number, row)
             continue
         table.flush(records)
+        if not _ANY_VALUE.search(line):
+            continue  # prose: neither a number nor a counter (most lines of a README, quickly)
         line = re.sub(r"[^\x08]\x08", "", line).replace("\x08", "")
         for piece in line.split("\r"):
             record, epoch = _record(number, piece, epoch)
@@ -174,6 +198,22 @@ def _number_printed_dicts(records: list[_Record]) -> None:
         r.step, r.epoch, r.fraction = count, None, epoch
 
 
+_VAL_KEY = re.compile(r"^(?:val|valid|validation|eval)(?:_|/|$)")
+
+
+def _attach_validation_lines(records: list[_Record]) -> None:
+    """A validation line printed without a counter (``Validation loss: 0.42`` below ``Epoch 3, train
+    loss: 0.51``; build-nanogpt's ``validation loss: 3.41`` between two ``step N |`` lines) belongs to
+    the training line before it and takes its epoch and step.  Only validation keys: a test score
+    printed after training is no point of the curve."""
+    last = None
+    for r in records:
+        if r.epoch is not None or r.step is not None:
+            last = r
+        elif last is not None and all(_VAL_KEY.match(k) for k in r.metrics):
+            r.epoch, r.step, r.step_of = last.epoch, last.step, last.step_of
+
+
 def _steps(records: list[_Record]) -> tuple[np.ndarray, np.ndarray | None, str]:
     """(x per record, epoch per record or None, what the x axis is)."""
     epochs = np.array([r.fraction if r.fraction is not None else np.nan if r.epoch is None else r.epoch
@@ -185,9 +225,33 @@ def _steps(records: list[_Record]) -> tuple[np.ndarray, np.ndarray | None, str]:
             first = int(epochs.min())
             return (epochs.astype(np.int64) - first) * _epoch_length(records, steps, epochs) + steps, epochs, "step"
         return steps, (epochs if has_epoch else None), "step"
+    stepped = np.array([r.step is not None for r in records])
+    if np.isfinite(epochs).all() and stepped.sum() >= MIN_POINTS:
+        return _steps_with_epoch_lines(records, epochs, stepped), epochs, "step"
     if np.isfinite(epochs).all():
         return epochs.astype(np.int64), epochs, "epoch"
     return np.zeros(0, dtype=np.int64), None, "none"
+
+
+def _steps_with_epoch_lines(records: list[_Record], epochs: np.ndarray, stepped: np.ndarray) -> np.ndarray:
+    """Steps where batch lines carry a step and epoch lines only an epoch (word_language_model's
+    ``| end of epoch 1 | ... | valid loss 5.53``): an epoch line is placed at the end of its epoch
+    when the step restarts each epoch, else at the step of the batch line before it."""
+    at = np.flatnonzero(stepped)
+    inner, _, _ = _steps([records[i] for i in at])
+    steps = np.zeros(len(records), dtype=np.int64)
+    steps[at] = inner
+    local = np.array([records[i].step for i in at], dtype=np.int64)
+    per_epoch = None
+    if _restarts_each_epoch(local, epochs[at]):
+        per_epoch = _epoch_length([records[i] for i in at], local, epochs[at])
+    first, last = int(epochs[at].min()), 0
+    for i, r in enumerate(records):
+        if stepped[i]:
+            last = steps[i]
+        else:
+            steps[i] = (int(epochs[i]) - first + 1) * per_epoch if per_epoch else last
+    return steps
 
 
 def _restarts_each_epoch(steps: np.ndarray, epochs: np.ndarray) -> bool:
@@ -215,10 +279,11 @@ def _drop_eta_updates(records: list[_Record]) -> list[_Record]:
 def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | None:
     """Runs (one per training written into the file, trainings.py), a Problem (looks like a
     training log but cannot be placed on a step axis) or None (no training log)."""
-    if not _JUDGED.search(text[:_SCAN_BYTES]):
+    if not _JUDGED.search(text[:_SCAN_BYTES]) and "|" not in text[:_SCAN_BYTES]:
         return None
     records = _drop_eta_updates(_records(text[:_SCAN_BYTES]))
-    judged = [k for k in {k for r in records for k in r.metrics} if _JUDGED.search(k)]
+    judged = [k for k in {k for r in records for k in r.metrics} if _JUDGED.search(k)] or \
+        sorted({k for r in records if r.rows for k in r.metrics})  # a table's keys: its format says it is a log
     if not judged or max(sum(k in r.metrics for r in records) for k in judged) < MIN_POINTS:
         return None
     if sum(r.fraction is not None for r in records) >= MIN_POINTS:
@@ -226,6 +291,7 @@ def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | 
     else:
         for r in records:
             r.fraction = None  # a stray 'epoch': x among other lines is no counter
+    _attach_validation_lines(records)
     counted = [r for r in records if r.epoch is not None or r.step is not None]
     if len(counted) < MIN_POINTS:
         return Problem(path, f"console log with {first_of(judged)} values but no epoch or step counter on their lines; "
@@ -236,7 +302,7 @@ def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | 
                              "not read (no single step axis)", line=counted[0].line)
     keys = sorted({k for r in counted for k in r.metrics})
     present = np.array([[k in r.metrics for k in keys] for r in counted], dtype=bool)
-    starts = csv_training_starts(steps, present)
+    starts = _training_starts(steps, present)
     bounds = [0, *(i for i, _ in starts), len(counted)]
     parts = [_run(path, part_name(name, k), counted[a:b], steps[a:b], None if epochs is None else epochs[a:b], axis)
              for k, (a, b) in enumerate(zip(bounds, bounds[1:]))]
@@ -244,6 +310,15 @@ def read_console_text(path: str, text: str, name: str) -> list[Run] | Problem | 
         parts[0].notes.append(f"{len(records) - len(counted)} line(s) with metrics but no epoch/step counter skipped")
     return label_parts(parts, name, path, ["", *(f"line {counted[i].line}: {why}" for i, why in starts)],
                        "block of lines")
+
+
+def _training_starts(steps: np.ndarray, present: np.ndarray) -> list[tuple[int, str]]:
+    """trainings.csv_training_starts over blocks of consecutive lines at one step: a progress bar's
+    updates (``Epoch 0:  50%|... loss=0.35``, ``Epoch 0: 100%|... loss=0.35``) and an epoch's train
+    and validation lines are one point in time, not a training that starts again."""
+    first = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1]])
+    held = np.logical_or.reduceat(present, first, axis=0) if len(first) else present
+    return [(int(first[i]), why) for i, why in csv_training_starts(steps[first], held)]
 
 
 def _run(path: str, name: str, records: list[_Record], steps: np.ndarray, epochs: np.ndarray | None,
@@ -262,3 +337,25 @@ def _run(path: str, name: str, records: list[_Record], steps: np.ndarray, epochs
 
 def first_of(keys: list[str]) -> str:
     return ", ".join(sorted(keys)[:3])
+
+
+MIN_SNIFFED_LINES = 5
+MIN_SNIFFED_SHARE = 0.3
+
+
+def clearly_training_log(text: str) -> bool:
+    """For a file whose name does not say it is a log (``*.md``, no extension): do its lines clearly
+    form a training log?  At least ``MIN_SNIFFED_LINES`` lines (or console tables) with an epoch or
+    step counter and a loss-like value, making up ``MIN_SNIFFED_SHARE`` of all its non-blank lines
+    -- a README quoting a few lines of output is no log."""
+    nonblank = [line for line in text.split("\n") if line.strip()]
+    maybe = sum(1 for line in nonblank if "|" in line or _JUDGED.search(line))  # bound on the lines below, fast
+    if maybe < MIN_SNIFFED_LINES or maybe < MIN_SNIFFED_SHARE * len(nonblank):
+        return False
+    lines: dict[int, int] = {}
+    for r in _records(text):
+        if (r.epoch is not None or r.step is not None) and (r.rows or any(_JUDGED.search(k) for k in r.metrics)):
+            lines[r.line] = max(1, r.rows)
+    if len(lines) < MIN_SNIFFED_LINES:
+        return False
+    return sum(lines.values()) >= MIN_SNIFFED_SHARE * len(nonblank)

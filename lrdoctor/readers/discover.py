@@ -11,7 +11,10 @@ A log directory is walked recursively (symlinked and hidden directories, such as
   (always read; a broken one is reported), or a ``*.log``/``*.json``/``*.txt``/``*.out``/``*.stdout``
   file (or one named ``stdout``, ``output``, ``log``...) whose content sniffs as a CSV log or a trainer
   state -- or, for the text ones, as a console log (console.py); others are not logs and are skipped
-  quietly, unless they look like a console log that cannot be read (then a Problem says why).
+  quietly, unless they look like a console log that cannot be read (then a Problem says why).  Over
+  8 MiB such a file is read whole only when its first MiB already reads as a log;
+* a file whose name says nothing (``*.md``, ``*.err``, ``job.o123``, no extension) only when its first
+  64 KiB clearly hold a training log (content.py): console output, a Chainer LogReport.
 
 Separate trainings written into one directory or file become separate runs (trainings.py).
 
@@ -43,6 +46,7 @@ class FileJob:
     name: str
     path: str
     named: bool  # the name says it is a log: report it when it cannot be read
+    content: bool = False  # nothing in the name (*.md, no extension): read only if its head is a log (content.py)
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,11 @@ def relative_name(path: str, root: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
+_NOT_EVENT_SUFFIXES = (".py", ".pyc", ".pyi", ".ipynb", ".md", ".rst", ".html")  # tfevents.py, test_tfevents.py
+
+
 def _is_event_file(filename: str) -> bool:
-    return "tfevents" in filename
+    return "tfevents" in filename and not filename.lower().endswith(_NOT_EVENT_SUFFIXES)
 
 
 def _log_candidate(filename: str) -> bool | None:
@@ -94,6 +101,7 @@ def _tensorboard_jobs(tb_dirs: dict[str, list[str]], root: str) -> list[TensorBo
 
 def find_jobs(root: str) -> tuple[list, list[Problem]]:
     """Walk ``root``; return the read jobs (one per run) and problems about unreadable directories."""
+    from .content import candidate as content_candidate
     from .mlflow import is_mlflow_run
 
     problems: list[Problem] = []
@@ -113,9 +121,9 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
                 tb_dirs.setdefault(dirpath, []).append(os.path.join(dirpath, f))
                 continue
             named = _log_candidate(f)
-            if named is not None:
+            if named is not None or content_candidate(f):
                 full = os.path.join(dirpath, f)
-                jobs.append(FileJob(relative_name(full, root), full, named=named))
+                jobs.append(FileJob(relative_name(full, root), full, named=bool(named), content=named is None))
     jobs.extend(_tensorboard_jobs(tb_dirs, root))
     return jobs, problems
 
@@ -133,9 +141,7 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
 
     A Problem instead of runs: the file is no training log (a CSV table of something else).
     None: an unnamed candidate (``*.log``, ``*.txt``...) that is not a log, skipped quietly."""
-    from .csv_trainings import split_csv_run
     from .csvlog import NotATrainingLog
-    from .files import read_log_file
     from .hparams import read_hparams_beside
     from .mlflow import read_mlflow_run
     from .tensorboard_trainings import read_tensorboard_trainings
@@ -148,20 +154,7 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
         elif isinstance(job, MlflowJob):
             runs = [read_mlflow_run(job.directory, job.name)]
         else:
-            per_epoch = read_epoch_iter_jsonl(job.path, job.name)
-            if per_epoch is not None:
-                return _with_roles([per_epoch], tag_roles)
-            console = read_console_log(job.path, job.name) if _maybe_console(job.path) else None
-            if isinstance(console, list):  # a console log is never also a CSV/JSON one (no "key: value")
-                return _with_roles(console, tag_roles)
-            run = read_log_file(job.path, job.name, job.named, tag_roles)
-            if console is not None and (run is None or not run.series):
-                return console  # looks like a console log, but cannot be read: say why
-            if run is None:
-                return None
-            if run.format == "lightning_csv":
-                run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
-            runs = split_csv_run(run, job.path, tag_roles)
+            return _read_file(job, tag_roles)
         return _with_roles(runs, tag_roles)
     except NotATrainingLog as exc:
         return Problem(job.path, str(exc)) if job.named else None
@@ -169,6 +162,87 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
         where = getattr(job, "path", None) or getattr(job, "directory", "?")
         return [Run(name=job.name, source=os.path.abspath(where), format="unknown",
                     problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])]
+
+
+def _read_file(job: FileJob, tag_roles) -> list[Run] | Problem | None:
+    """One log file: its text is read once and offered to the text readers in turn -- the most
+    particular first -- then to the CSV/JSON ones (files.py), unless only its content made it a candidate."""
+    from .content import holds_training_log
+    from .csv_trainings import split_csv_run
+    from .files import read_log_text
+    from .hparams import read_hparams_beside
+    from .textfile import read_text
+
+    if job.content and not holds_training_log(job.path):
+        return None
+    if not job.named and not job.content and not _big_file_worth_reading(job):
+        return None
+    read = read_text(job.path)
+    found = None if read.error else _read_text_log(job, read.text)
+    if isinstance(found, list):
+        return _with_roles(found, tag_roles)
+    if job.content:
+        return found
+    run = read_log_text(job.path, read, job.name, job.named, tag_roles)
+    if found is not None and (run is None or not run.series):
+        return found  # looks like a console log, but cannot be read: say why
+    if run is None:
+        return None
+    if run.format == "lightning_csv":
+        run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
+    return _with_roles(split_csv_run(run, job.path, tag_roles), tag_roles)
+
+
+def _read_text_log(job: FileJob, text: str) -> list[Run] | Problem | None:
+    """Runs from the readers of particular text layouts (JSON lines whose iteration restarts each
+    epoch, Chainer's LogReport, console output, ``step name value`` lines); a Problem when it looks
+    like a console log that cannot be read; None when none of them knows the text."""
+    from . import chainer, jsonlines, steplines
+    from .console import read_console_text
+
+    if job.path.lower().endswith((".json", ".jsonl", ".log", ".txt")) and _epoch_iter_jsonl(text):
+        per_epoch = jsonlines.read(job.path, text, job.name)
+        if per_epoch is not None:
+            return [per_epoch]
+    logreport = chainer.read(job.path, text, job.name)
+    if logreport is not None:
+        return [logreport]
+    if not _maybe_console(job.path):
+        return None
+    console = read_console_text(job.path, text, job.name)  # never also a CSV/JSON log (no "key: value")
+    if console is not None:
+        return console
+    lines = steplines.read(job.path, text, job.name)
+    return None if lines is None else [lines]
+
+
+_BIG_UNNAMED = 8 << 20
+_BIG_HEAD = 1 << 20
+
+
+def _big_file_worth_reading(job: FileJob) -> bool:
+    """A ``*.txt``/``*.log`` over 8 MiB is read whole only when its first MiB already reads as a log
+    (console lines, a CSV or JSON log): a 30 MB text corpus named ``train.txt`` costs one MiB, not
+    a full parse."""
+    from .files import sniff
+    from .textfile import read_bytes, text_of
+
+    try:
+        if os.path.getsize(job.path) <= _BIG_UNNAMED:
+            return True
+    except OSError:
+        return True  # the full read says why, or skips it quietly
+    data, error, longer = read_bytes(job.path, _BIG_HEAD)
+    head = text_of(data, longer, _BIG_HEAD)
+    if error or head.error:
+        return False
+    if head.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{") or sniff(job.path, head.text) is not None:
+        return True
+    return isinstance(_read_text_log(job, head.text), list)
+
+
+def _epoch_iter_jsonl(text: str) -> bool:
+    return text.lstrip().startswith("{") and '"iter"' in text and '"epoch"' in text
 
 
 def _maybe_console(path: str) -> bool:
@@ -182,35 +256,6 @@ def _with_roles(runs: list[Run], tag_roles) -> list[Run]:
     for run in runs:
         assign_roles(run, tag_roles)
     return runs
-
-
-def _text(path: str) -> str | None:
-    """The file's text as every text reader reads it (textfile.py: regular files only, bounded, any
-    Unicode encoding), or None when there is none: the caller has said why."""
-    from .textfile import read_text
-
-    read = read_text(path)
-    return None if read.error else read.text
-
-
-def read_epoch_iter_jsonl(path: str, name: str) -> Run | None:
-    """jsonlines.read for a JSON-lines file with ``epoch`` and ``iter`` keys, else None."""
-    if not path.lower().endswith((".json", ".jsonl", ".log", ".txt")):
-        return None
-    text = _text(path)
-    if text is None or not text.lstrip().startswith("{") or '"iter"' not in text or '"epoch"' not in text:
-        return None
-    from .jsonlines import read
-
-    return read(path, text, name)
-
-
-def read_console_log(path: str, name: str) -> list[Run] | Problem | None:
-    """console.read_console_text on the file's text (None when it cannot be read: the caller has said why)."""
-    from .console import read_console_text
-
-    text = _text(path)
-    return None if text is None else read_console_text(path, text, name)
 
 
 def _at_least_bytes(jobs: list, limit: int) -> bool:
