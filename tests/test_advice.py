@@ -51,7 +51,9 @@ def advise(run, lr=None):
     (C.make_step0_running_average, "keep"),  # a step-0 point logged as one batch / interval is no reference
     (C.make_train_acc_rising_minibatch, "keep"),
     (C.make_finetune, "keep"),
-    (R.make_rl_returns_grow, "abstain"),  # an agent's loss rises with its returns: not a blow-up, and no LR verdict
+    (R.make_rl_returns_grow, "keep"),  # an agent's loss rises with its returns: not a blow-up; the returns rose and held
+    (R.make_rl_returns_flat, "abstain"),  # no rise in the returns: the log cannot say
+    (R.make_rl_returns_fell_back, "abstain"),  # rose, then gave back half: neither held (RL01) nor collapsed (DV06)
     (R.make_rl_nan, "decrease"),
     (R.make_rl_exploded, "decrease"),
     (R.make_preference_blow_up, "decrease"),  # DPO's rewards/* tags do not make it RL
