@@ -15,7 +15,7 @@ from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from ..signal.noise import diff_noise, mad_noise
 from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
 from ..signal.smoothing import rolling_median
-from ..tags import gan_markers, lr_hparam, rl_markers, words
+from ..tags import gan_markers, loss_components, lr_hparam, rl_markers, words
 
 
 @dataclass(frozen=True)
@@ -161,8 +161,23 @@ def on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) -
     return (xs + (1 if at_epoch_end else 0)) * per_epoch
 
 
+def summed_loss(run: Run, role: str) -> tuple[str, Series] | None:
+    """The role's loss curve: the sum of its terms when the log has only terms (``tags.loss_components``:
+    YOLO's box + obj + cls) logged at the same steps, else the role's own curve.  (tag label, series)."""
+    tag = run.roles.get(role)
+    if tag is None or tag not in run.series:
+        return None
+    terms = loss_components(run.series, tag)
+    parts = [run.series[t] for t in terms]
+    if len(parts) < 2 or any(not np.array_equal(p.steps, parts[0].steps) for p in parts):
+        return tag, run.series[tag]
+    label = terms[0] + "".join("+" + t.rsplit("/", 1)[1] for t in terms[1:])
+    return label, Series(parts[0].steps, np.sum([p.values for p in parts], axis=0), parts[0].wall_times, parts[0].epochs)
+
+
 def build_view(run: Run) -> View:
-    train_s, val_s, lr_s = run.get(TRAIN_LOSS), run.get(VAL_LOSS), run.get(LR)
+    train_sum, val_sum, lr_s = summed_loss(run, TRAIN_LOSS), summed_loss(run, VAL_LOSS), run.get(LR)
+    train_s, val_s = (None if x is None else x[1] for x in (train_sum, val_sum))
     lr_steps = lr_values = schedule = None
     current, source = None, "none"
     if lr_s is not None and np.isfinite(lr_s.values).any() and (lr_s.values > 0).any():
@@ -171,10 +186,10 @@ def build_view(run: Run) -> View:
         current, source = schedule.peak_lr, "log"
     elif (hp := lr_hparam(run.hparams)) is not None:
         current, source = hp[1], "hparams"
-    train = None if train_s is None else _curve(run.roles[TRAIN_LOSS], train_s, None, lr_steps, lr_values)
+    train = None if train_s is None else _curve(train_sum[0], train_s, None, lr_steps, lr_values)
     val = None
     if val_s is not None:
-        val = _curve(run.roles[VAL_LOSS], val_s, on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
+        val = _curve(val_sum[0], val_s, on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
     positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
     return View(train, val, schedule, lr_steps, lr_values, current, source, positive, rl_markers(run.series),
                 train_is_epoch_level=train_s is not None and _epoch_level(run.roles[TRAIN_LOSS], train_s),
