@@ -20,7 +20,8 @@
 
 Abstain ("no LR advice: <why>") where the log cannot say whether the LR is right: a loss broken from its
 first logged point (DV01 broken_from_start, before everything else), and after the divergence rules an
-unbounded objective (DQ09), a validation loss that never gave a number (DQ07), a GAN (DQ08), a
+unbounded objective (DQ09), a validation loss that never gave a number (DQ07), a GAN (DQ08), a loss
+re-weighted over the run (DQ10: a KL term annealed in), a
 reinforcement-learning run whose return collapsed (DV06: the reason names the collapse) or did not clearly
 rise and hold (DQ06) -- one whose return rose in order and kept two thirds of its gain (RL01) is keep; after PL04, a loss that barely moved and ended flat (PL05).
 """
@@ -235,6 +236,8 @@ _BROKEN_FROM_START = _abstain("the loss is broken from its first logged point, b
 _VAL_NEVER_FINITE = _abstain("the validation loss never gave a number: fix the validation data or code first")
 _UNBOUNDED = _abstain("the objective has no lower bound, so no step size makes it converge: fix the loss or labels")
 _GAN = _abstain("a GAN's generator and discriminator losses do not show convergence; judge it by its samples or FID")
+_REWEIGHTED = _abstain("the loss adds a penalty whose weight changes over the run (KL annealing), so its level "
+                       "does not show convergence; judge the data-fit term and the validation metric")
 _NEGLIGIBLE = _abstain("the loss barely moved and ended flat, a degenerate solution the curve cannot attribute to "
                        "the LR: check the model's outputs, gradients and data")
 
@@ -282,6 +285,7 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("DQ09"), _UNBOUNDED),
     (_codes("DQ07"), _VAL_NEVER_FINITE),
     (_codes("DQ08"), _GAN),
+    (_codes("DQ10"), _REWEIGHTED),
     (_codes("DV07"), _warmup_rise),
     (_codes("DV06"), _collapse),
     (_codes("RL01"), _returns_held),

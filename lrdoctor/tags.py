@@ -174,6 +174,33 @@ def _apply_overrides(run: Run, overrides: Mapping[str, Sequence[str]]) -> set[st
     return done
 
 
+# A loss that adds a penalty to a data-fit term (ELBO = NLL + beta * KL) and logs both terms: words that
+# name the penalty, and the data-fit term (docs/rules.md, DQ10).
+_PENALTY_WORDS = {"kl", "kld", "kldiv", "kl_div"}
+_FIT_WORDS = {"nll", "recon", "reconstruction", "likelihood", "loglik", "xent", "ce", "bce"}
+
+
+def objective_terms(tags, loss_tag: str) -> tuple[str, str] | None:
+    """(penalty tag, data-fit tag) logged beside the train loss ``loss_tag`` in its phase, or None.
+
+    The terms of the same granularity as the loss are preferred (``train_nll_step`` for ``train_loss_step``).
+
+    >>> objective_terms(["train_loss_step", "train_kl_step", "train_nll_step", "train_nll_epoch", "val_loss"],
+    ...                 "train_loss_step")
+    ('train_kl_step', 'train_nll_step')
+    >>> objective_terms(["train_loss", "val_nll"], "train_loss") is None
+    True
+    """
+    phase, grain = _phase(loss_tag), _granularity(loss_tag)
+
+    def pick(vocab: set[str]) -> str | None:
+        found = [t for t in tags if t != loss_tag and _phase(t) == phase and set(words(t)) & vocab]
+        return min(found, key=lambda t: (_granularity(t) != grain, len(t), t)) if found else None
+
+    penalty, fit = pick(_PENALTY_WORDS), pick(_FIT_WORDS)
+    return (penalty, fit) if penalty and fit else None
+
+
 def loss_components(tags, chosen: str) -> tuple[str, ...]:
     """The loss terms logged beside ``chosen`` when the log has only terms and no total, else ``(chosen,)``.
 

@@ -264,3 +264,30 @@ def make_ppo_returns_hold(seed=0) -> Run:
     loss = 0.02 + 1.1 * np.exp(-x / 0.15) * np.exp(0.2 * rng.standard_normal(123))
     return _make("ppo-returns-hold", {"ep_rew_mean": (ts, ret), "total_loss": (ts, loss), "value_loss": (ts, loss),
                                       "policy_gradient_loss": (ts, -0.007 + 0.002 * rng.standard_normal(123))})
+
+
+def make_kl_annealed(seed=0) -> Run:
+    """JohnBBB42 Hidden_Markov_Miracles bnn version_113 (Lightning metrics.csv, bench/real): a Bayesian network
+    whose train loss = NLL + beta * KL climbs 0.34 -> ~75 linearly over the first half as beta is annealed in,
+    then holds, while train_nll stays 0.32-0.36 and train_kl ~3.6e5 throughout (judged not an LR question)."""
+    rng = np.random.default_rng(seed)
+    steps = 49 + 50 * np.arange(78)
+    x = np.arange(78) / 77.0
+    nll = 0.34 * np.exp(0.05 * rng.standard_normal(78))
+    kl = 3.6e5 * (1 + 0.01 * rng.standard_normal(78))
+    beta = np.minimum(x / 0.5, 1.0) * 2.06e-4
+    vsteps = 76 + 77 * np.arange(50)
+    val = 0.40 + 0.05 * rng.standard_normal(50)
+    return _make("kl-annealed", {"train_loss_step": (steps, nll + beta * kl), "train_nll_step": (steps, nll),
+                                 "train_kl_step": (steps, kl), "val_loss": (vsteps, val)})
+
+
+def make_kl_model_blew_up(seed=0) -> Run:
+    """The run above whose data-fit term itself blew up (NLL 0.34 -> ~30): a real divergence, DV02 still judges it."""
+    run = make_kl_annealed(seed=seed)
+    nll = run.series["train_nll_step"]
+    worse = nll.values * np.geomspace(1.0, 90.0, nll.values.size)
+    run.series["train_nll_step"] = Series.from_lists(nll.steps, worse)
+    kl = run.series["train_kl_step"].values
+    run.series["train_loss_step"] = Series.from_lists(nll.steps, worse + 1e-6 * kl)
+    return run

@@ -19,8 +19,8 @@ import curves_rl as R
 # code -> (fail cases: the rule must fire, pass cases: it must not)
 CASES = {
     "DV01": ([C.make_nan, R.make_rl_nan, CR.make_gan_broken_from_step0], [C.make_healthy, C.make_stuck, C.make_too_low]),
-    "DV02": ([C.make_blow_up, R.make_preference_blow_up],
-             [C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy, C.make_finetune,
+    "DV02": ([C.make_blow_up, R.make_preference_blow_up, CR.make_kl_model_blew_up],
+             [CR.make_kl_annealed, C.make_healthy, C.make_too_low, C.make_overfit, C.make_stuck, C.make_lm_healthy, C.make_finetune,
               C.make_keras_running_mean, R.make_rl_returns_grow, C.make_noisy_minibatch_slow]),
     "DV03": ([C.make_exploded, R.make_rl_exploded, CR.make_burst_after_huge_start],
              [C.make_healthy, C.make_overfit, C.make_spiky, C.make_too_low, C.make_keras_running_mean, R.make_rl_returns_grow,
@@ -54,6 +54,7 @@ CASES = {
     "RL01": ([R.make_rl_returns_grow, CR.make_ppo_returns_hold],
              [R.make_rl_returns_flat, R.make_rl_returns_fell_back, CR.make_ppo_collapse, CR.make_sparse_reward_blips,
               C.make_healthy]),
+    "DQ10": ([CR.make_kl_annealed], [C.make_healthy, C.make_blow_up, CR.make_kl_model_blew_up, C.make_too_low]),
     "OF01": ([C.make_overfit, C.make_overfit_epochs, C.make_overfit_fast_epochs, C.make_acc_falls_while_memorising,
               CR.make_finetune_wer, CR.make_flat_metric_overfit], [C.make_healthy, C.make_too_low, C.make_stuck]),
     "DQ01": ([C.make_short], [C.make_healthy]),

@@ -15,7 +15,7 @@ from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from ..signal.noise import diff_noise, mad_noise
 from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
 from ..signal.smoothing import rolling_median
-from ..tags import gan_markers, loss_components, lr_hparam, rl_markers, words
+from ..tags import gan_markers, loss_components, lr_hparam, objective_terms, rl_markers, words
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,13 @@ class View:
     # Generator and discriminator losses of a GAN (tags.gan_markers): each rises when the other network
     # improves, so, as for RL, levels at different times are not comparable.
     gan_tags: tuple[str, ...] = ()
+    # (penalty, data-fit term) when the train loss rose only through a penalty whose weight changes (a KL
+    # term annealed in: reweighted_objective): its levels at different times are not comparable either.
+    reweighted: tuple[str, ...] = ()
 
     @property
     def levels_comparable_over_time(self) -> bool:
-        return not self.rl_tags and not self.gan_tags
+        return not self.rl_tags and not self.gan_tags and not self.reweighted
 
     def lr_at_step(self, step: float | None) -> float | None:
         if step is None or not self.has_lr_curve:
@@ -193,7 +196,40 @@ def build_view(run: Run) -> View:
     positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
     return View(train, val, schedule, lr_steps, lr_values, current, source, positive, rl_markers(run.series),
                 train_is_epoch_level=train_s is not None and _epoch_level(run.roles[TRAIN_LOSS], train_s),
-                gan_tags=gan_markers(run.series))
+                gan_tags=gan_markers(run.series), reweighted=reweighted_objective(run))
+
+
+# The total must rise by half its start, and the data-fit term account for at most a tenth of that rise:
+# the rise is the penalty's (DQ10).
+REWEIGHT_MIN_RISE = 0.5
+REWEIGHT_FIT_SHARE = 0.1
+
+
+def term_levels(series: Series | None) -> tuple[float, float] | None:
+    """(start, end): medians of the first three and of the last tenth (at least 3) of the finite values."""
+    if series is None:
+        return None
+    y = series.values[np.isfinite(series.values)]
+    if y.size < 8:
+        return None
+    return float(np.median(y[:3])), float(np.median(y[-max(3, int(math.ceil(0.1 * y.size))):]))
+
+
+def reweighted_objective(run: Run) -> tuple[str, ...]:
+    """(penalty tag, data-fit tag) when the train loss rose by ``REWEIGHT_MIN_RISE`` of its start while its
+    logged data-fit term (``tags.objective_terms``: an NLL beside a KL) rose by at most ``REWEIGHT_FIT_SHARE``
+    of the total's rise: the total climbs because the penalty's weight grows (KL annealing), not because
+    the fit got worse.  Empty otherwise."""
+    loss_tag = run.roles.get(TRAIN_LOSS)
+    terms = None if loss_tag is None else objective_terms(run.series, loss_tag)
+    if terms is None:
+        return ()
+    total, fit = term_levels(run.get(TRAIN_LOSS)), term_levels(run.series[terms[1]])
+    if total is None or fit is None or total[0] <= 0 or fit[0] <= 0:
+        return ()
+    rise = total[1] - total[0]
+    rose = total[1] > (1 + REWEIGHT_MIN_RISE) * total[0]
+    return terms if rose and fit[1] - fit[0] <= REWEIGHT_FIT_SHARE * rise else ()
 
 
 def _epoch_level(tag: str, series: Series) -> bool:

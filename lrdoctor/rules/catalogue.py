@@ -6,7 +6,8 @@ from .convergence import CrawlsAtSmallRate, StillImproving
 from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, ReinforcementLearningRun, RestartsInLog,
                            TooFewPoints)
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
-from .judgeable import AdversarialRun, NegligibleChange, UnboundedObjective, ValidationNeverFinite
+from .judgeable import (AdversarialRun, NegligibleChange, ReweightedObjective, UnboundedObjective,
+                        ValidationNeverFinite)
 from .oscillation import ErraticValidation, SwingsShrinkWithLr
 from .overfitting import ValidationTurnsUp
 from .returns import ReturnCollapsed, ReturnsRoseAndHeld
@@ -43,4 +44,5 @@ RULES: list = [
     ValidationNeverFinite,
     AdversarialRun,
     UnboundedObjective,
+    ReweightedObjective,
 ]
