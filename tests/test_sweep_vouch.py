@@ -32,3 +32,19 @@ def test_apply_reads_the_best_runs_own_advice():
     out = {r.run: r.recommendation for r in apply([], results, [SWEEP])}
     assert out["v1"].action == "decrease" and "cannot vouch" in out["v1"].reason
     assert out["v0"].action == "keep"
+
+
+def test_the_real_optuna_trial_keeps_its_decrease():
+    from pathlib import Path
+
+    import pytest
+
+    import lrdoctor
+
+    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "real_logs"
+    logdir = corpus / "tensorboard" / "AgentRichi__crypto-forecasting__tft-optuna" / "optuna"
+    if not logdir.is_dir():
+        pytest.skip("../shared/real_logs is absent")
+    report = lrdoctor.diagnose(logdir)
+    by_run = {r.run: r.recommendation for r in report.runs}
+    assert by_run["version_1"].action == "decrease" and "cannot vouch" in by_run["version_1"].reason
