@@ -243,8 +243,10 @@ _NEGLIGIBLE = _abstain("the loss barely moved and ended flat, a degenerate solut
 
 
 def _rl(f: Finding, current: float | None) -> Recommendation:
+    returns = ("its returns neither rose in order and held (RL01) nor collapsed (DV06)" if f.evidence.get("returns_logged")
+               else "judge it by the returns")
     return _rec("abstain", None, current, "no LR advice: in a reinforcement-learning run the loss level does not tell "
-                "whether the LR is right (no NaN/inf or explosion in the loss); judge it by the returns", "medium")
+                f"whether the LR is right (no NaN/inf or explosion in the loss); {returns}", "medium")
 
 
 def _returns_held(f: Finding, current: float | None) -> Recommendation:

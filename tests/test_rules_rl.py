@@ -65,7 +65,7 @@ def test_non_finite_and_explosions_still_count_on_an_agent(make, code):
 def test_dq06_message_names_the_marker_tags():
     result = diagnose_run(R.make_rl_returns_grow(), all_rules(), Config())
     f = next(f for f in result.findings if f.code == "DQ06")
-    assert "rollout/ep_rew_mean" in f.message and f.evidence == {"marker_tags": 2}
+    assert "rollout/ep_rew_mean" in f.message and f.evidence == {"marker_tags": 2, "returns_logged": 1}
 
 
 # --------------------------------------------------------------------------- real corpus
