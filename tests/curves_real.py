@@ -291,3 +291,14 @@ def make_kl_model_blew_up(seed=0) -> Run:
     kl = run.series["train_kl_step"].values
     run.series["train_loss_step"] = Series.from_lists(nll.steps, worse + 1e-6 * kl)
     return run
+
+
+def make_finetune_settled(seed=0) -> Run:
+    """A variant of the canine fine-tune (lr 4.4e-5 decaying to 0) whose loss fell 4 % in order early and then
+    flattened: a model that started good and had little left to gain.  The ordered fall at a small rate
+    rules out PL01's too-high reading; it settled, so it is no crawl either (no SC02): keep."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(250, 8001, 250)
+    x = steps / 8000.0
+    train = 1.20 + 0.05 * np.exp(-x / 0.2) + 0.0015 * rng.standard_normal(steps.size)
+    return _make("finetune-settled", {"loss": (steps, train), "learning_rate": (steps, _linear_decay(steps, 4.4e-5, 8250))})

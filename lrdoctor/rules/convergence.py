@@ -99,7 +99,9 @@ class CrawlsAtSmallRate(Rule):
         PL01's smoothness test), on a run whose peak LR (logged, else from the hyper-parameters) is either
         at most ``plateau.TINY_LR`` (1e-6), or at most ``plateau.SMALL_LR`` (1e-4) while the train loss
         (or a validation loss of five points or more) falls over the whole run in order: Mann-Kendall
-        tau <= -0.5 with a one-sided p < 0.01.  PL01 then stays silent.
+        tau <= -0.5 with a one-sided p < 0.01, and has not settled (a fifth or more of its gain in the last
+        third of LR-time, SC01's measure).  PL01 then stays silent; it is silent too for an ordered fall
+        at a small rate that settled (a fine-tune from a good start with little left to gain).
 
     Why it matters
         PL01 reads a stuck loss as a rate so high that units died.  That takes large updates; Adam moves
@@ -113,7 +115,8 @@ class CrawlsAtSmallRate(Rule):
 
     Evidence
         PL01's (``start``, ``end``, ``best_val``, ``improvement``, ``train_tau``, ``val_tau``) plus
-        ``lr``, ``tiny`` (1: below ``TINY_LR``), and for a trend ``tau``, ``p_down``, ``on_val``.
+        ``lr``, ``tiny`` (1: below ``TINY_LR``), and for a trend ``tau``, ``p_down``, ``on_val``, ``late_share``,
+        ``settled`` (0 here).
 
     Options
         PL01's ``min_improvement`` = 0.1, ``steady_tau`` = 0.6, ``min_points`` = 8.
@@ -136,8 +139,8 @@ class CrawlsAtSmallRate(Rule):
         stuck = stuck_at_start(view, min_improvement=options.min_improvement, steady_tau=options.steady_tau,
                                min_points=options.min_points)
         crawl = None if stuck is None else small_rate_crawl(view)
-        if crawl is None:
-            return
+        if crawl is None or crawl.get("settled"):
+            return  # settled: PL01 is silent too (it fell in order at a small rate) and nothing is wrong
         c = view.train
         why = (f"at lr {crawl['lr']:.3g}, far below the rates optimisers usually need" if crawl["tiny"] else
                f"while falling in order (Mann-Kendall tau {crawl['tau']:.2f}, p {crawl['p_down']:.2g}) at a small "

@@ -169,6 +169,8 @@ SMALL_LR = 1e-4
 TINY_LR = 1e-6
 # A fall "in order": Mann-Kendall tau <= -0.5 (three quarters of the point pairs in order), p < 0.01.
 CRAWL_TAU = 0.5
+# SC01's "has not settled": a fifth or more of the gain in the last third of LR-time (run < ~1.2 tau).
+SETTLED_LATE_SHARE = 0.2
 
 
 def small_rate_crawl(view: View) -> dict | None:
@@ -178,7 +180,9 @@ def small_rate_crawl(view: View) -> dict | None:
     validation loss, with five points or more) falls over the whole run with a significant monotone
     trend (Mann-Kendall tau <= -``CRAWL_TAU``, one-sided p < 0.01) -- however rough the curve, since the
     trend test weighs order, not smoothness.  Without a known LR, None: the synthetic suites' stuck
-    too-high runs also drift down in order (a dead network's biases still learn), only their LR tells."""
+    too-high runs also drift down in order (a dead network's biases still learn), only their LR tells.
+    ``settled`` (1) marks an ordered fall that made less than SC01's fifth of its gain in the last third of
+    LR-time: a fine-tune from a good start that had little left to gain -- neither too high nor too low."""
     lr = view.current_lr
     if lr is None or not lr > 0 or lr > SMALL_LR:
         return None
@@ -188,8 +192,10 @@ def small_rate_crawl(view: View) -> dict | None:
         if c is not None and c.n >= MIN_TREND_POINTS:
             mk = mann_kendall(c.values)
             if mk.tau <= -CRAWL_TAU and mk.p_down < 0.01:
+                share = late_share(c.smooth if c is view.train else c.values, x=c.t)
                 return {"lr": lr, "tiny": 0, "tau": round(mk.tau, 3), "p_down": float(f"{mk.p_down:.3g}"),
-                        "on_val": int(c is view.val)}
+                        "on_val": int(c is view.val), "late_share": round(share, 3),
+                        "settled": int(share < SETTLED_LATE_SHARE)}
     return None
 
 
