@@ -62,7 +62,8 @@ def run_lr(run: Run) -> tuple[float | None, str]:
     name.  What the optimizer logged is what it used; a folder name can lie (a copied folder, a
     changed default)."""
     lr = run.get(LR)
-    if lr is not None and len(lr):
+    # tags.assign_roles turns an LR hyper-parameter into a constant curve named hparams/KEY: not logged.
+    if lr is not None and len(lr) and not run.roles.get(LR, "").startswith("hparams/"):
         finite = lr.values[np.isfinite(lr.values) & (lr.values > 0)]
         if finite.shape[0]:
             return float(finite.max()), "logged (peak)"
