@@ -9,6 +9,8 @@
   3. learns only after decay (PL02)-> decrease to the LR where learning began
   4. still improving (SC01)        -> increase at least so far that the run would converge (3 time
                                       constants) in the same budget: 3 / -ln(1 - improvement)
+     crawls at a small rate (SC02)-> increase ×10 at most (×100 below 1e-6): it barely moved, so the
+                                      factor is a step to re-check from, not an estimate
   5. accuracy pinned/lost (PL04)   -> decrease 1.5 decades (after SC01: a slow learner's accuracy
                                       has not moved yet either)
   6. early spikes, no warmup (SP01)-> add-warmup (two or more in the first 10 %, most of them there)
@@ -18,8 +20,10 @@
 
 Abstain ("no LR advice: <why>") where the log cannot say whether the LR is right: a loss broken from its
 first logged point (DV01 broken_from_start, before everything else), and after the divergence rules an
-unbounded objective (DQ09), a validation loss that never gave a number (DQ07), a GAN (DQ08), a
-reinforcement-learning run whose return collapsed (DV06: the reason names the collapse) or not (DQ06); after PL04, a loss that barely moved and ended flat (PL05).
+unbounded objective (DQ09), a validation loss that never gave a number (DQ07), a GAN (DQ08), a loss
+re-weighted over the run (DQ10: a KL term annealed in), a
+reinforcement-learning run whose return collapsed (DV06: the reason names the collapse) or did not clearly
+rise and hold (DQ06) -- one whose return rose in order and kept two thirds of its gain (RL01) is keep; after PL04, a loss that barely moved and ended flat (PL05).
 """
 from __future__ import annotations
 
@@ -155,6 +159,20 @@ def _slow(f: Finding, current: float | None) -> Recommendation:
     return _rec("increase", factor, current, reason, "high" if f.severity >= Severity.ERROR else "medium")
 
 
+# SC02 reads a run that barely moved at a small rate: the direction is the evidence, the distance is not.
+# One decade per round at a rate that still moved the loss in order (fine-tuning rates: a 36x jump
+# from 4e-5 lands where large pretrained models break); up to two (INCREASE_MAX) at a tiny rate.
+CRAWL_STEP = 10.0
+
+
+def _crawl(f: Finding, current: float | None) -> Recommendation:
+    ev = f.evidence
+    factor = min(increase_factor(float(ev.get("improvement", 0.0))), INCREASE_MAX if ev.get("tiny") else CRAWL_STEP)
+    return _rec("increase", factor, current,
+                f"SC02: {f.message.split(':')[0]} -> raise the LR ×{factor:.3g}{_to(current, factor)} and re-check "
+                f"(a run that has barely moved says the direction, not the distance)", "low")
+
+
 def _dead_accuracy(f: Finding, current: float | None) -> Recommendation:
     factor = 1.0 / DECREASE_UNSTABLE
     return _rec("decrease", factor, current,
@@ -218,13 +236,22 @@ _BROKEN_FROM_START = _abstain("the loss is broken from its first logged point, b
 _VAL_NEVER_FINITE = _abstain("the validation loss never gave a number: fix the validation data or code first")
 _UNBOUNDED = _abstain("the objective has no lower bound, so no step size makes it converge: fix the loss or labels")
 _GAN = _abstain("a GAN's generator and discriminator losses do not show convergence; judge it by its samples or FID")
+_REWEIGHTED = _abstain("the loss adds a penalty whose weight changes over the run (KL annealing), so its level "
+                       "does not show convergence; judge the data-fit term and the validation metric")
 _NEGLIGIBLE = _abstain("the loss barely moved and ended flat, a degenerate solution the curve cannot attribute to "
                        "the LR: check the model's outputs, gradients and data")
 
 
 def _rl(f: Finding, current: float | None) -> Recommendation:
+    returns = ("its returns neither rose in order and held (RL01) nor collapsed (DV06)" if f.evidence.get("returns_logged")
+               else "judge it by the returns")
     return _rec("abstain", None, current, "no LR advice: in a reinforcement-learning run the loss level does not tell "
-                "whether the LR is right (no NaN/inf or explosion in the loss); judge it by the returns", "medium")
+                f"whether the LR is right (no NaN/inf or explosion in the loss); {returns}", "medium")
+
+
+def _returns_held(f: Finding, current: float | None) -> Recommendation:
+    return _rec("keep", 1.0, current, f"RL01: {f.message.split(': the agent')[0]} -> the returns say the agent learns "
+                "at this LR (its loss level is not read: DQ06)", "low")
 
 
 def _warmup_rise(f: Finding, current: float | None) -> Recommendation:
@@ -260,12 +287,15 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("DQ09"), _UNBOUNDED),
     (_codes("DQ07"), _VAL_NEVER_FINITE),
     (_codes("DQ08"), _GAN),
+    (_codes("DQ10"), _REWEIGHTED),
     (_codes("DV07"), _warmup_rise),
     (_codes("DV06"), _collapse),
+    (_codes("RL01"), _returns_held),
     (_codes("DQ06"), _rl),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
     (_codes("SC01"), _slow),
+    (_codes("SC02"), _crawl),
     (_codes("PL04"), _dead_accuracy),
     (_codes("OS02"), _swings),
     (_codes("PL05"), _NEGLIGIBLE),

@@ -17,6 +17,7 @@ KINDS = (
     "lr_range_test",
     "sweep",  # judged against the other runs of its LR sweep (lrdoctor/context/)
     "baseline",  # compared with a reference run (--baseline)
+    "returns",  # a reinforcement-learning run judged by its episode returns (RL01)
 )
 
 # Recommendation actions (the JSON contract's "action").

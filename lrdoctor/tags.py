@@ -75,7 +75,8 @@ def _is_lr(ws: list[str]) -> bool:
     if set(ws) & _NOT_LR_WORDS:
         return False
     joined = "_".join(ws)
-    return "lr" in ws or "learning_rate" in joined or "learningrate" in ws
+    # YOLO logs one rate per parameter group as x/lr0, x/lr1, x/lr2.
+    return "lr" in ws or "learning_rate" in joined or "learningrate" in ws or any(re.fullmatch(r"lr\d", w) for w in ws)
 
 
 def classify(tag: str) -> tuple[str, int] | None:
@@ -171,6 +172,58 @@ def _apply_overrides(run: Run, overrides: Mapping[str, Sequence[str]]) -> set[st
         else:
             run.role_notes[role] = f"{role}: override {', '.join(names)} matched no tag; chosen automatically"
     return done
+
+
+# A loss that adds a penalty to a data-fit term (ELBO = NLL + beta * KL) and logs both terms: words that
+# name the penalty, and the data-fit term (docs/rules.md, DQ10).
+_PENALTY_WORDS = {"kl", "kld", "kldiv", "kl_div"}
+_FIT_WORDS = {"nll", "recon", "reconstruction", "likelihood", "loglik", "xent", "ce", "bce"}
+
+
+def objective_terms(tags, loss_tag: str) -> tuple[str, str] | None:
+    """(penalty tag, data-fit tag) logged beside the train loss ``loss_tag`` in its phase, or None.
+
+    The terms of the same granularity as the loss are preferred (``train_nll_step`` for ``train_loss_step``).
+
+    >>> objective_terms(["train_loss_step", "train_kl_step", "train_nll_step", "train_nll_epoch", "val_loss"],
+    ...                 "train_loss_step")
+    ('train_kl_step', 'train_nll_step')
+    >>> objective_terms(["train_loss", "val_nll"], "train_loss") is None
+    True
+    """
+    phase, grain = _phase(loss_tag), _granularity(loss_tag)
+
+    def pick(vocab: set[str]) -> str | None:
+        found = [t for t in tags if t != loss_tag and _phase(t) == phase and set(words(t)) & vocab]
+        return min(found, key=lambda t: (_granularity(t) != grain, len(t), t)) if found else None
+
+    penalty, fit = pick(_PENALTY_WORDS), pick(_FIT_WORDS)
+    return (penalty, fit) if penalty and fit else None
+
+
+def loss_components(tags, chosen: str) -> tuple[str, ...]:
+    """The loss terms logged beside ``chosen`` when the log has only terms and no total, else ``(chosen,)``.
+
+    YOLO writes ``val/box_loss``, ``val/obj_loss``, ``val/cls_loss`` and no ``val/loss``: the loss it trains
+    on is their sum, and one term alone can stay flat while another rises (bench/real exp150e: the box
+    term is flat from epoch 24, the objectness term rises 75 %).  Terms share the path prefix and the role
+    of ``chosen`` and are component names (rank 2 in ``classify``); a total of that prefix (``val/loss``,
+    ``val/total_loss``) is what ``assign_roles`` picks instead, and then nothing is summed.
+
+    >>> loss_components(["val/box_loss", "val/obj_loss", "val/cls_loss", "metrics/mAP_0.5"], "val/box_loss")
+    ('val/box_loss', 'val/cls_loss', 'val/obj_loss')
+    >>> loss_components(["val/box_loss", "val/loss"], "val/box_loss"), loss_components(["val_loss"], "val_loss")
+    (('val/box_loss',), ('val_loss',))
+    """
+    found = classify(chosen)
+    if found is None or found[1] not in (2, 5) or "/" not in chosen:  # 5: a test-phase term
+        return (chosen,)
+    prefix = chosen.rsplit("/", 1)[0]
+    same = [(t, c) for t in tags if "/" in t and t.rsplit("/", 1)[0] == prefix and (c := classify(t)) and c[0] == found[0]]
+    if any(c[1] < found[1] for _, c in same):
+        return (chosen,)
+    terms = sorted(t for t, c in same if c[1] == found[1])
+    return tuple(terms) if len(terms) >= 2 else (chosen,)
 
 
 def assign_roles(run: Run, overrides: Mapping[str, Sequence[str]] | None = None) -> None:
@@ -317,7 +370,10 @@ def metric_direction(tag: str) -> str | None:
 
 def validation_metrics(tags) -> list[tuple[str, str]]:
     """(tag, direction) of the logged validation-phase task metrics, accuracy first, then by name."""
-    found = [(t, d) for t in tags if _phase(t) in ("val", "test") and (d := metric_direction(t))]
+    # YOLO logs its validation metrics as ``metrics/mAP_0.5``, ``metrics/mAP50(B)`` with no phase word: a
+    # ``metrics/`` group is computed on the validation set there.
+    found = [(t, d) for t in tags if (_phase(t) in ("val", "test") or t.lower().startswith("metrics/"))
+             and (d := metric_direction(t))]
     return sorted(found, key=lambda td: (0 if metric_direction(td[0]) == "higher" and
                                          set(_core(td[0])) & {"acc", "accuracy"} else 1, _phase(td[0]) == "test", td[0]))
 

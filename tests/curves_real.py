@@ -204,3 +204,101 @@ def make_rises_at_warmup_peak(seed=0) -> Run:
     climb = 0.7 * np.clip((t - 0.08) / 0.17, 0, 1) * np.exp(-np.maximum(t - 0.25, 0) / 0.3)
     y = (fall + climb) * (1 + 0.05 * rng.standard_normal(400))
     return _make("rises-at-warmup-peak", {"train/loss": (steps, y), "train/lr": (steps, np.maximum(lr, 1e-4))})
+
+
+# --- bench/real reductions (issue 10, second real corpus: direction of a stuck run, RL returns) ---
+
+def _linear_decay(steps, peak, total):
+    return peak * (1.0 - np.asarray(steps, dtype=float) / total)
+
+
+def make_finetune_crawl(seed=0) -> Run:
+    """Jimmy-Mendez canine-model (HF trainer_state.json, bench/real): lr 4.44e-5 decaying linearly to 0, train
+    loss 4.63 -> 4.43 -> 4.30 -> 4.21 -> 4.17 -> 4.09 -> 4.07 -> 3.97 every 500 steps, eval loss 4.32 -> 4.14
+    -> 4.05 -> 3.98: 8 % below the start but falling in strict order at a fine-tuning rate (judged too low)."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(500, 4001, 500)
+    train = np.array([4.63, 4.43, 4.30, 4.21, 4.17, 4.09, 4.07, 3.97]) + 0.004 * rng.standard_normal(8)
+    esteps = np.arange(1000, 4001, 1000)
+    val = np.array([4.318, 4.144, 4.048, 3.975]) + 0.004 * rng.standard_normal(4)
+    return _make("finetune-crawl", {"loss": (steps, train), "eval_loss": (esteps, val),
+                                    "learning_rate": (steps, _linear_decay(steps, 4.44e-5, 4500))})
+
+
+def make_tiny_lr_finetune(seed=0) -> Run:
+    """netra-ai-lab Netra-NMT train_log_finetune.jsonl (bench/real): lr between 0 and 1e-7 (the base run used
+    1e-4), its 35 logged losses (3.76-4.40 around 4.1, no trend), val_loss 3.936 -> 3.916 -> 3.902:
+    nothing moves because the rate is orders of magnitude too small (judged too low)."""
+    rng = np.random.default_rng(seed)
+    steps = 32950 + 50 * np.arange(35)
+    train = np.array([3.862, 4.190, 4.006, 4.352, 4.181, 4.183, 3.906, 4.289, 4.278, 4.008, 4.139, 3.979, 4.395,
+                      4.318, 4.018, 4.152, 4.108, 4.252, 3.971, 3.761, 4.178, 3.893, 4.028, 4.000, 4.326, 4.047,
+                      3.855, 4.215, 4.045, 4.173, 3.924, 4.272, 3.896, 3.765, 4.119]) + 0.005 * rng.standard_normal(35)
+    lr = np.where(np.arange(35) < 12, 4e-8, 1e-7)
+    vsteps = np.array([33530, 34110, 34687])
+    return _make("tiny-lr-finetune", {"loss": (steps, train), "val_loss": (vsteps, np.array([3.936, 3.916, 3.902])),
+                                      "lr": (steps, lr)})
+
+
+def make_finetune_at_chance(seed=0) -> Run:
+    """yuanhuanghuang quality lrqa (HF trainer_state.json, bench/real): 4-way multiple choice, lr warmup to 5e-5
+    then linear decay; eval_loss 1.3863 = ln 4 at all 62 evaluations, train 1.387 -> 1.417 at the peak LR ->
+    1.385: a collapse to uniform predictions, no trend at all (judged too high): still PL01's, not a crawl."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(50, 6201, 100)
+    t = steps / 6200.0
+    lr = np.where(steps < 314, 5e-5 * steps / 314, 5e-5 * (1 - (steps - 314) / 6000.0))
+    train = 1.386 + 0.03 * np.exp(-((t - 0.1) / 0.1) ** 2) + 0.004 * rng.standard_normal(steps.size)
+    val = 1.3863 + 2e-5 * rng.standard_normal(steps.size)
+    return _make("finetune-at-chance", {"loss": (steps, train), "eval_loss": (steps, val), "learning_rate": (steps, lr)})
+
+
+def make_ppo_returns_hold(seed=0) -> Run:
+    """BoogaQ PPO-exploration Hopper-v2 (custom PPO CSV, bench/real, no LR logged): ep_rew_mean 16.5 -> 217
+    (first fifth) -> 1129 -> 1563 -> 1555 (last fifth), best 1841, last 1648, over 123 updates of 8192 steps;
+    total/value loss 1.1 -> ~0.02 (judged fine: keep)."""
+    rng = np.random.default_rng(seed)
+    ts = 8192 * np.arange(1, 124)
+    x = np.arange(123) / 122.0
+    ret = 16.5 + 1560 / (1 + np.exp(-(x - 0.35) / 0.08)) + 60 * rng.standard_normal(123)
+    loss = 0.02 + 1.1 * np.exp(-x / 0.15) * np.exp(0.2 * rng.standard_normal(123))
+    return _make("ppo-returns-hold", {"ep_rew_mean": (ts, ret), "total_loss": (ts, loss), "value_loss": (ts, loss),
+                                      "policy_gradient_loss": (ts, -0.007 + 0.002 * rng.standard_normal(123))})
+
+
+def make_kl_annealed(seed=0) -> Run:
+    """JohnBBB42 Hidden_Markov_Miracles bnn version_113 (Lightning metrics.csv, bench/real): a Bayesian network
+    whose train loss = NLL + beta * KL climbs 0.34 -> ~75 linearly over the first half as beta is annealed in,
+    then holds, while train_nll stays 0.32-0.36 and train_kl ~3.6e5 throughout (judged not an LR question)."""
+    rng = np.random.default_rng(seed)
+    steps = 49 + 50 * np.arange(78)
+    x = np.arange(78) / 77.0
+    nll = 0.34 * np.exp(0.05 * rng.standard_normal(78))
+    kl = 3.6e5 * (1 + 0.01 * rng.standard_normal(78))
+    beta = np.minimum(x / 0.5, 1.0) * 2.06e-4
+    vsteps = 76 + 77 * np.arange(50)
+    val = 0.40 + 0.05 * rng.standard_normal(50)
+    return _make("kl-annealed", {"train_loss_step": (steps, nll + beta * kl), "train_nll_step": (steps, nll),
+                                 "train_kl_step": (steps, kl), "val_loss": (vsteps, val)})
+
+
+def make_kl_model_blew_up(seed=0) -> Run:
+    """The run above whose data-fit term itself blew up (NLL 0.34 -> ~30): a real divergence, DV02 still judges it."""
+    run = make_kl_annealed(seed=seed)
+    nll = run.series["train_nll_step"]
+    worse = nll.values * np.geomspace(1.0, 90.0, nll.values.size)
+    run.series["train_nll_step"] = Series.from_lists(nll.steps, worse)
+    kl = run.series["train_kl_step"].values
+    run.series["train_loss_step"] = Series.from_lists(nll.steps, worse + 1e-6 * kl)
+    return run
+
+
+def make_finetune_settled(seed=0) -> Run:
+    """A variant of the canine fine-tune (lr 4.4e-5 decaying to 0) whose loss fell 4 % in order early and then
+    flattened: a model that started good and had little left to gain.  The ordered fall at a small rate
+    rules out PL01's too-high reading; it settled, so it is no crawl either (no SC02): keep."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(250, 8001, 250)
+    x = steps / 8000.0
+    train = 1.20 + 0.05 * np.exp(-x / 0.2) + 0.0015 * rng.standard_normal(steps.size)
+    return _make("finetune-settled", {"loss": (steps, train), "learning_rate": (steps, _linear_decay(steps, 4.4e-5, 8250))})

@@ -25,6 +25,29 @@ def make_rl_returns_grow(seed=0, lr=1e-4) -> Run:
     return run
 
 
+def make_rl_returns_flat(seed=0) -> Run:
+    """The agent above whose return never moves (an SB3 PPO whose episodes all end at once, reddyn12 PPO_5 in
+    bench/real: ep_rew_mean -100 for the whole run): nothing says whether it learns."""
+    run = make_rl_returns_grow(seed=seed)
+    steps = run.series["rollout/ep_rew_mean"].steps
+    rng = np.random.default_rng(seed + 100)
+    run.series["rollout/ep_rew_mean"] = Series.from_lists(steps, -100.0 + 0.5 * rng.standard_normal(steps.size))
+    return run
+
+
+def make_rl_returns_fell_back(seed=0) -> Run:
+    """The agent above whose return rose 0 -> 1, held a while, then slid back to ~0.45 (the PPO
+    InvertedPendulum run in bench/real: 11 -> 980 -> ~500): not held, not a 75 % collapse either."""
+    run = make_rl_returns_grow(seed=seed)
+    steps = run.series["rollout/ep_rew_mean"].steps
+    t = _t(steps.size)
+    rng = np.random.default_rng(seed + 200)
+    up = 1.0 / (1.0 + np.exp(-(t - 0.3) / 0.05))
+    down = 0.55 / (1.0 + np.exp(-(t - 0.75) / 0.05))
+    run.series["rollout/ep_rew_mean"] = Series.from_lists(steps, up - down + 0.02 * rng.standard_normal(steps.size))
+    return run
+
+
 def make_rl_nan(seed=0) -> Run:
     """The agent above, whose loss became NaN at 60 % of the run: still a divergence."""
     run = make_rl_returns_grow(seed=seed)

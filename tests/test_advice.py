@@ -12,6 +12,7 @@ from lrdoctor.findings import Finding, Recommendation, Severity
 from lrdoctor.rules import all_rules
 
 import curves as C
+import curves_real as CR
 import curves_rl as R
 
 
@@ -51,7 +52,11 @@ def advise(run, lr=None):
     (C.make_step0_running_average, "keep"),  # a step-0 point logged as one batch / interval is no reference
     (C.make_train_acc_rising_minibatch, "keep"),
     (C.make_finetune, "keep"),
-    (R.make_rl_returns_grow, "abstain"),  # an agent's loss rises with its returns: not a blow-up, and no LR verdict
+    (R.make_rl_returns_grow, "keep"),  # an agent's loss rises with its returns: not a blow-up; the returns rose and held
+    (R.make_rl_returns_flat, "abstain"),  # no rise in the returns: the log cannot say
+    (R.make_rl_returns_fell_back, "abstain"),  # rose, then gave back half: neither held (RL01) nor collapsed (DV06)
+    (CR.make_finetune_crawl, "increase"),  # fell 8 % in strict order at 4.4e-5: too low, not PL01's too high
+    (CR.make_finetune_settled, "keep"),  # fell 4 % in order at 4.4e-5, then settled: nothing wrong
     (R.make_rl_nan, "decrease"),
     (R.make_rl_exploded, "decrease"),
     (R.make_preference_blow_up, "decrease"),  # DPO's rewards/* tags do not make it RL

@@ -22,7 +22,7 @@ def test_codes_and_names_are_unique_and_well_formed():
     assert len(set(codes)) == len(codes)
     assert len(set(names)) == len(names)
     for rule in RULES:
-        assert re.fullmatch(r"(DV|SP|OS|PL|SC|OF|DQ)\d\d", rule.code), rule.code
+        assert re.fullmatch(r"(DV|SP|OS|PL|SC|OF|DQ|RL)\d\d", rule.code), rule.code
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name), rule.name
 
 

@@ -50,8 +50,9 @@ def test_an_agents_loss_rising_with_its_returns_is_not_a_blow_up(seed):
     result = diagnose_run(R.make_rl_returns_grow(seed=seed), all_rules(), Config())
     codes = {f.code for f in result.findings}
     assert "DQ06" in codes and not codes & LEVEL_RULES, sorted(codes)
+    # Its returns rose in order and held (RL01): the run is judged by them, and they say keep.
     rec = result.recommendation
-    assert rec.action == "abstain" and rec.reason.startswith("no LR advice") and "returns" in rec.reason
+    assert "RL01" in codes and rec.action == "keep" and rec.rule == "RL01" and "returns" in rec.reason
 
 
 @pytest.mark.parametrize("make,code", [(R.make_rl_nan, "DV01"), (R.make_rl_exploded, "DV03")])
@@ -64,7 +65,7 @@ def test_non_finite_and_explosions_still_count_on_an_agent(make, code):
 def test_dq06_message_names_the_marker_tags():
     result = diagnose_run(R.make_rl_returns_grow(), all_rules(), Config())
     f = next(f for f in result.findings if f.code == "DQ06")
-    assert "rollout/ep_rew_mean" in f.message and f.evidence == {"marker_tags": 2}
+    assert "rollout/ep_rew_mean" in f.message and f.evidence == {"marker_tags": 2, "returns_logged": 1}
 
 
 # --------------------------------------------------------------------------- real corpus

@@ -85,8 +85,12 @@ def good_band(points: Sequence[Mapping], best: float, tolerance: float) -> tuple
     return (min(good), max(good)) if good else (None, None)
 
 
-def combine(rec: Recommendation, judgement: SweepJudgement, sweep: Mapping, point: Mapping) -> tuple[Recommendation, Finding | None]:
-    """The run's advice given its own recommendation ``rec`` and the sweep's ``judgement``."""
+def combine(rec: Recommendation, judgement: SweepJudgement, sweep: Mapping, point: Mapping, *,
+            best_moves: str | None = None) -> tuple[Recommendation, Finding | None]:
+    """The run's advice given its own recommendation ``rec`` and the sweep's ``judgement``.
+
+    ``best_moves``: the own reason of the sweep's best run when its own curve asked for an LR move (None
+    when it did not): such a sweep cannot vouch for "keep" (being as good as an unhealthy run says nothing)."""
     if rec.action == "abstain":
         return rec, None
     current = rec.current_lr or point["lr"]
@@ -117,6 +121,9 @@ def combine(rec: Recommendation, judgement: SweepJudgement, sweep: Mapping, poin
         if point["lr"] == sweep["fit"]["best_lr"] and edge == ("high" if rec.action == "increase" else "low"):
             return dataclasses.replace(rec, reason=f"{rec.reason}; it is the best run of its sweep, at the sweep's "
                                                    f"{edge} edge: the sweep cannot say what lies beyond"), None
+        if best_moves is not None:
+            return dataclasses.replace(rec, reason=f"{rec.reason}; {judgement.text}, but the sweep's best run is itself "
+                                                   f"flagged ({best_moves}), so the sweep cannot vouch for it"), None
         return Recommendation("keep", 1.0, rec.current_lr, rec.current_lr,
                               f"{judgement.text} -> keep (its own curve said: {rec.reason}; but no run of the "
                               f"sweep did better beyond noise)", "medium", rule=None), None
@@ -130,6 +137,15 @@ def _target(action: str, current: float, fit: Mapping) -> float | None:
         if (action == "decrease" and lr < current) or (action == "increase" and lr > current):
             return lr
     return None
+
+
+def _best_moves(sweep: Mapping, own: Mapping[str, Recommendation]) -> str | None:
+    """The own reason of the sweep's best run (lowest best loss) when its own curve asked for an LR move."""
+    points = [p for p in sweep.get("runs") or () if p.get("best_loss") is not None and p.get("run") in own]
+    if not points:
+        return None
+    best = own[min(points, key=lambda p: p["best_loss"])["run"]]
+    return best.reason if best.action in ("increase", "decrease") else None
 
 
 def _moved(rec: Recommendation, action: str, current: float, target: float, reason: str) -> Recommendation:
@@ -151,11 +167,13 @@ def _finding(judgement: SweepJudgement, sweep: Mapping, point: Mapping) -> Findi
 def apply(runs: Sequence[Run], results: Sequence, sweeps: Sequence[Mapping]) -> list:
     """``results`` with the advice of every sweep member revised by its sweep."""
     member = {p["run"]: (sweep, p) for sweep in sweeps for p in sweep.get("runs") or () if p.get("run")}
+    own = {r.run: r.recommendation for r in results if r.recommendation is not None}
     out = []
     for result in results:
         if result.run in member and result.recommendation is not None:
             sweep, point = member[result.run]
-            rec, finding = combine(result.recommendation, judge(sweep, point), sweep, point)
+            rec, finding = combine(result.recommendation, judge(sweep, point), sweep, point,
+                                   best_moves=_best_moves(sweep, own))
             findings = result.findings + ((finding,) if finding is not None else ())
             result = dataclasses.replace(result, recommendation=rec, findings=findings)
         out.append(result)

@@ -15,7 +15,7 @@ from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from ..signal.noise import diff_noise, mad_noise
 from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
 from ..signal.smoothing import rolling_median
-from ..tags import gan_markers, lr_hparam, rl_markers, words
+from ..tags import gan_markers, loss_components, lr_hparam, objective_terms, rl_markers, words
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,13 @@ class View:
     # Generator and discriminator losses of a GAN (tags.gan_markers): each rises when the other network
     # improves, so, as for RL, levels at different times are not comparable.
     gan_tags: tuple[str, ...] = ()
+    # (penalty, data-fit term) when the train loss rose only through a penalty whose weight changes (a KL
+    # term annealed in: reweighted_objective): its levels at different times are not comparable either.
+    reweighted: tuple[str, ...] = ()
 
     @property
     def levels_comparable_over_time(self) -> bool:
-        return not self.rl_tags and not self.gan_tags
+        return not self.rl_tags and not self.gan_tags and not self.reweighted
 
     def lr_at_step(self, step: float | None) -> float | None:
         if step is None or not self.has_lr_curve:
@@ -161,8 +164,23 @@ def on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) -
     return (xs + (1 if at_epoch_end else 0)) * per_epoch
 
 
+def summed_loss(run: Run, role: str) -> tuple[str, Series] | None:
+    """The role's loss curve: the sum of its terms when the log has only terms (``tags.loss_components``:
+    YOLO's box + obj + cls) logged at the same steps, else the role's own curve.  (tag label, series)."""
+    tag = run.roles.get(role)
+    if tag is None or tag not in run.series:
+        return None
+    terms = loss_components(run.series, tag)
+    parts = [run.series[t] for t in terms]
+    if len(parts) < 2 or any(not np.array_equal(p.steps, parts[0].steps) for p in parts):
+        return tag, run.series[tag]
+    label = terms[0] + "".join("+" + t.rsplit("/", 1)[1] for t in terms[1:])
+    return label, Series(parts[0].steps, np.sum([p.values for p in parts], axis=0), parts[0].wall_times, parts[0].epochs)
+
+
 def build_view(run: Run) -> View:
-    train_s, val_s, lr_s = run.get(TRAIN_LOSS), run.get(VAL_LOSS), run.get(LR)
+    train_sum, val_sum, lr_s = summed_loss(run, TRAIN_LOSS), summed_loss(run, VAL_LOSS), run.get(LR)
+    train_s, val_s = (None if x is None else x[1] for x in (train_sum, val_sum))
     lr_steps = lr_values = schedule = None
     current, source = None, "none"
     if lr_s is not None and np.isfinite(lr_s.values).any() and (lr_s.values > 0).any():
@@ -171,14 +189,47 @@ def build_view(run: Run) -> View:
         current, source = schedule.peak_lr, "log"
     elif (hp := lr_hparam(run.hparams)) is not None:
         current, source = hp[1], "hparams"
-    train = None if train_s is None else _curve(run.roles[TRAIN_LOSS], train_s, None, lr_steps, lr_values)
+    train = None if train_s is None else _curve(train_sum[0], train_s, None, lr_steps, lr_values)
     val = None
     if val_s is not None:
-        val = _curve(run.roles[VAL_LOSS], val_s, on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
+        val = _curve(val_sum[0], val_s, on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
     positive = all(c is None or c.n == 0 or float(c.values.min()) >= 0 for c in (train, val))
     return View(train, val, schedule, lr_steps, lr_values, current, source, positive, rl_markers(run.series),
                 train_is_epoch_level=train_s is not None and _epoch_level(run.roles[TRAIN_LOSS], train_s),
-                gan_tags=gan_markers(run.series))
+                gan_tags=gan_markers(run.series), reweighted=reweighted_objective(run))
+
+
+# The total must rise by half its start, and the data-fit term account for at most a tenth of that rise:
+# the rise is the penalty's (DQ10).
+REWEIGHT_MIN_RISE = 0.5
+REWEIGHT_FIT_SHARE = 0.1
+
+
+def term_levels(series: Series | None) -> tuple[float, float] | None:
+    """(start, end): medians of the first three and of the last tenth (at least 3) of the finite values."""
+    if series is None:
+        return None
+    y = series.values[np.isfinite(series.values)]
+    if y.size < 8:
+        return None
+    return float(np.median(y[:3])), float(np.median(y[-max(3, int(math.ceil(0.1 * y.size))):]))
+
+
+def reweighted_objective(run: Run) -> tuple[str, ...]:
+    """(penalty tag, data-fit tag) when the train loss rose by ``REWEIGHT_MIN_RISE`` of its start while its
+    logged data-fit term (``tags.objective_terms``: an NLL beside a KL) rose by at most ``REWEIGHT_FIT_SHARE``
+    of the total's rise: the total climbs because the penalty's weight grows (KL annealing), not because
+    the fit got worse.  Empty otherwise."""
+    loss_tag = run.roles.get(TRAIN_LOSS)
+    terms = None if loss_tag is None else objective_terms(run.series, loss_tag)
+    if terms is None:
+        return ()
+    total, fit = term_levels(run.get(TRAIN_LOSS)), term_levels(run.series[terms[1]])
+    if total is None or fit is None or total[0] <= 0 or fit[0] <= 0:
+        return ()
+    rise = total[1] - total[0]
+    rose = total[1] > (1 + REWEIGHT_MIN_RISE) * total[0]
+    return terms if rose and fit[1] - fit[0] <= REWEIGHT_FIT_SHARE * rise else ()
 
 
 def _epoch_level(tag: str, series: Series) -> bool:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from .accuracy import AccuracyStuckOrCollapsed, LogitsBlewUp, TrainAccuracyCollapsed
-from .convergence import StillImproving
+from .convergence import CrawlsAtSmallRate, StillImproving
 from .data_quality import (LrNotLogged, NegativeLoss, NoValidationCurve, ReinforcementLearningRun, RestartsInLog,
                            TooFewPoints)
 from .divergence import LossBlowUp, LossExploded, NonFiniteLoss
-from .judgeable import AdversarialRun, NegligibleChange, UnboundedObjective, ValidationNeverFinite
+from .judgeable import (AdversarialRun, NegligibleChange, ReweightedObjective, UnboundedObjective,
+                        ValidationNeverFinite)
 from .oscillation import ErraticValidation, SwingsShrinkWithLr
 from .overfitting import ValidationTurnsUp
-from .returns import ReturnCollapsed
+from .returns import ReturnCollapsed, ReturnsRoseAndHeld
 from .warmup import RoseAsWarmupPeaked
 from .plateau import DropAfterDecay, LearnsOnlyAfterDecay, StuckAtStart
 from .spikes import LossSpikes
@@ -31,6 +32,7 @@ RULES: list = [
     NegligibleChange,
     AccuracyStuckOrCollapsed,
     StillImproving,
+    CrawlsAtSmallRate,
     ValidationTurnsUp,
     TooFewPoints,
     NoValidationCurve,
@@ -38,7 +40,9 @@ RULES: list = [
     LrNotLogged,
     NegativeLoss,
     ReinforcementLearningRun,
+    ReturnsRoseAndHeld,
     ValidationNeverFinite,
     AdversarialRun,
     UnboundedObjective,
+    ReweightedObjective,
 ]

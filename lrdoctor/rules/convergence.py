@@ -10,7 +10,7 @@ from ..model import TRAIN_LOSS, Run
 from ..signal.trend import late_share, runs_per_time_constant, theil_sen
 from ._view import progress_curve, start_level, view_of
 from .base import Rule
-from .plateau import judged_curve, still_decreasing
+from .plateau import judged_curve, small_rate_crawl, still_decreasing, stuck_at_start
 
 
 class StillImproving(Rule):
@@ -89,3 +89,63 @@ class StillImproving(Rule):
                       "tau_mk": round(tau_mk, 3), "end_slope_per_1k_steps": float(f"{end_slope:.4g}"),
                       "on_val": int(c is view.val)},
         )
+
+
+class CrawlsAtSmallRate(Rule):
+    """The loss barely moved at a small LR: steps too small, not too large.
+
+    What it detects
+        What PL01 measures (the loss never got 10 % below its start and is not falling steadily by
+        PL01's smoothness test), on a run whose peak LR (logged, else from the hyper-parameters) is either
+        at most ``plateau.TINY_LR`` (1e-6), or at most ``plateau.SMALL_LR`` (1e-4) while the train loss
+        (or a validation loss of five points or more) falls over the whole run in order: Mann-Kendall
+        tau <= -0.5 with a one-sided p < 0.01, and has not settled (a fifth or more of its gain in the last
+        third of LR-time, SC01's measure).  PL01 then stays silent; it is silent too for an ordered fall
+        at a small rate that settled (a fine-tune from a good start with little left to gain).
+
+    Why it matters
+        PL01 reads a stuck loss as a rate so high that units died.  That takes large updates; Adam moves
+        each weight by about the LR per step, so at a tenth of its default 1e-3 or less (the top of the
+        usual fine-tuning range) a loss that is still falling in order is crawling, not stalled, and at
+        1e-6 or less a network can barely move at all.  Blind labels on real logs: a CANINE fine-tune at
+        4.4e-5 falling 4.63 -> 3.97 in strict order, a LoRA run at 4.6e-5 falling 7 %, an NMT fine-tune at
+        1e-7 -- all too slow, all told "decrease" by PL01 before.  A run at 5e-5 whose loss sat at ln 4
+        with no trend stays PL01's (too high).  Without a known LR this rule cannot fire: on the synthetic
+        suites stuck runs at LR 0.03-3 also drift down in order.
+
+    Evidence
+        PL01's (``start``, ``end``, ``best_val``, ``improvement``, ``train_tau``, ``val_tau``) plus
+        ``lr``, ``tiny`` (1: below ``TINY_LR``), and for a trend ``tau``, ``p_down``, ``on_val``, ``late_share``,
+        ``settled`` (0 here).
+
+    Options
+        PL01's ``min_improvement`` = 0.1, ``steady_tau`` = 0.6, ``min_points`` = 8.
+    """
+
+    code = "SC02"
+    name = "crawls-at-small-rate"
+    kind = "slow_convergence"
+    severity = Severity.WARNING
+    requires = (TRAIN_LOSS,)
+
+    @dataclass(frozen=True)
+    class Options:
+        min_improvement: float = 0.1
+        steady_tau: float = 0.6
+        min_points: int = 8
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        view = view_of(run)
+        stuck = stuck_at_start(view, min_improvement=options.min_improvement, steady_tau=options.steady_tau,
+                               min_points=options.min_points)
+        crawl = None if stuck is None else small_rate_crawl(view)
+        if crawl is None or crawl.get("settled"):
+            return  # settled: PL01 is silent too (it fell in order at a small rate) and nothing is wrong
+        c = view.train
+        why = (f"at lr {crawl['lr']:.3g}, far below the rates optimisers usually need" if crawl["tiny"] else
+               f"while falling in order (Mann-Kendall tau {crawl['tau']:.2f}, p {crawl['p_down']:.2g}) at a small "
+               f"lr {crawl['lr']:.3g}")
+        yield self.finding(
+            run, f"{c.tag} gained only {stuck['improvement']:.1%} on its start ({stuck['start']:.3g} -> "
+                 f"{stuck['end']:.3g}) {why}: the steps are too small, not too large",
+            tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]), evidence={**stuck, **crawl})

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from ..findings import Finding, Severity
 from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run
+from ..tags import return_tag
 from ._view import view_of
 from .base import Rule
 
@@ -176,7 +177,8 @@ class ReinforcementLearningRun(_Note):
         also against the level just before the jump) are still checked.  Judge the rate by the returns.
 
     Evidence
-        ``marker_tags`` (how many tags marked the run).
+        ``marker_tags`` (how many tags marked the run); ``returns_logged`` (1: an episode-return curve,
+        ``tags.return_tag``, is logged, so RL01/DV06 read it).
 
     Options
         none.
@@ -193,4 +195,5 @@ class ReinforcementLearningRun(_Note):
             yield self.finding(
                 run, f"reinforcement-learning run ({shown}): its loss rises as the returns grow, so loss levels "
                      f"are not compared over time; only NaN/inf and explosions were checked",
-                tag=run.roles.get(TRAIN_LOSS, ""), evidence={"marker_tags": len(markers)})
+                tag=run.roles.get(TRAIN_LOSS, ""),
+                evidence={"marker_tags": len(markers), "returns_logged": int(return_tag(run.series) is not None)})

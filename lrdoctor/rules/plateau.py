@@ -122,30 +122,81 @@ class StuckAtStart(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        c = progress_curve(view, min_points=options.min_points, finite=True)
-        if c is None:
-            return
-        start = start_level(view)
-        end = c.tail()
-        best_val = float(view.val.values.min()) if usable_val(view) else np.inf
-        reached = min(end, best_val)
-        if start <= 0 or start - reached > options.min_improvement * start:
-            return
-        train_falls, train_tau = still_decreasing(c, min_tau=options.steady_tau)
-        val_falls, val_tau = still_decreasing(view.val, min_tau=options.steady_tau)
-        # A small but steady fall over the whole run (fine-tuning from a good start) is not "stuck".
-        # Judged on validation when logged: a deterministic evaluation shows a real fall as smooth.
-        whole_falls, _ = still_decreasing(judged_curve(view), min_tau=options.steady_tau, part=1.0)
-        if train_falls or val_falls or (whole_falls and end < start):
-            return
+        stuck = stuck_at_start(view, min_improvement=options.min_improvement, steady_tau=options.steady_tau,
+                               min_points=options.min_points)
+        if stuck is None or small_rate_crawl(view) is not None:
+            return  # a crawl at a small rate is SC02's too-small rate, not a stall
+        c = view.train
         yield self.finding(
             run,
-            f"{c.tag} stayed at its starting level ({start:.3g} -> {end:.3g}, {1 - reached / start:+.0%} at best) "
+            f"{c.tag} stayed at its starting level ({stuck['start']:.3g} -> {stuck['end']:.3g}, "
+            f"{stuck['improvement']:+.0%} at best) "
             f"and is not falling: the rate is likely so high that units died or the optimiser saturated",
-            tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
-            evidence=measured(start=start, end=end, best_val=best_val if np.isfinite(best_val) else None,
-                              improvement=round(1 - reached / start, 4), train_tau=round(train_tau, 3), val_tau=round(val_tau, 3)),
+            tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]), evidence=stuck,
         )
+
+
+def stuck_at_start(view: View, *, min_improvement: float = 0.1, steady_tau: float = 0.6,
+                   min_points: int = 8) -> dict | None:
+    """PL01's measurement: the evidence when the loss never got ``min_improvement`` below its start and is
+    not falling steadily (train or validation over the last half, or the judged curve over the whole
+    run); else None."""
+    c = progress_curve(view, min_points=min_points, finite=True)
+    if c is None:
+        return None
+    start = start_level(view)
+    end = c.tail()
+    best_val = float(view.val.values.min()) if usable_val(view) else np.inf
+    reached = min(end, best_val)
+    if start <= 0 or start - reached > min_improvement * start:
+        return None
+    train_falls, train_tau = still_decreasing(c, min_tau=steady_tau)
+    val_falls, val_tau = still_decreasing(view.val, min_tau=steady_tau)
+    # A small but steady fall over the whole run (fine-tuning from a good start) is not "stuck".
+    # Judged on validation when logged: a deterministic evaluation shows a real fall as smooth.
+    whole_falls, _ = still_decreasing(judged_curve(view), min_tau=steady_tau, part=1.0)
+    if train_falls or val_falls or (whole_falls and end < start):
+        return None
+    return measured(start=start, end=end, best_val=best_val if np.isfinite(best_val) else None,
+                    improvement=round(1 - reached / start, 4), train_tau=round(train_tau, 3), val_tau=round(val_tau, 3))
+
+
+# Adam moves each weight by about the LR per step.  At or below a tenth of its default (1e-3) -- the top of
+# the usual fine-tuning range -- no common optimiser pushes a network into dead units; a stuck loss that
+# still falls in order there is crawling.  At or below 1e-6, two decades under fine-tuning rates, a run
+# cannot move its weights enough to stall at all: the rate is simply too small (docs/rules.md, SC02).
+SMALL_LR = 1e-4
+TINY_LR = 1e-6
+# A fall "in order": Mann-Kendall tau <= -0.5 (three quarters of the point pairs in order), p < 0.01.
+CRAWL_TAU = 0.5
+# SC01's "has not settled": a fifth or more of the gain in the last third of LR-time (run < ~1.2 tau).
+SETTLED_LATE_SHARE = 0.2
+
+
+def small_rate_crawl(view: View) -> dict | None:
+    """Why a loss that stayed near its start reads as a too-small rate, or None.
+
+    Either the peak LR is at most ``TINY_LR``, or it is at most ``SMALL_LR`` and the train loss (or the
+    validation loss, with five points or more) falls over the whole run with a significant monotone
+    trend (Mann-Kendall tau <= -``CRAWL_TAU``, one-sided p < 0.01) -- however rough the curve, since the
+    trend test weighs order, not smoothness.  Without a known LR, None: the synthetic suites' stuck
+    too-high runs also drift down in order (a dead network's biases still learn), only their LR tells.
+    ``settled`` (1) marks an ordered fall that made less than SC01's fifth of its gain in the last third of
+    LR-time: a fine-tune from a good start that had little left to gain -- neither too high nor too low."""
+    lr = view.current_lr
+    if lr is None or not lr > 0 or lr > SMALL_LR:
+        return None
+    if lr <= TINY_LR:
+        return {"lr": lr, "tiny": 1}
+    for c in (view.train, view.val):
+        if c is not None and c.n >= MIN_TREND_POINTS:
+            mk = mann_kendall(c.values)
+            if mk.tau <= -CRAWL_TAU and mk.p_down < 0.01:
+                share = late_share(c.smooth if c is view.train else c.values, x=c.t)
+                return {"lr": lr, "tiny": 0, "tau": round(mk.tau, 3), "p_down": float(f"{mk.p_down:.3g}"),
+                        "on_val": int(c is view.val), "late_share": round(share, 3),
+                        "settled": int(share < SETTLED_LATE_SHARE)}
+    return None
 
 
 class LearnsOnlyAfterDecay(Rule):

@@ -1,4 +1,4 @@
-"""Reinforcement-learning returns (DV06): an agent that lost what it had learned."""
+"""Reinforcement-learning returns: an agent that lost what it had learned (DV06), or kept it (RL01)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,6 +10,7 @@ from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run, Series
 from ..signal.noise import mad_noise
 from ..signal.smoothing import rolling_median
+from ..signal.trend import mann_kendall
 from ..tags import return_tag
 from ._view import measured, smoothing_window, view_of
 from .base import Rule
@@ -58,14 +59,10 @@ class ReturnCollapsed(Rule):
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
-        tag = return_tag(run.series) if view.rl_tags else None
-        if tag is None:
+        curve = _returns(run, options.min_points)
+        if curve is None:
             return
-        s = run.series[tag]
-        ok = np.isfinite(s.values)
-        if int(ok.sum()) < options.min_points:
-            return
-        steps, y = s.steps[ok], s.values[ok].astype(float)
+        tag, steps, y = curve
         w = smoothing_window(y.size)
         sm = rolling_median(y, window=w)
         noise = mad_noise(y, window=w).sigma
@@ -91,6 +88,82 @@ class ReturnCollapsed(Rule):
             evidence=measured(start=start, best=best, low=low, end=end, lost=round(drop / gain, 3), best_step=best_step,
                               onset_step=onset, low_step=int(steps[i_low]), loss_jump=None if jump is None else round(jump, 2),
                               lr_at_onset=view.lr_at_step(onset)))
+
+
+def _returns(run: Run, min_points: int) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """(tag, steps, values) of the finite episode returns of a run DQ06 marks as RL, None without enough."""
+    tag = return_tag(run.series) if view_of(run).rl_tags else None
+    if tag is None:
+        return None
+    s = run.series[tag]
+    ok = np.isfinite(s.values)
+    if int(ok.sum()) < min_points:
+        return None
+    return tag, s.steps[ok], s.values[ok].astype(float)
+
+
+class ReturnsRoseAndHeld(Rule):
+    """The episode return rose steadily and kept its gain: the agent learned (keep the LR).
+
+    What it detects
+        On a run DQ06 marks as reinforcement learning, the episode-return curve (as DV06 picks it) rises
+        over the run in order -- Mann-Kendall tau at least ``min_tau`` with a two-sided p < 0.01 -- by more
+        than ``min_z`` noise sigmas from its start (median of the first smoothing window) to its best
+        (running median of ~5 % of the points), and its end (median of the last window) still holds at
+        least ``min_held`` of that gain.
+
+    Why it matters
+        An agent's loss does not say whether its LR is right (DQ06), but its returns do: a return that
+        climbs and stays up is the run working, which is what "keep" means.  Blind labels on real logs
+        (SB3 PPO racer, FlappyBird, PPO_1, a custom PPO on Hopper) call such runs fine, where lrdoctor
+        abstained on every RL run before.  Between "held two thirds" and DV06's "lost three quarters"
+        (a PPO InvertedPendulum whose return fell from 980 to ~500, an RLlib run that crashed and half
+        recovered, a curriculum whose stages pull the return down) the returns cannot vouch, and advice
+        still abstains.  A flat return (episodes of length 1 all run) is no rise: abstain.
+
+    Evidence
+        ``start``, ``best``, ``end`` (smoothed returns), ``held`` (share of the gain the end keeps),
+        ``tau`` (Mann-Kendall of the whole return curve), ``points``.
+
+    Options
+        ``min_tau`` = 0.5 (three quarters of the point pairs in order); ``min_held`` = 2/3; ``min_z`` = 4;
+        ``min_points`` = 10.
+    """
+
+    code = "RL01"
+    name = "returns-rose-and-held"
+    kind = "returns"
+    severity = Severity.INFO
+
+    @dataclass(frozen=True)
+    class Options:
+        min_tau: float = 0.5
+        min_held: float = 2.0 / 3.0
+        min_z: float = 4.0
+        min_points: int = 10
+
+    def check(self, run: Run, options: Options) -> Iterator[Finding]:
+        curve = _returns(run, options.min_points)
+        if curve is None:
+            return
+        tag, steps, y = curve
+        w = smoothing_window(y.size)
+        sm = rolling_median(y, window=w)
+        noise = mad_noise(y, window=w).sigma
+        start, best, end = float(np.median(y[:w])), float(sm.max()), float(np.median(y[-w:]))
+        gain = best - start
+        mk = mann_kendall(y)
+        if mk.tau < options.min_tau or mk.p >= 0.01 or gain <= options.min_z * noise:
+            return
+        held = (end - start) / gain
+        if held < options.min_held:
+            return
+        yield self.finding(
+            run, f"{tag} rose from {start:.4g} to {best:.4g} in order (Mann-Kendall tau {mk.tau:.2f}) and ended at "
+                 f"{end:.4g}, keeping {held:.0%} of the gain: the agent learned and held it",
+            tag=tag, start_step=int(steps[0]), end_step=int(steps[-1]),
+            evidence={"start": start, "best": best, "end": end, "held": round(held, 3), "tau": round(mk.tau, 3),
+                      "points": int(y.size)})
 
 
 def _loss_jump(loss: Series | None, best_step: int, onset: int) -> float | None:
