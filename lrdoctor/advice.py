@@ -207,7 +207,7 @@ def _overfit(f: Finding, current: float | None) -> Recommendation:
                f"({ev.get('metric_final', 0):.4g}) while the validation loss {rose}")
     elif "metric_best" in ev:
         why = (f"validation loss was best at step {ev.get('best_step', 0):,} and {rose} after it, "
-               f"and the task metric gained nothing since beyond its scatter (ends at {ev.get('metric_final', 0):.4g})")
+               f"and the task metric gained too little since to count (ends at {ev.get('metric_final', 0):.4g})")
     else:
         why = f"validation loss was best at step {ev.get('best_step', 0):,} and {rose} after it"
     return _rec("stop-early", 1.0, current, f"OF01: {why}; the LR looks fine -> stop there (early stopping)", "medium")

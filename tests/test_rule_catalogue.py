@@ -79,3 +79,5 @@ def test_docs_rules_md_has_the_current_table():
     if not doc.exists():
         pytest.skip("docs/rules.md not present")
     assert markdown_table() in doc.read_text(), "docs/rules.md rules table is stale: regenerate it from markdown_table()"
+    readme = doc.parents[1] / "README.md"
+    assert markdown_table() in readme.read_text(encoding="utf-8"), "README.md rules table is stale: regenerate it"

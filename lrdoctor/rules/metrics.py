@@ -49,6 +49,15 @@ class MetricRead:
         return self.gain_since > max(self.noise, TIE * abs(self.best), MIN_LATE_GAIN_SHARE * whole)
 
     @property
+    def late_gain_text(self) -> str:
+        """Why ``improved_since`` is false, in words: the gain since the loss's best against its bar."""
+        whole = abs(self.best - self.first)
+        bars = {"one evaluation's scatter": self.noise, "a tie": TIE * abs(self.best),
+                f"a tenth of its whole gain ({whole:.3g})": MIN_LATE_GAIN_SHARE * whole}
+        name, bar = max(bars.items(), key=lambda item: item[1])
+        return f"it gained {max(self.gain_since, 0.0):.3g} since the loss's best, not more than {name}"
+
+    @property
     def holds(self) -> bool:
         """Still improving: better since the loss's best, and at its best at the end.  Then a rising loss
         is over-confidence, not a reason to stop."""

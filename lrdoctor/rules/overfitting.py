@@ -84,7 +84,7 @@ class ValidationTurnsUp(Rule):
             elif k.improved_since:
                 message = f"{what}, and {trend}, worse since: stop at step {m.best_step:,}"
             else:
-                message = f"{what}, and {trend}: no better since the loss's best beyond its scatter: stop at step {m.best_step:,}"
+                message = f"{what}, and {trend}: {k.late_gain_text}: stop at step {m.best_step:,}"
         yield self.finding(run, message, severity=severity, tag=v.tag, start_step=m.best_step, end_step=int(v.steps[-1]),
                            evidence=evidence)
 
