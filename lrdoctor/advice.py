@@ -306,13 +306,13 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
 
 
 def _current_lr(run: Run, lr_override: float | None) -> float | None:
-    """The run's LR: the peak of the logged LR; else ``--lr``/config; else the hyper-parameters."""
-    try:
-        from .rules._view import view_of
+    """The run's LR: the peak of the logged LR; else ``--lr``/config; else the hyper-parameters.
 
-        view = view_of(run)
-    except Exception:  # advice must not fail because a curve is odd
-        return lr_override
+    No exception is caught here: a view that cannot be built is a bug the engine shows as a crashed
+    diagnosis (containment.py), not an LR silently taken as unknown."""
+    from .rules._view import view_of
+
+    view = view_of(run)
     if view.lr_source == "log" or not lr_override:
         return view.current_lr
     return lr_override

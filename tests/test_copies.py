@@ -158,3 +158,14 @@ def test_a_run_that_went_nan_is_no_copy_of_one_that_did_not(tmp_path):
     by_name = {r.run: r for r in lrdoctor.diagnose(tmp_path).runs}
     assert by_name["a/metrics.csv"].recommendation.action == "decrease"
     assert "copy_of" not in by_name["a/metrics.csv"].extras
+
+
+def test_the_summary_table_says_a_copy_is_a_copy(tmp_path, run_cli):
+    """Found in review: a copy's table row read like an independent verdict.  Copies follow their
+    original in the report, and their WHY says so."""
+    write_trainer_state(tmp_path / "out" / "checkpoint-2000" / "trainer_state.json", 2000)
+    write_trainer_state(tmp_path / "out" / "trainer_state.json", 5000)
+    out, _ = run_cli(["diagnose", tmp_path, "-q", "--fail-on", "never"])
+    rows = [line for line in out.splitlines() if "trainer_state.json" in line]
+    assert "checkpoint-2000" in rows[1] and "(copy of a run above)" in rows[1]
+    assert "copy" not in rows[0]

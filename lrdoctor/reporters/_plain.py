@@ -69,7 +69,13 @@ def note_text(code: str, name: str, runs: list[str]) -> str:
 
 
 def why(run: dict) -> str:
-    """The main reason for the run's verdict and advice, in plain words."""
+    """The main reason for the run's verdict and advice, in plain words; a copy of another run's
+    training (context/copies.py) says so, since its verdict is its original's."""
+    reason = _why(run)
+    return f"{reason} (copy of a run above)" if (run.get("extras") or {}).get("copy_of") else reason
+
+
+def _why(run: dict) -> str:
     rec = run.get("recommendation") or {}
     if run["verdict"] == "crashed":
         return f"a check crashed ({', '.join(run.get('crashed') or ()) or 'see the findings'}): not fully diagnosed"
