@@ -33,7 +33,9 @@ def mad_noise(values, *, window: int = 9) -> Noise:
     res = y - trend
     # Residuals around a running median of w points are shrunk by about sqrt(1 - 1/w).
     shrink = np.sqrt(max(1.0 - 1.0 / max(window, 2), 0.25))
-    sigma = MAD_TO_SIGMA * float(np.median(np.abs(res - np.median(res)))) / shrink
+    deviation = res - np.median(res)
+    np.abs(deviation, out=deviation)  # in place, and partitioned in place below: no copies of a long curve
+    sigma = MAD_TO_SIGMA * float(np.median(deviation, overwrite_input=True)) / shrink
     return Noise(sigma, trend, res)
 
 

@@ -64,6 +64,19 @@ def window_medians(y: np.ndarray, width: int) -> np.ndarray:
     return median_rows(np.lib.stride_tricks.sliding_window_view(y, width))
 
 
+def _centred_window_medians(y: np.ndarray, width: int) -> np.ndarray:
+    """An array as long as ``y`` (odd ``width`` <= len(y)) holding ``window_medians(y, width)`` from index
+    ``width // 2`` on; its first and last ``width // 2`` values are for the caller to fill."""
+    n, half = y.shape[0], width // 2
+    if not np.isnan(y).any():
+        from scipy.ndimage import median_filter
+
+        return median_filter(y, size=width, mode="nearest")  # what window_medians slices
+    out = np.empty(n)
+    out[half:n - half] = window_medians(y, width)
+    return out
+
+
 def rolling_median(values, *, window: int = 5) -> np.ndarray:
     """Centred running median over ``window`` points (shrinking at the edges); robust to spikes.
 
@@ -76,9 +89,10 @@ def rolling_median(values, *, window: int = 5) -> np.ndarray:
     if n == 0 or half == 0:
         return y.copy()
     if n > 2 * half:
-        # A strided view keeps this fast for long curves; edges are filled separately.
-        mid = window_medians(y, 2 * half + 1)
-        head = [np.median(y[: i + half + 1]) for i in range(half)]
-        tail = [np.median(y[n - 2 * half + i :]) for i in range(1, half + 1)]
-        return np.concatenate([head, mid, tail])
+        # A strided view keeps this fast for long curves; edges are filled separately, in place
+        # (one array as long as the curve, not a second one to join the pieces into).
+        out = _centred_window_medians(y, 2 * half + 1)
+        out[:half] = [np.median(y[: i + half + 1]) for i in range(half)]
+        out[n - half:] = [np.median(y[n - 2 * half + i :]) for i in range(1, half + 1)]
+        return out
     return np.array([np.median(y[max(0, i - half) : i + half + 1]) for i in range(n)])
