@@ -118,10 +118,10 @@ def upward_jumps(values, trend, *, window: int, noise_window: int) -> Jumps:
     """
     y = np.asarray(values, dtype=float)
     # In place, one array at a time (a 5M-point curve: 40 MB each): same values as the formulas say.
+    sigma = local_upper_sigma(y, trend, window=noise_window)
     height = preceding_median(y, window=window)
     np.maximum(np.asarray(trend, dtype=float), height, out=height)  # the base: max(trend, level before)
     np.subtract(y, height, out=height)
-    sigma = local_upper_sigma(y, trend, window=noise_window)
     # height / sigma where there is a noise scale; else inf for a rise, 0 for none.
     z = np.where(height > 0, np.inf, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
