@@ -6,6 +6,7 @@ here keeps each rule short and makes them all measure the same thing the same wa
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -28,7 +29,24 @@ class Curve:
     smooth: np.ndarray  # rolling median: robust to spikes
     noise: float  # robust sigma of single points around the trend
     first_bad_step: int | None  # first NaN/inf, None when all finite
-    t: np.ndarray  # progress axis in [0, 1]: LR-time when the LR is logged, else step fraction
+    lr_log: tuple[np.ndarray, np.ndarray] | None = None  # the logged LR's (steps, values), for ``t``
+
+    @functools.cached_property
+    def t(self) -> np.ndarray:
+        """Progress axis in [0, 1]: LR-time when the LR is logged, else step fraction.
+
+        Made when a rule first asks (8 bytes a point, kept from then on), so that it does not add to
+        the memory of the rules that run before."""
+        y, steps = self.values, self.steps
+        if self.lr_log is not None and self.lr_log[0].size >= 2 and y.size >= 2:
+            t = lr_time(*self.lr_log, steps)
+            if t[-1] > t[0]:
+                lo, span = t[0], t[-1] - t[0]
+                t -= lo  # in place: (t - t[0]) / span without two temporary copies
+                t /= span
+                return t
+            return np.linspace(0, 1, y.size)
+        return np.linspace(0.0, 1.0, y.size)
 
     @property
     def n(self) -> int:
@@ -133,8 +151,9 @@ def _curve(tag: str, series: Series, steps_axis: np.ndarray | None, lr_s, lr_v) 
     steps = (steps_axis if steps_axis is not None else series.steps.astype(float))[:end]
     # A read-only view of the logged values, not a copy (8 bytes a point): no rule may change them.
     y = _read_only(np.asarray(vals[:end], dtype=float))
+    lr_log = None if lr_s is None else (lr_s, lr_v)
     if y.size == 0:
-        return Curve(tag, steps, y, y, 0.0, first_bad, y)
+        return Curve(tag, steps, y, y, 0.0, first_bad, lr_log)
     w = smoothing_window(y.size)
     if y.size >= 9:
         fit = mad_noise(y, window=w)  # its trend is the rolling median the rules smooth with: computed once
@@ -142,17 +161,7 @@ def _curve(tag: str, series: Series, steps_axis: np.ndarray | None, lr_s, lr_v) 
         del fit  # its residuals: 8 bytes a point
     else:
         noise, smooth = diff_noise(y), rolling_median(y, window=w)
-    if lr_s is not None and lr_s.size >= 2 and y.size >= 2:
-        t = lr_time(lr_s, lr_v, steps)
-        if t[-1] > t[0]:
-            lo, span = t[0], t[-1] - t[0]
-            t -= lo  # in place: (t - t[0]) / span without two temporary copies
-            t /= span
-        else:
-            t = np.linspace(0, 1, y.size)
-    else:
-        t = np.linspace(0.0, 1.0, y.size)
-    return Curve(tag, steps, y, smooth, float(noise), first_bad, t)
+    return Curve(tag, steps, y, smooth, float(noise), first_bad, lr_log)
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -239,3 +248,9 @@ def view_of(run: Run) -> View:
     if _cache[0] is not run or _cache[1] != built_from:
         _cache[0], _cache[1], _cache[2] = run, built_from, build_view(run)
     return _cache[2]
+
+
+def forget_views() -> None:
+    """Drop the cached view (arrays as long as the run's curves): the engine calls this when a run's
+    diagnosis is done, so that it does not stay in memory through the analyses across runs."""
+    _cache[0] = _cache[1] = _cache[2] = None
