@@ -65,8 +65,10 @@ def lr_at(steps, lr, at) -> np.ndarray:
     """
     x = np.asarray(steps, dtype=float)
     y = np.asarray(lr, dtype=float)
-    idx = np.searchsorted(x, np.asarray(at, dtype=float), side="right") - 1
-    return y[np.clip(idx, 0, max(y.size - 1, 0))]
+    idx = np.asarray(np.searchsorted(x, np.asarray(at, dtype=float), side="right"))
+    idx -= 1  # in place: one index array as long as ``at``, not three
+    np.clip(idx, 0, max(y.size - 1, 0), out=idx)
+    return y[idx]
 
 
 def _held(y: np.ndarray) -> np.ndarray:
