@@ -15,6 +15,7 @@ from .findings import Finding
 from .model import TRAIN_LOSS, Problem, Run
 from .report import Report, RunResult, loss_preview
 from .rules import all_rules, rule_matches
+from .rules._view import forget_views
 from .rules.base import Rule
 
 
@@ -55,6 +56,8 @@ def diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunRe
         return RunResult(run=run.name, source=run.source, format=run.format, findings=(crash,),
                          recommendation=containment.with_crashes(None, (containment.DIAGNOSIS,)),
                          problems=tuple(run.problems), roles=dict(run.roles), crashed=(containment.DIAGNOSIS,))
+    finally:
+        forget_views()  # its prepared curves are not needed after its diagnosis
 
 
 def _diagnose_run(run: Run, rules: Sequence[type[Rule]], config: Config) -> RunResult:

@@ -6,6 +6,7 @@ here keeps each rule short and makes them all measure the same thing the same wa
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -28,7 +29,24 @@ class Curve:
     smooth: np.ndarray  # rolling median: robust to spikes
     noise: float  # robust sigma of single points around the trend
     first_bad_step: int | None  # first NaN/inf, None when all finite
-    t: np.ndarray  # progress axis in [0, 1]: LR-time when the LR is logged, else step fraction
+    lr_log: tuple[np.ndarray, np.ndarray] | None = None  # the logged LR's (steps, values), for ``t``
+
+    @functools.cached_property
+    def t(self) -> np.ndarray:
+        """Progress axis in [0, 1]: LR-time when the LR is logged, else step fraction.
+
+        Made when a rule first asks (8 bytes a point, kept from then on), so that it does not add to
+        the memory of the rules that run before."""
+        y, steps = self.values, self.steps
+        if self.lr_log is not None and self.lr_log[0].size >= 2 and y.size >= 2:
+            t = lr_time(*self.lr_log, steps)
+            if t[-1] > t[0]:
+                lo, span = t[0], t[-1] - t[0]
+                t -= lo  # in place: (t - t[0]) / span without two temporary copies
+                t /= span
+                return t
+            return np.linspace(0, 1, y.size)
+        return np.linspace(0.0, 1.0, y.size)
 
     @property
     def n(self) -> int:
@@ -134,17 +152,26 @@ def _curve(tag: str, series: Series, steps_axis: np.ndarray | None, lr_s, lr_v) 
     first_bad = int(series.steps[bad[0]]) if bad.size else None
     end = int(bad[0]) if bad.size else vals.size
     steps = (steps_axis if steps_axis is not None else series.steps.astype(float))[:end]
-    y = vals[:end].astype(float)
+    # A read-only view of the logged values, not a copy (8 bytes a point): no rule may change them.
+    y = _read_only(np.asarray(vals[:end], dtype=float))
+    lr_log = None if lr_s is None else (lr_s, lr_v)
     if y.size == 0:
-        return Curve(tag, steps, y, y, 0.0, first_bad, y)
+        return Curve(tag, steps, y, y, 0.0, first_bad, lr_log)
     w = smoothing_window(y.size)
-    noise = mad_noise(y, window=w).sigma if y.size >= 9 else diff_noise(y)
-    if lr_s is not None and lr_s.size >= 2 and y.size >= 2:
-        t = lr_time(lr_s, lr_v, steps)
-        t = (t - t[0]) / (t[-1] - t[0]) if t[-1] > t[0] else np.linspace(0, 1, y.size)
+    if y.size >= 9:
+        fit = mad_noise(y, window=w)  # its trend is the rolling median the rules smooth with: computed once
+        noise, smooth = fit.sigma, fit.trend
+        del fit  # its residuals: 8 bytes a point
     else:
-        t = np.linspace(0.0, 1.0, y.size)
-    return Curve(tag, steps, y, rolling_median(y, window=w), float(noise), first_bad, t)
+        noise, smooth = diff_noise(y), rolling_median(y, window=w)
+    return Curve(tag, steps, y, smooth, float(noise), first_bad, lr_log)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` as a view that refuses writes (it may share memory with a run's Series)."""
+    a = a.view()
+    a.flags.writeable = False
+    return a
 
 
 def on_train_axis(series: Series, train: Series | None, *, at_epoch_end: bool) -> np.ndarray:
@@ -183,13 +210,19 @@ def build_view(run: Run) -> View:
     train_s, val_s = (None if x is None else x[1] for x in (train_sum, val_sum))
     lr_steps = lr_values = schedule = None
     current, source = None, "none"
+    # The train steps as floats, made once: the train curve's axis and, when the LR is logged at the
+    # same steps (the usual case), the LR's too (8 bytes a point each).
+    # (Writable: numpy's C routines such as np.interp copy a read-only input; this array is the view's own.)
+    train_axis = None if train_s is None else train_s.steps.astype(float)
     if lr_s is not None and np.isfinite(lr_s.values).any() and (lr_s.values > 0).any():
-        lr_steps, lr_values = on_train_axis(lr_s, train_s, at_epoch_end=False), lr_s.values.astype(float)
+        lr_steps, lr_values = on_train_axis(lr_s, train_s, at_epoch_end=False), _read_only(np.asarray(lr_s.values, dtype=float))
+        if train_axis is not None and np.array_equal(lr_steps, train_axis):
+            lr_steps = train_axis
         schedule = detect_schedule(lr_steps, lr_values)
         current, source = schedule.peak_lr, "log"
     elif (hp := lr_hparam(run.hparams)) is not None:
         current, source = hp[1], "hparams"
-    train = None if train_s is None else _curve(train_sum[0], train_s, None, lr_steps, lr_values)
+    train = None if train_s is None else _curve(train_sum[0], train_s, train_axis, lr_steps, lr_values)
     val = None
     if val_s is not None:
         val = _curve(val_sum[0], val_s, on_train_axis(val_s, train_s, at_epoch_end=True), lr_steps, lr_values)
@@ -266,3 +299,9 @@ def view_of(run: Run) -> View:
     if _cache[0] is not run or _cache[1] != built_from:
         _cache[0], _cache[1], _cache[2] = run, built_from, build_view(run)
     return _cache[2]
+
+
+def forget_views() -> None:
+    """Drop the cached view (arrays as long as the run's curves): the engine calls this when a run's
+    diagnosis is done, so that it does not stay in memory through the analyses across runs."""
+    _cache[0] = _cache[1] = _cache[2] = None

@@ -106,11 +106,17 @@ def _spikes(c: Curve, options: LossSpikes.Options) -> tuple[np.ndarray, np.ndarr
     # so a burst of spikes does not set its own noise level.
     jumps = upward_jumps(c.values, c.smooth, window=w, noise_window=max(4 * w + 1, 21))
     resid, z = jumps.height, jumps.z
-    level = np.maximum(np.abs(c.smooth), 1e-12)
-    rel = resid / level
+    del jumps  # its sigma (the arrays below are computed in place: 8 bytes a point each)
     # Share of the progress made so far that the jump undid: near a loss of ~0 a jump can be
     # many times the local level and still be harmless.
-    gained = np.maximum(c.head() - c.smooth, 1e-12)
-    undo = resid / gained
-    hits = np.flatnonzero((z > options.min_z) & (rel > options.min_rel) & (undo > options.min_undo))
+    gained = c.head() - c.smooth
+    np.maximum(gained, 1e-12, out=gained)
+    undo = np.divide(resid, gained, out=gained)
+    hit = (z > options.min_z) & (undo > options.min_undo)
+    del undo, gained
+    level = np.abs(c.smooth)
+    np.maximum(level, 1e-12, out=level)
+    rel = np.divide(resid, level, out=resid)  # resid is not needed after this
+    del level
+    hits = np.flatnonzero(hit & (rel > options.min_rel))
     return hits[hits > 0], rel, z  # the very first point is the initial loss, not a spike

@@ -14,7 +14,12 @@ MAD_TO_SIGMA = 1.4826  # MAD of a normal sample times this is its standard devia
 class Noise:
     sigma: float  # robust standard deviation of the residuals
     trend: np.ndarray  # the rolling-median baseline the residuals are taken from
-    residuals: np.ndarray
+    values: np.ndarray  # the curve measured (not a copy)
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """``values - trend``, made when asked: a long curve's residuals are not kept (8 bytes a point)."""
+        return self.values - self.trend
 
 
 def mad_noise(values, *, window: int = 9) -> Noise:
@@ -28,13 +33,17 @@ def mad_noise(values, *, window: int = 9) -> Noise:
     """
     y = np.asarray(values, dtype=float)
     if y.size < 3:
-        return Noise(0.0, y.copy(), np.zeros_like(y))
+        return Noise(0.0, y.copy(), y)
     trend = rolling_median(y, window=window)
-    res = y - trend
+    # The MAD, in one buffer: medians depend only on the set of values, so partitioning the
+    # residuals in place (which reorders them) gives the same result as a copy would.
+    deviation = y - trend
+    deviation -= np.median(deviation, overwrite_input=True)
+    np.abs(deviation, out=deviation)
     # Residuals around a running median of w points are shrunk by about sqrt(1 - 1/w).
     shrink = np.sqrt(max(1.0 - 1.0 / max(window, 2), 0.25))
-    sigma = MAD_TO_SIGMA * float(np.median(np.abs(res - np.median(res)))) / shrink
-    return Noise(sigma, trend, res)
+    sigma = MAD_TO_SIGMA * float(np.median(deviation, overwrite_input=True)) / shrink
+    return Noise(sigma, trend, y)
 
 
 def diff_noise(values) -> float:

@@ -33,7 +33,8 @@ def detect_schedule(steps, lr, *, drop_ratio: float = 0.7, flat_tolerance: float
     x = np.asarray(steps, dtype=float)
     y = np.asarray(lr, dtype=float)
     ok = np.isfinite(y) & (y > 0)
-    x, y = x[ok], y[ok]
+    if not ok.all():  # (no copies of a long curve when every point is usable)
+        x, y = x[ok], y[ok]
     if y.size == 0:
         return Schedule("unknown", float("nan"), 0, None, (), float("nan"), float("nan"))
     peak = float(y.max())
@@ -42,7 +43,7 @@ def detect_schedule(steps, lr, *, drop_ratio: float = 0.7, flat_tolerance: float
     after = y[i_peak:]
     # A decay *step* drops from a level that was held: the tail of a cosine also falls fast in
     # relative terms, but never from a flat stretch.
-    held = np.r_[True, np.abs(after[1:-1] - after[:-2]) <= 0.01 * after[1:-1]] if after.size > 1 else np.array([], bool)
+    held = np.r_[True, _held(after)] if after.size > 1 else np.array([], bool)
     falls = np.flatnonzero((after[1:] < drop_ratio * after[:-1]) & held)
     drops = tuple(int(x[i_peak + i + 1]) for i in falls)
     if warm is not None and i_peak == y.size - 1 and y.size > 5:
@@ -64,8 +65,18 @@ def lr_at(steps, lr, at) -> np.ndarray:
     """
     x = np.asarray(steps, dtype=float)
     y = np.asarray(lr, dtype=float)
-    idx = np.searchsorted(x, np.asarray(at, dtype=float), side="right") - 1
-    return y[np.clip(idx, 0, max(y.size - 1, 0))]
+    idx = np.asarray(np.searchsorted(x, np.asarray(at, dtype=float), side="right"))
+    idx -= 1  # in place: one index array as long as ``at``, not three
+    np.clip(idx, 0, max(y.size - 1, 0), out=idx)
+    return y[idx]
+
+
+def _held(y: np.ndarray) -> np.ndarray:
+    """``|y[1:-1] - y[:-2]| <= 0.01 * y[1:-1]``: the point before each inner point equals it within 1 %
+    (computed in place: two temporary copies of a long curve, not four)."""
+    change = y[1:-1] - y[:-2]
+    np.abs(change, out=change)
+    return change <= 0.01 * y[1:-1]
 
 
 def lr_time(steps, lr, at) -> np.ndarray:
@@ -80,10 +91,26 @@ def lr_time(steps, lr, at) -> np.ndarray:
     [1.0]
     """
     x = np.asarray(steps, dtype=float)
-    y = np.nan_to_num(np.asarray(lr, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+    y = np.asarray(lr, dtype=float)
+    if not np.isfinite(y).all():  # (a copy only when there is something to replace)
+        y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
     if x.size < 2:
         return np.linspace(0.0, 1.0, np.asarray(at).size)
     # Trapezoid-free left Riemann sum: the LR logged at a step applies until the next log point.
-    cum = np.concatenate([[0.0], np.cumsum(y[:-1] * np.diff(x))])
+    # Written in place (the same sums, without a temporary copy per step of the formula).
+    width = np.diff(x)
+    increasing = bool((width > 0).all())
+    width *= y[:-1]
+    del y
+    cum = np.empty(x.size)
+    cum[0] = 0.0
+    np.cumsum(width, out=cum[1:])
+    del width
     total = cum[-1] if cum[-1] > 0 else 1.0
-    return np.interp(np.asarray(at, dtype=float), x, cum) / total
+    at = np.asarray(at, dtype=float)
+    # At the log points themselves (the usual call: a curve logged at the LR's steps) np.interp returns
+    # cum exactly (it returns the knot's value when x equals a strictly increasing knot): skip it and
+    # its two further arrays of the curve's length.
+    out = cum if increasing and np.array_equal(at, x) else np.interp(at, x, cum)
+    out /= total
+    return out

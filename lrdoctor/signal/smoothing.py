@@ -32,36 +32,85 @@ def debiased_ema(values, *, beta: float = 0.9) -> np.ndarray:
 
 
 _ROWS_AT_ONCE = 1 << 15  # np.median copies its input to partition it: bound that copy
+_POINTS_AT_ONCE = 1 << 20  # running medians a block of points at a time: temporaries of 8 MB, not the curve's length
 
 
-def median_rows(view: np.ndarray) -> np.ndarray:
-    """``np.median(view, axis=1)``, a block of rows at a time.
+def median_rows(view: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``np.median(view, axis=1)``, a block of rows at a time (into ``out`` when given).
 
     ``view`` is usually a sliding window view, which costs nothing, but np.median partitions a copy:
     for a 5M-point curve and 31-point windows that copy alone was 1.2 GB."""
-    out = np.empty(view.shape[0])
+    out = np.empty(view.shape[0]) if out is None else out
     for lo in range(0, view.shape[0], _ROWS_AT_ONCE):
         out[lo:lo + _ROWS_AT_ONCE] = np.median(view[lo:lo + _ROWS_AT_ONCE], axis=1)
     return out
 
 
-def window_medians(y: np.ndarray, width: int) -> np.ndarray:
-    """The median of every run of ``width`` consecutive points: ``len(y) - width + 1`` values.
+def window_medians(y: np.ndarray, width: int, *, out: np.ndarray | None = None,
+                   has_nan: bool | None = None) -> np.ndarray:
+    """The median of every run of ``width`` consecutive points: ``len(y) - width + 1`` values (into
+    ``out`` when given).
 
     Without NaN and with an odd width each median is one of the points, so scipy's running median
     filter gives exactly np.median's values, ~20x faster on long curves; otherwise np.median a block
-    of windows at a time (NaN makes its window's median NaN).
+    of windows at a time (NaN makes its window's median NaN).  ``has_nan`` says whether the curve
+    this is a piece of holds a NaN (the method is chosen for the whole curve).
 
     >>> window_medians(np.array([1.0, 5.0, 2.0, 8.0, 3.0]), 3).tolist()
     [2.0, 5.0, 3.0]
     """
     n = y.shape[0]
-    if width % 2 and n >= width and not np.isnan(y).any():
+    if has_nan is None:
+        has_nan = bool(np.isnan(y).any())
+    if width % 2 and n >= width and not has_nan:
         from scipy.ndimage import median_filter
 
-        half = width // 2
-        return median_filter(y, size=width, mode="nearest")[half:n - half]
-    return median_rows(np.lib.stride_tricks.sliding_window_view(y, width))
+        half, m = width // 2, n - width + 1
+        out = np.empty(m) if out is None else out
+        # A block of windows at a time: each window is whole inside its block, so the values are the
+        # same as one pass over the curve gives, without a second array as long as the curve.  Except
+        # between 0.0 and -0.0, which tie: which one the filter picks depends on where it started.
+        blocks = _POINTS_AT_ONCE if not _has_negative_zero(y) else m
+        for lo in range(0, m, blocks):
+            hi = min(lo + blocks, m)
+            out[lo:hi] = median_filter(y[lo:hi + width - 1], size=width, mode="nearest")[half:half + hi - lo]
+        return out
+    return median_rows(np.lib.stride_tricks.sliding_window_view(y, width), out)
+
+
+def _has_negative_zero(y: np.ndarray) -> bool:
+    return bool(np.signbit(y).any()) and bool((np.signbit(y) & (y == 0)).any())
+
+
+def window_medians_at(y: np.ndarray, width: int, starts: np.ndarray, *, absolute: bool = False) -> np.ndarray:
+    """``window_medians(np.abs(y) if absolute else y, width)[starts]`` for sorted ``starts``, a block of
+    the curve at a time (no array as long as the curve).
+
+    >>> window_medians_at(np.array([1.0, -5.0, 2.0, 8.0, 3.0]), 3, np.array([0, 2]), absolute=True).tolist()
+    [2.0, 3.0]
+    """
+    has_nan = bool(np.isnan(y).any())
+    m = y.shape[0] - width + 1
+    out = np.empty(starts.shape[0])
+    blocks = _POINTS_AT_ONCE if absolute or not _has_negative_zero(y) else max(m, 1)  # see window_medians
+    for lo in range(0, m, blocks):
+        hi = min(lo + blocks, m)
+        a, b = np.searchsorted(starts, [lo, hi])
+        if a == b:
+            continue
+        piece = y[lo:hi + width - 1]
+        piece = np.abs(piece) if absolute else piece
+        out[a:b] = window_medians(piece, width, has_nan=has_nan)[starts[a:b] - lo]
+    return out
+
+
+def _centred_window_medians(y: np.ndarray, width: int) -> np.ndarray:
+    """An array as long as ``y`` (odd ``width`` <= len(y)) holding ``window_medians(y, width)`` from index
+    ``width // 2`` on; its first and last ``width // 2`` values are for the caller to fill."""
+    n, half = y.shape[0], width // 2
+    out = np.empty(n)
+    window_medians(y, width, out=out[half:n - half])
+    return out
 
 
 def rolling_median(values, *, window: int = 5) -> np.ndarray:
@@ -76,9 +125,10 @@ def rolling_median(values, *, window: int = 5) -> np.ndarray:
     if n == 0 or half == 0:
         return y.copy()
     if n > 2 * half:
-        # A strided view keeps this fast for long curves; edges are filled separately.
-        mid = window_medians(y, 2 * half + 1)
-        head = [np.median(y[: i + half + 1]) for i in range(half)]
-        tail = [np.median(y[n - 2 * half + i :]) for i in range(1, half + 1)]
-        return np.concatenate([head, mid, tail])
+        # A strided view keeps this fast for long curves; edges are filled separately, in place
+        # (one array as long as the curve, not a second one to join the pieces into).
+        out = _centred_window_medians(y, 2 * half + 1)
+        out[:half] = [np.median(y[: i + half + 1]) for i in range(half)]
+        out[n - half:] = [np.median(y[n - 2 * half + i :]) for i in range(1, half + 1)]
+        return out
     return np.array([np.median(y[max(0, i - half) : i + half + 1]) for i in range(n)])
