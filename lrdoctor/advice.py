@@ -167,6 +167,10 @@ CRAWL_STEP = 10.0
 
 def _crawl(f: Finding, current: float | None) -> Recommendation:
     ev = f.evidence
+    if ev.get("ambiguous"):
+        return _rec("abstain", None, current,
+                    f"no LR advice: {f.message.split(': ')[0]}; a stalled run (LR too high) and a crawling one (too "
+                    f"low) look alike at this noise -> try a run at 3x and one at 1/3 the LR and compare", "low")
     factor = min(increase_factor(float(ev.get("improvement", 0.0))), INCREASE_MAX if ev.get("tiny") else CRAWL_STEP)
     return _rec("increase", factor, current,
                 f"SC02: {f.message.split(':')[0]} -> raise the LR ×{factor:.3g}{_to(current, factor)} and re-check "

@@ -142,6 +142,14 @@ class CrawlsAtSmallRate(Rule):
         if crawl is None or crawl.get("settled"):
             return  # settled: PL01 is silent too (it fell in order at a small rate) and nothing is wrong
         c = view.train
+        if crawl.get("ambiguous"):
+            yield self.finding(
+                run, f"{c.tag} stayed near its start ({stuck['start']:.3g} -> {stuck['end']:.3g}) with a slight downward "
+                     f"drift (Mann-Kendall tau {crawl['tau']:.2f}, p {crawl['p_down']:.2g}) at a small lr {crawl['lr']:.3g}: "
+                     f"too small a rate and a stalled one look alike here",
+                severity=Severity.INFO, tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
+                evidence={**stuck, **crawl})
+            return
         why = (f"at lr {crawl['lr']:.3g}, far below the rates optimisers usually need" if crawl["tiny"] else
                f"while falling in order (Mann-Kendall tau {crawl['tau']:.2f}, p {crawl['p_down']:.2g}) at a small "
                f"lr {crawl['lr']:.3g}")

@@ -188,15 +188,38 @@ def small_rate_crawl(view: View) -> dict | None:
         return None
     if lr <= TINY_LR:
         return {"lr": lr, "tiny": 1}
+    weak = None
     for c in (view.train, view.val):
         if c is not None and c.n >= MIN_TREND_POINTS:
             mk = mann_kendall(c.values)
-            if mk.tau <= -CRAWL_TAU and mk.p_down < 0.01:
+            if mk.tau <= -CRAWL_TAU and mk.p_down < 0.01 and _gained(view) >= MIN_CRAWL_GAIN:
                 share = late_share(c.smooth if c is view.train else c.values, x=c.t)
                 return {"lr": lr, "tiny": 0, "tau": round(mk.tau, 3), "p_down": float(f"{mk.p_down:.3g}"),
                         "on_val": int(c is view.val), "late_share": round(share, 3),
                         "settled": int(share < SETTLED_LATE_SHARE)}
-    return None
+            if weak is None and mk.tau < 0 and mk.p_down < AMBIGUOUS_P and _gained(view) >= MIN_DRIFT_GAIN:
+                weak = {"lr": lr, "tiny": 0, "tau": round(mk.tau, 3), "p_down": float(f"{mk.p_down:.3g}"),
+                        "on_val": int(c is view.val), "ambiguous": 1}
+    # A downward drift short of an ordered crawl (or too small to be one) at a small rate: the same run
+    # reads as 'stuck, too high' or 'crawling, too low' depending on its minibatch noise (found in
+    # review: one straight 0.40 -> 0.37 fine-tune got keep, increase or decrease by noise level alone).
+    # Neither direction is supported, so the rules say so instead of guessing.
+    return weak
+
+
+# Below this share of its start, an ordered fall is not evidence of a crawl: a loss at chance level
+# drifts that much as its output biases learn the class prior, at any rate.
+MIN_CRAWL_GAIN = 0.02
+# A downward trend this significant at a small rate, on a loss that ended this far below its start,
+# makes PL01's "stuck, too high" unsafe too (a loss that rose and came back to its start is no drift).
+AMBIGUOUS_P = 0.05
+MIN_DRIFT_GAIN = 0.005
+
+
+def _gained(view: View) -> float:
+    c = progress_curve(view, min_points=2, finite=True)
+    start = start_level(view)
+    return 0.0 if c is None or not start > 0 else max(0.0, 1.0 - c.tail() / start)
 
 
 class LearnsOnlyAfterDecay(Rule):
