@@ -127,7 +127,8 @@ class ReturnsRoseAndHeld(Rule):
 
     Options
         ``min_tau`` = 0.5 (three quarters of the point pairs in order); ``min_held`` = 2/3; ``min_z`` = 4;
-        ``min_points`` = 10.
+        ``min_points`` = 10; ``min_rel_gain`` = 0.1 (the gain is at least a tenth of the larger of |start|
+        and |best|: a logged return is usually a rolling mean, whose noise the sigma understates).
     """
 
     code = "RL01"
@@ -141,6 +142,7 @@ class ReturnsRoseAndHeld(Rule):
         min_held: float = 2.0 / 3.0
         min_z: float = 4.0
         min_points: int = 10
+        min_rel_gain: float = 0.1
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         curve = _returns(run, options.min_points)
@@ -153,7 +155,13 @@ class ReturnsRoseAndHeld(Rule):
         start, best, end = float(np.median(y[:w])), float(sm.max()), float(np.median(y[-w:]))
         gain = best - start
         mk = mann_kendall(y)
-        if mk.tau < options.min_tau or mk.p >= 0.01 or gain <= options.min_z * noise:
+        # The noise of a logged return is understated (it is usually a rolling mean over the last
+        # episodes, so neighbours share most of their episodes and the order test is too easily met):
+        # the gain must also be a real share of the return's own scale (a Pendulum return going
+        # -200 -> -198 in order is not an agent that learned; found in review).
+        scale = max(abs(start), abs(best))
+        if mk.tau < options.min_tau or mk.p >= 0.01 or gain <= options.min_z * noise \
+                or gain < options.min_rel_gain * scale:
             return
         held = (end - start) / gain
         if held < options.min_held:
