@@ -226,6 +226,12 @@ def loss_components(tags, chosen: str) -> tuple[str, ...]:
     return tuple(terms) if len(terms) >= 2 else (chosen,)
 
 
+def set_by_override(run: Run, role: str) -> bool:
+    """Did the user name the tag for ``role`` (``--tag`` / ``[tool.lrdoctor.tags]``)?  Then it is judged
+    as given, never replaced by something derived from it (a sum of loss terms)."""
+    return "set by override" in run.role_notes.get(role, "")
+
+
 def assign_roles(run: Run, overrides: Mapping[str, Sequence[str]] | None = None) -> None:
     """Fill ``run.roles`` (and ``run.role_notes`` where a choice was made)."""
     done = _apply_overrides(run, overrides or {})

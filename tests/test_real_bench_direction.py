@@ -58,3 +58,19 @@ def test_yolo_terms_are_summed_and_its_group_rates_read():
     assert loss_components(["eval/nll_loss"], "eval/nll_loss") == ("eval/nll_loss",)
     assert classify("x/lr0") == ("lr", 0) and classify("flr0") is None
     assert ("metrics/mAP_0.5", "higher") in validation_metrics(tags)
+
+
+def test_a_loss_term_the_user_named_is_judged_alone(tmp_path):
+    """Found in review: ``--tag val_loss=val/box_loss`` was overridden by the sum of YOLO's loss terms.
+    The sum is for logs with only terms; a curve the user names is judged as given."""
+    from lrdoctor.rules._view import build_view
+
+    steps = range(0, 600, 10)
+    rows = [f"{s},{0.08 - 0.00005 * s},{0.04 + 0.00003 * s},{0.01},{0.07 - 0.00004 * s},{0.04 + 0.00004 * s},{0.01},0.01"
+            for s in steps]
+    (tmp_path / "metrics.csv").write_text("step,train/box_loss,train/obj_loss,train/cls_loss,val/box_loss,"
+                                          "val/obj_loss,val/cls_loss,x/lr0\n" + "\n".join(rows) + "\n")
+    (auto,), _ = lrdoctor.read_runs(tmp_path)
+    (named,), _ = lrdoctor.read_runs(tmp_path, tag_roles={"val_loss": ["val/box_loss"]})
+    assert build_view(auto).val.tag == "val/box_loss+cls_loss+obj_loss"
+    assert build_view(named).val.tag == "val/box_loss"

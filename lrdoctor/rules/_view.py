@@ -16,7 +16,7 @@ from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run, Series
 from ..signal.noise import diff_noise, mad_noise
 from ..signal.schedule import Schedule, detect_schedule, lr_at, lr_time
 from ..signal.smoothing import rolling_median
-from ..tags import gan_markers, loss_components, lr_hparam, objective_terms, rl_markers, words
+from ..tags import gan_markers, loss_components, lr_hparam, objective_terms, rl_markers, set_by_override, words
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,8 @@ def summed_loss(run: Run, role: str) -> tuple[str, Series] | None:
     tag = run.roles.get(role)
     if tag is None or tag not in run.series:
         return None
+    if set_by_override(run, role):  # the user named this curve: judge it alone
+        return tag, run.series[tag]
     terms = loss_components(run.series, tag)
     parts = [run.series[t] for t in terms]
     if len(parts) < 2 or any(not np.array_equal(p.steps, parts[0].steps) for p in parts):
