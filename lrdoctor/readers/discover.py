@@ -180,6 +180,9 @@ def _read_file(job: FileJob, tag_roles) -> list[Run] | Problem | None:
     read = read_text(job.path)
     found = None if read.error else _read_text_log(job, read.text)
     if isinstance(found, list):
+        if read.cut_note:  # part of the file was not read (too large, a NUL hole): say so on every run
+            for run in found:
+                run.problems.append(Problem(job.path, read.cut_note, partial=True))
         return _with_roles(found, tag_roles)
     if job.content:
         return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 from dataclasses import dataclass
 
@@ -105,9 +106,33 @@ def text_of(data: bytes, longer: bool = False, limit: int = MAX_TEXT_BYTES) -> T
         return TextFile(text=text, encoding=codec, size=len(data),
                         error="empty file (0 bytes)" if not data else
                         f"{len(data)}-byte file with only whitespace; no log data")
-    if "\x00" in text[:4096]:
-        return TextFile(text="", encoding=codec, size=len(data), error="binary content (NUL bytes); not a text log")
+    if "\x00" in text:
+        holes = _nul_holes(text)
+        if holes is None:
+            return TextFile(text="", encoding=codec, size=len(data), error="binary content (NUL bytes); not a text log")
+        text, count, where = holes
+        note = (f"{count} NUL byte(s) in {where} block(s) skipped (a hole left by log rotation or a crash; "
+                f"the text around it was read)")
+        cut_note = note if cut_note is None else f"{cut_note}; {note}"
     return TextFile(text=text, cut_note=cut_note, encoding=codec, size=len(data))
+
+
+_NUL_RUN = re.compile("\x00+")
+
+
+def _nul_holes(text: str) -> tuple[str, int, int] | None:
+    """(the text without its runs of NUL characters, how many, in how many runs) when the rest is text;
+    None for binary content.  ``copytruncate`` log rotation and a node that crashed mid-write leave a
+    block of NULs in an otherwise plain log; a binary file has NULs scattered among non-text bytes."""
+    runs = _NUL_RUN.findall(text)
+    rest = _NUL_RUN.sub("", text)
+    if not rest.strip() or len(runs) > 16:
+        return None
+    sample = rest[:65536]
+    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in sample)
+    if printable < 0.99 * len(sample):
+        return None
+    return rest, sum(len(r) for r in runs), len(runs)
 
 
 def split_lines(text: str) -> list[str]:
