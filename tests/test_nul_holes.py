@@ -26,3 +26,15 @@ def test_a_nul_hole_in_a_console_log_is_skipped_and_reported(tmp_path):
 def test_binary_content_is_still_refused():
     blob = bytes(range(256)) * 64
     assert text_of(blob).error is not None
+
+
+def test_a_big_stdout_that_opens_with_chatter_is_still_read(tmp_path):
+    """Found in review: a job's stdout over 8 MiB whose first MiB is set-up chatter (NCCL lines) was
+    passed over without a word; its middle and end are looked at too."""
+    chatter = "".join(f"NCCL INFO rank {i % 8} channel {i % 32} via P2P/IPC setup done\n" for i in range(30000))
+    epochs = range(1, 250001)
+    body = "".join(f"Epoch {e}/250000 - loss: {2 * math.exp(-e / 60000):.4f}\n" for e in epochs)
+    (tmp_path / "job.log").write_text(chatter + body)
+    assert (tmp_path / "job.log").stat().st_size > 8 << 20
+    runs, _ = lrdoctor.read_runs(tmp_path)
+    assert len(runs) == 1 and len(runs[0].get("train_loss")) == 250000

@@ -235,13 +235,40 @@ def _big_file_worth_reading(job: FileJob) -> bool:
             return True
     except OSError:
         return True  # the full read says why, or skips it quietly
-    data, error, longer = read_bytes(job.path, _BIG_HEAD)
+    data, error, longer = read_bytes(job.path, _BIG_HEAD)  # also refuses what is not a regular file
     head = text_of(data, longer, _BIG_HEAD)
     if error or head.error:
         return False
     if head.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{") or sniff(job.path, head.text) is not None:
         return True
-    return isinstance(_read_text_log(job, head.text), list)
+    if isinstance(_read_text_log(job, head.text), list):
+        return True
+    # A job's stdout may open with a megabyte of set-up chatter (NCCL, dataset download) before the
+    # training lines: look at its middle and its end too before passing it over (found in review).
+    for window in _later_windows(job.path):
+        if isinstance(_read_text_log(job, window), list):
+            return True
+    return False
+
+
+def _later_windows(path: str) -> list[str]:
+    """The text of one MiB from the middle and one from the end of a big file, from a line start."""
+    from .textfile import text_of
+
+    out = []
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            for offset in (size // 2, max(size - _BIG_HEAD, 0)):
+                fh.seek(offset)
+                data = fh.read(_BIG_HEAD)
+                data = data[data.find(b"\n") + 1:]  # from the next line start
+                window = text_of(data)
+                if not window.error:
+                    out.append(window.text)
+    except OSError:
+        return out
+    return out
 
 
 def _epoch_iter_jsonl(text: str) -> bool:
