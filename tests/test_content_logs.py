@@ -219,3 +219,26 @@ def test_random_mixes_of_these_layouts_never_crash(tmp_path):
         for run in runs:
             for series in run.series.values():
                 assert series.steps.dtype.kind == "i" and np.all(np.diff(series.steps) > 0)
+
+
+def test_a_diary_or_results_table_quoting_training_lines_is_no_log(tmp_path):
+    """Found in review: an experiment diary became two runs, one an ERROR 'decrease' that failed CI, and a
+    README listing final results became a run.  Their 'epoch N ... loss: x' lines jump back and forth or
+    repeat a few values; a training log's counter rarely goes back and takes many values."""
+    from lrdoctor.readers import read_runs
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "NOTES.md").write_text(
+        "Experiment diary\n\nMon: tried lr=0.1, epoch 3 loss: 2.30 (stuck). Killed.\n"
+        "Tue: lr=0.01, epoch 10 loss: 0.9 ok\nWed: lr=0.001, epoch 10 loss: 1.2 slower\n"
+        "Thu: lr=0.003, epoch 10 loss: 0.8 best so far\nFri: lr=0.003 with warmup, epoch 20 loss: 0.6\n"
+        "Sat: lr=0.03, epoch 5 loss: nan diverged\n")
+    (tmp_path / "readme").mkdir()
+    (tmp_path / "readme" / "README.md").write_text(
+        "# Results\n\nAll trained with Adam, lr 1e-3.\n\n" + "".join(
+            f"- {m}, epoch {e}: loss {l}, acc {a}%\n" for m, e, l, a in (
+                ("ResNet-18", 90, 0.91, 76.1), ("ResNet-34", 90, 0.85, 78.0), ("ResNet-50", 90, 0.71, 80.2),
+                ("ResNet-101", 90, 0.66, 81.9), ("ResNet-152", 90, 0.62, 82.3), ("ViT-B/16", 300, 0.55, 84.0),
+                ("ViT-L/16", 300, 0.49, 85.2))))
+    runs, problems = read_runs(tmp_path)
+    assert runs == [] and problems == []

@@ -353,9 +353,24 @@ def clearly_training_log(text: str) -> bool:
     if maybe < MIN_SNIFFED_LINES or maybe < MIN_SNIFFED_SHARE * len(nonblank):
         return False
     lines: dict[int, int] = {}
+    counters: list[float] = []
     for r in _records(text):
         if (r.epoch is not None or r.step is not None) and (r.rows or any(_JUDGED.search(k) for k in r.metrics)):
             lines[r.line] = max(1, r.rows)
-    if len(lines) < MIN_SNIFFED_LINES:
+            counters.append(r.step if r.step is not None else r.epoch)
+    if len(lines) < MIN_SNIFFED_LINES or not _counting_up(counters):
         return False
     return sum(lines.values()) >= MIN_SNIFFED_SHARE * len(nonblank)
+
+
+def _counting_up(counters: list[float]) -> bool:
+    """A training log's counter rarely goes back and takes many values; a diary or a results table that
+    quotes 'epoch 10 loss: 0.9' lines jumps around or repeats a few values (found in review: an
+    experiment diary became an ERROR run, a README's results table a run)."""
+    downs = sum(b < a for a, b in zip(counters, counters[1:]))
+    return downs <= MAX_COUNTER_DOWN_SHARE * (len(counters) - 1) and len(set(counters)) >= MIN_SNIFFED_LINES
+
+
+# Share of consecutive counted lines whose counter goes back, at most, for a file sniffed by its content
+# (a train line and a validation line share an epoch; a progress bar restarts its batch count each epoch).
+MAX_COUNTER_DOWN_SHARE = 0.25
