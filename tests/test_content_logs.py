@@ -242,3 +242,20 @@ def test_a_diary_or_results_table_quoting_training_lines_is_no_log(tmp_path):
                 ("ViT-L/16", 300, 0.49, 85.2))))
     runs, problems = read_runs(tmp_path)
     assert runs == [] and problems == []
+
+
+def test_a_chainer_log_cut_mid_write_keeps_its_complete_reports(tmp_path):
+    """Found in review: LogReport rewrites its JSON array at each report; a copy taken mid-write ended
+    inside an entry and the whole log vanished without a word.  The complete reports are kept and the
+    cut is reported."""
+    import json
+
+    from lrdoctor.readers import read_runs
+
+    entries = [{"iteration": 100 * i, "epoch": i, "main/loss": 1.0 / (i + 1)} for i in range(1, 31)]
+    text = json.dumps(entries)
+    (tmp_path / "result").mkdir()
+    (tmp_path / "result" / "log").write_text(text[: len(text) - 20])
+    (run,), _ = read_runs(tmp_path)
+    assert len(run.series["main/loss"]) == 29
+    assert any("cut while being written" in p.message for p in run.problems)

@@ -9,6 +9,7 @@ a list without counters -- is left alone (None).
 """
 from __future__ import annotations
 
+import json
 import os
 
 from ..model import Problem, Run
@@ -20,17 +21,35 @@ _COUNTERS = ("iteration", "epoch")
 _NOT_METRICS = {"iteration", "epoch", "elapsed_time"}
 
 
-def _entries(text: str) -> list[dict] | None:
-    """The array's objects, or None when the text is no JSON array of objects."""
+def _entries(text: str) -> tuple[list[dict] | None, bool]:
+    """(the array's objects, whether the array was cut), or (None, False) when the text is no JSON array
+    of objects.  A LogReport is rewritten at each report, so a copy taken mid-write ends inside an
+    entry: the complete entries before the cut are kept (found in review: such a log vanished)."""
     if not text.lstrip("\ufeff \t\r\n").startswith("[") or not any(f'"{c}"' in text[:65536] for c in _COUNTERS):
-        return None  # no array, or none with counters: not parsed
+        return None, False  # no array, or none with counters: not parsed
     try:
-        parsed = loads(text)
+        parsed, cut = loads(text), False
     except ValueError:
-        return None
+        parsed, cut = _complete_objects(text), True
     if not isinstance(parsed, list) or not parsed or not all(isinstance(e, dict) for e in parsed):
-        return None
-    return parsed
+        return None, False
+    return parsed, cut
+
+
+def _complete_objects(text: str) -> list[dict]:
+    """The whole objects at the start of a JSON array whose end is missing or broken."""
+    decoder, out = json.JSONDecoder(), []
+    at = text.index("[") + 1
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        try:
+            obj, at = decoder.raw_decode(text, at)
+        except (ValueError, RecursionError):
+            return out
+        if not isinstance(obj, dict):
+            return out
+        out.append(obj)
 
 
 def _counter(entry: dict) -> tuple[int | None, float]:
@@ -45,7 +64,7 @@ def _counter(entry: dict) -> tuple[int | None, float]:
 
 def read(path: str, text: str, name: str) -> Run | None:
     """A Run when ``text`` is a LogReport array (module docstring), else None."""
-    entries = _entries(text)
+    entries, cut = _entries(text)
     if entries is None:
         return None
     points: dict[str, list[tuple[int, float, float]]] = {}
@@ -67,6 +86,9 @@ def read(path: str, text: str, name: str) -> Run | None:
     axis = "iteration" if any(whole_step(e.get("iteration"))[0] is not None for e in entries) else "epoch"
     notes.append(f"read as a Chainer LogReport: {counted} report(s), step = {axis}")
     problems = []
+    if cut:
+        problems.append(Problem(path, f"the JSON array ends inside a report (cut while being written): the "
+                                      f"{len(entries)} complete report(s) before it were read", partial=True))
     if counted < len(entries):
         problems.append(Problem(path, f"{len(entries) - counted} report(s) without an iteration or epoch "
                                       f"were skipped", partial=True))

@@ -184,8 +184,9 @@ def _read_file(job: FileJob, tag_roles) -> list[Run] | Problem | None:
             for run in found:
                 run.problems.append(Problem(job.path, read.cut_note, partial=True))
         return _with_roles(found, tag_roles)
-    if job.content:
-        return found
+    if job.content:  # its first KBs read as a training log: if no point could be read after all, say so
+        return found if found is not None else Problem(
+            job.path, read.error or "looks like a training log, but no point could be read from it")
     run = read_log_text(job.path, read, job.name, job.named, tag_roles)
     if found is not None and (run is None or not run.series):
         return found  # looks like a console log, but cannot be read: say why
