@@ -35,6 +35,7 @@ class Merged:
     series: Series
     restarts: list[Restart]
     renumbered: bool = False  # every step was 0: ordered by wall time and numbered 0..n-1
+    replaced: int = 0  # points whose step was logged again with another value (the later one kept)
 
 
 def _concat(chunks: list[Chunk], attr: str) -> np.ndarray | None:
@@ -60,6 +61,16 @@ def _find_restarts(tag: str, steps: np.ndarray) -> list[Restart]:
         replaced = np.isin(earlier[earlier >= steps[i]], later)
         restarts.append(Restart(tag, int(steps[i - 1]), int(steps[i]), int(replaced.sum())))
     return restarts
+
+
+def _replaced_values(steps: np.ndarray, values: np.ndarray) -> int:
+    """How many points a later point at the same step replaces with a different value (an identical
+    repeat, such as HF writing ``train/epoch`` twice, loses nothing)."""
+    order = np.argsort(steps, kind="stable")
+    s, v = steps[order], values[order]
+    same_step = s[1:] == s[:-1]
+    differ = ~((v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1])))
+    return int(np.count_nonzero(same_step & differ))
 
 
 def _last_per_step(steps: np.ndarray) -> np.ndarray:
@@ -94,7 +105,7 @@ def merge_chunks(tag: str, chunks: list[Chunk]) -> Merged:
         None if walls is None else walls[keep],
         None if epochs is None else epochs[keep],
     )
-    return Merged(series, restarts)
+    return Merged(series, restarts, replaced=_replaced_values(steps, values))
 
 
 def first_few(names: list[str], limit: int = 3) -> str:
@@ -107,6 +118,7 @@ def merge_tags(tag_chunks: dict[str, list[Chunk]]) -> tuple[dict[str, Series], l
     series: dict[str, Series] = {}
     restarts: list[Restart] = []
     renumbered: list[str] = []
+    replaced: dict[str, int] = {}
     for tag in sorted(tag_chunks):
         merged = merge_chunks(tag, tag_chunks[tag])
         if len(merged.series):
@@ -114,7 +126,12 @@ def merge_tags(tag_chunks: dict[str, list[Chunk]]) -> tuple[dict[str, Series], l
         restarts.extend(merged.restarts)
         if merged.renumbered:
             renumbered.append(tag)
+        if merged.replaced:
+            replaced[tag] = merged.replaced
     notes = []
+    if replaced:  # nothing is dropped without a word: a step logged twice keeps its later value
+        notes.append(f"{sum(replaced.values())} point(s) logged again at a step already logged, with another value, "
+                     f"were replaced by the later one ({first_few(sorted(replaced))}); one value per step is kept")
     if renumbered:
         notes.append(f"every step is 0 in {len(renumbered)} tag(s) ({first_few(renumbered)}): points ordered by wall time "
                      f"and numbered 0, 1, ...")
