@@ -1,4 +1,4 @@
-"""A block of NUL bytes inside a text log (``copytruncate`` log rotation, a node that crashed mid-write)
+"""Text logs as they are found (review findings, each reproduced): a block of NUL bytes inside a text log (``copytruncate`` log rotation, a node that crashed mid-write)
 costs only itself: the text around it is read and the hole is reported.  Found in review: such a
 console log vanished without a word.  A binary file is still refused."""
 from __future__ import annotations
@@ -38,3 +38,17 @@ def test_a_big_stdout_that_opens_with_chatter_is_still_read(tmp_path):
     assert (tmp_path / "job.log").stat().st_size > 8 << 20
     runs, _ = lrdoctor.read_runs(tmp_path)
     assert len(runs) == 1 and len(runs[0].get("train_loss")) == 250000
+
+
+def test_a_csv_saved_as_txt_skips_the_console_parse(tmp_path, monkeypatch):
+    """Found in review: a CSV named out.txt went through the console reader first (16 s for 50 MB, 2 s as
+    .csv).  A comma table with a header of names and numeric rows goes straight to the CSV reader."""
+    from lrdoctor.readers import console
+
+    def no_console(*args, **kwargs):
+        raise AssertionError("console parse of a plain CSV")
+
+    monkeypatch.setattr(console, "read_console_text", no_console)
+    (tmp_path / "out.txt").write_text("step,loss,lr\n" + "".join(f"{s},{2 * 0.99 ** s:.5f},0.001\n" for s in range(200)))
+    (run,), _ = lrdoctor.read_runs(tmp_path)
+    assert len(run.get("train_loss")) == 200
