@@ -1,6 +1,8 @@
-"""Text logs as they are found (review findings, each reproduced): a block of NUL bytes inside a text log (``copytruncate`` log rotation, a node that crashed mid-write)
-costs only itself: the text around it is read and the hole is reported.  Found in review: such a
-console log vanished without a word.  A binary file is still refused."""
+"""Text logs as they are found (review findings, each reproduced first).
+
+A block of NUL bytes inside a text log (``copytruncate`` log rotation, a node that crashed mid-write)
+costs only itself; a binary file is still refused; a big job stdout that opens with chatter is still
+read; a CSV saved as ``.txt`` skips the console parse."""
 from __future__ import annotations
 
 import math
