@@ -74,3 +74,21 @@ def test_a_loss_term_the_user_named_is_judged_alone(tmp_path):
     (named,), _ = lrdoctor.read_runs(tmp_path, tag_roles={"val_loss": ["val/box_loss"]})
     assert build_view(auto).val.tag == "val/box_loss+cls_loss+obj_loss"
     assert build_view(named).val.tag == "val/box_loss"
+
+
+def test_an_exploding_penalty_is_not_taken_for_kl_annealing(tmp_path):
+    """Found in review (seeded reduction): a VAE at lr 0.01 whose KL term itself went 2 -> 200,
+    accelerating to the end, was read as KL annealing (abstain).  Annealing raises the total through the
+    penalty's *weight*: the raw term does not blow up (bench/real bnn version_113: KL 373,593 -> 354,123
+    while the total rose 0.34 -> 72.6).  An exploding term is judged by the divergence rules."""
+    import numpy as np
+
+    k = 100
+    x = np.linspace(0, 1, k)
+    rng = np.random.default_rng(3)
+    nll = 100 - 2 * x + 0.3 * rng.standard_normal(k)
+    kl = 2 + 200 * np.exp(np.minimum(0, (x - 1) * 8))
+    rows = "".join(f"{10 * i},{a + b:.6g},{a:.6g},{b:.6g},0.01\n" for i, (a, b) in enumerate(zip(nll, kl)))
+    (tmp_path / "metrics.csv").write_text("step,train_loss,train_nll,train_kl,lr\n" + rows)
+    (run,) = lrdoctor.diagnose(tmp_path).runs
+    assert "DQ10" not in {f.code for f in run.findings} and run.recommendation.action == "decrease"

@@ -264,7 +264,23 @@ def reweighted_objective(run: Run) -> tuple[str, ...]:
         return ()
     rise = total[1] - total[0]
     rose = total[1] > (1 + REWEIGHT_MIN_RISE) * total[0]
-    return terms if rose and fit[1] - fit[0] <= REWEIGHT_FIT_SHARE * rise else ()
+    if not (rose and fit[1] - fit[0] <= REWEIGHT_FIT_SHARE * rise):
+        return ()
+    return terms if _penalty_settled(run.series[terms[0]]) else ()
+
+
+def _penalty_settled(penalty: Series) -> bool:
+    """The penalty term did not itself blow up: its logged value rose by at most ``REWEIGHT_MIN_RISE`` of
+    its start (the raw KL falls while its weight is annealed up), or it made at most a third of its rise
+    in the last third of the run (a weighted KL levels off with its weight).  A penalty that climbs
+    faster and faster to the end is an exploding term, which the divergence rules judge (found in
+    review: a VAE whose KL went 2 -> 200, accelerating, was taken for annealing)."""
+    levels = term_levels(penalty)
+    if levels is None or levels[0] <= 0 or levels[1] <= (1 + REWEIGHT_MIN_RISE) * levels[0]:
+        return True
+    y = penalty.values[np.isfinite(penalty.values)]
+    third = float(np.median(y[max(0, 2 * y.size // 3 - 2):2 * y.size // 3 + 3]))
+    return levels[1] - third <= (levels[1] - levels[0]) / 3
 
 
 def _epoch_level(tag: str, series: Series) -> bool:
