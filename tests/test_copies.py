@@ -169,3 +169,24 @@ def test_the_summary_table_says_a_copy_is_a_copy(tmp_path, run_cli):
     rows = [line for line in out.splitlines() if "trainer_state.json" in line]
     assert "checkpoint-2000" in rows[1] and "(copy of a run above)" in rows[1]
     assert "copy" not in rows[0]
+
+
+def test_runs_that_share_a_loss_but_not_their_returns_are_two_trainings():
+    """Found in review: copies were matched on the loss and the role curves only, so two RL runs with one
+    loss curve but different returns shared one verdict.  Every tag the two share must agree."""
+    from lrdoctor.model import Run, Series
+
+    steps = list(range(0, 500, 10))
+    loss = [1.0 / (1 + s / 100) for s in steps]
+
+    def rl_run(name, returns):
+        run = Run(name=name, source=name, format="test",
+                  series={"loss": Series.from_lists(steps, loss), "ep_rew_mean": Series.from_lists(steps, returns)})
+        from lrdoctor.tags import assign_roles
+
+        assign_roles(run)
+        return run
+
+    a = rl_run("a", [s / 10 for s in steps])
+    b = rl_run("b", [-s / 10 for s in steps])
+    assert find_copies([a, b]) == {}

@@ -126,7 +126,11 @@ def find_copies(runs: Sequence[Run]) -> dict[str, Copy]:
     for a, b in _candidate_pairs(entries):
         (small, s_curve, _), (big, b_curve, b_rank) = sorted([(a[0], a[2], a[3]), (b[0], b[2], b[3])],
                                                              key=lambda e: e[2])
-        if not (_contained(s_curve, b_curve) and all(_agree(small.get(r), big.get(r)) for r in ROLES)):
+        # Every curve the two share -- by role, and by tag name (an RL run's returns, a metric) -- must
+        # agree: runs that share a loss but not their returns are two trainings (found in review).
+        shared = set(small.series) & set(big.series)
+        if not (_contained(s_curve, b_curve) and all(_agree(small.get(r), big.get(r)) for r in ROLES)
+                and all(_agree(small.series[t], big.series[t]) for t in shared)):
             continue
         if small.name not in parent or parent[small.name][0] < b_rank:
             parent[small.name] = (b_rank, big.name, a[1], len(s_curve))
