@@ -258,3 +258,15 @@ def test_absurd_counters_neither_crash_nor_become_steps(line):
     result = read_console_text("/logs/f.log", text, "f.log")
     assert result is None or not isinstance(result, list) or all(
         int(s.steps.max()) < 10**15 for r in result for s in r.series.values())
+
+
+def test_spaced_pairs_beside_many_colon_pairs_are_read_once():
+    """The overlap test between 'key value' and 'key: value' pairs is a bisect over the colon pairs'
+    spans (it compared every span with every other: a 20,000-pair line took a minute, found in review;
+    the speed is measured in bench, not here).  The pairs read are the same."""
+    from lrdoctor.readers.console import _pairs
+
+    line = " | ".join(f"m{i}: {i}.5 lr {i}e-4" for i in range(2000))
+    pairs = _pairs(line, None)
+    assert pairs["m1999"] == 1999.5 and pairs["m0"] == 0.5 and pairs["lr"] == float("1999e-4")
+    assert _pairs("loss: 9.3 | lr 6e-4", None) == {"loss": 9.3, "lr": 6e-4}
