@@ -10,7 +10,7 @@ from ..model import TRAIN_LOSS, Run
 from ..signal.trend import late_share, runs_per_time_constant, theil_sen
 from ._view import progress_curve, start_level, view_of
 from .base import Rule
-from .plateau import judged_curve, small_rate_crawl, still_decreasing, stuck_at_start
+from .plateau import StuckAtStart, judged_curve, small_rate_crawl, still_decreasing, stuck_at_start
 
 
 class StillImproving(Rule):
@@ -101,7 +101,11 @@ class CrawlsAtSmallRate(Rule):
         (or a validation loss of five points or more) falls over the whole run in order: Mann-Kendall
         tau <= -0.5 with a one-sided p < 0.01, and has not settled (a fifth or more of its gain in the last
         third of LR-time, SC01's measure).  PL01 then stays silent; it is silent too for an ordered fall
-        at a small rate that settled (a fine-tune from a good start with little left to gain).
+        at a small rate that settled (a fine-tune from a good start with little left to gain).  A
+        downward drift short of that order (one-sided p < 0.05, ending 0.5 % or more below the start),
+        or an ordered fall of under 2 % of the start, is reported as info with no LR advice: there a
+        stalled run and a crawling one look alike, and the minibatch noise alone would pick the
+        direction.
 
     Why it matters
         PL01 reads a stuck loss as a rate so high that units died.  That takes large updates; Adam moves
@@ -128,11 +132,7 @@ class CrawlsAtSmallRate(Rule):
     severity = Severity.WARNING
     requires = (TRAIN_LOSS,)
 
-    @dataclass(frozen=True)
-    class Options:
-        min_improvement: float = 0.1
-        steady_tau: float = 0.6
-        min_points: int = 8
+    Options = StuckAtStart.Options  # the same measurement as PL01's, so the same knobs
 
     def check(self, run: Run, options: Options) -> Iterator[Finding]:
         view = view_of(run)
