@@ -155,3 +155,16 @@ def test_reader_notes_about_a_run_are_shown_once_in_its_block():
     assert text.count(note) == 1 and "\nglued  OK  (csv)\n" in text  # an OK run, but it gets a block
     assert report_to_dict(report)["runs"][2]["notes"] == [note]
     assert render(report, "markdown").count(note) == 1 and render(report, "html").count(note) == 1
+
+
+def test_cut_run_names_still_tell_runs_apart():
+    """One layout in several repositories cut in the middle read the same in a 120-column table
+    (``lightning_cs…ogs/version_0/metrics.csv`` three times).  Colliding names keep more of their start."""
+    from lrdoctor.reporters.text_report import _cut_names
+
+    names = [f"lightning_csv/{repo}__project__x/lightning_logs/version_0/metrics.csv"
+             for repo in ("AIRI-Institute", "Goreg12345", "KRS-dev")] + ["tensorboard/short"]
+    cuts = _cut_names(names, 38)
+    assert len(set(cuts)) == len(cuts) and all(len(c) <= 38 for c in cuts)
+    assert cuts[-1] == "tensorboard/short"
+    assert all(c.endswith("version_0/metrics.csv") for c in cuts[:3])

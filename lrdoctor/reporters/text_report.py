@@ -76,12 +76,13 @@ def table(runs: list[dict], width: int, style, *, header: bool = True) -> list[s
     w_why = min(max(len(r[4]) for r in cells), max(24, (width - fixed) // 2))
     w_run = min(max(len(r[0]) for r in cells), max(16, width - fixed - w_why))
     w_why = max(w_why, width - fixed - w_run)
+    shown_runs = _cut_names([r[0] for r in cells], w_run)
     out = []
     for i, (run, status, action, lr, why) in enumerate(cells):
         status_cell = f"{status:<{w_status}}"
         if not (header and i == 0):
             status_cell = style(status_cell, **STATUS_STYLE.get(status.lower(), {}))
-        line = (f"{_cut_middle(run, w_run):<{w_run}}  {status_cell}  {action:<{w_action}}  "
+        line = (f"{shown_runs[i]:<{w_run}}  {status_cell}  {action:<{w_action}}  "
                 f"{_cut_end(lr, w_lr):<{w_lr}}  {_cut_end(why, w_why)}").rstrip()
         out.append(style(line, bold=True) if header and i == 0 else line)
     return out
@@ -95,10 +96,39 @@ def _cut_middle(text: str, width: int) -> str:
     """A long run path keeps its start and its end, the parts that tell runs apart."""
     if len(text) <= width:
         return text
+    return _cut_at(text, width, _head(text, width))
+
+
+def _head(text: str, width: int) -> int:
     head = max(1, (width - 1) // 3)
     if 0 < text.find("/") < head:  # keep the first path component whole: it often says the format
         head = text.find("/") + 1
+    return head
+
+
+def _cut_at(text: str, width: int, head: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
+def _cut_names(names: list[str], width: int) -> list[str]:
+    """Each name cut to ``width`` (``_cut_middle``); runs whose cut names would read the same (one
+    layout in several repositories: ``lightning_csv/<repo>/lightning_logs/version_0/metrics.csv``)
+    keep more of their start, the part that differs, until they read apart.  Linear in the runs:
+    only names that collide are looked at again."""
+    cuts = [_cut_middle(name, width) for name in names]
+    groups: dict[str, list[int]] = {}
+    for i, cut in enumerate(cuts):
+        groups.setdefault(cut, []).append(i)
+    for same in groups.values():
+        if len(same) < 2 or len({names[i] for i in same}) < len(same) or len(names[same[0]]) <= width:
+            continue
+        for head in range(_head(names[same[0]], width) + 1, width - 1):
+            trial = [_cut_at(names[i], width, head) for i in same]
+            if len(set(trial)) == len(trial):
+                for i, cut in zip(same, trial):
+                    cuts[i] = cut
+                break
+    return cuts
 
 
 # --------------------------------------------------------------------------- per-run blocks
