@@ -10,7 +10,6 @@ import numpy as np
 
 from ..model import Run
 from .csvtable import _lines, parse_table
-from .textfile import read_text
 from .trainings import csv_training_starts, label_parts, part_name
 
 _WIDE_FORMATS = ("keras_csv", "lightning_csv", "csv")
@@ -42,16 +41,13 @@ def _starts(table, fmt: str) -> list[tuple[int, str]]:
     return csv_training_starts(table.values[col], present, one_row_per_index=fmt == "keras_csv")
 
 
-def split_csv_run(run: Run, path: str, tag_roles=None) -> list[Run]:
-    """``run`` (read from ``path``) as it is, or one Run per training when the file holds several."""
+def split_csv_run(run: Run, path: str, text: str, tag_roles=None) -> list[Run]:
+    """``run`` (read from ``path``, whose ``text`` the caller already read) as it is, or one Run per
+    training when the file holds several."""
     from .csvlog import read_csv_text
 
     if run.format not in _WIDE_FORMATS or not run.series:
         return [run]
-    read = read_text(path)  # as csvlog read it: the same bounds and encodings
-    if read.error:
-        return [run]
-    text = read.text
     longest = max(len(series) for series in run.series.values())
     if not run.restarts and text.strip().count("\n") <= longest:
         return [run]  # one row per step, never going back: nothing to split (the common case, no second parse)

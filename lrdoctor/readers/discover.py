@@ -194,7 +194,7 @@ def _read_file(job: FileJob, tag_roles) -> list[Run] | Problem | None:
         return None
     if run.format == "lightning_csv":
         run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
-    return _with_roles(split_csv_run(run, job.path, tag_roles), tag_roles)
+    return _with_roles(split_csv_run(run, job.path, read.text, tag_roles), tag_roles)  # the text read once
 
 
 def _read_text_log(job: FileJob, text: str) -> list[Run] | Problem | None:
