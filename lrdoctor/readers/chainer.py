@@ -9,11 +9,10 @@ a list without counters -- is left alone (None).
 """
 from __future__ import annotations
 
-import json
 import os
 
 from ..model import Problem, Run
-from .jsonvalues import loads, number, whole_step
+from .jsonvalues import array_objects, loads, number, whole_step
 from .merge import Chunk, merge_tags
 
 MIN_ENTRIES = 3
@@ -30,26 +29,10 @@ def _entries(text: str) -> tuple[list[dict] | None, bool]:
     try:
         parsed, cut = loads(text), False
     except ValueError:
-        parsed, cut = _complete_objects(text), True
+        parsed, cut = array_objects(text, text.index("[") + 1), True
     if not isinstance(parsed, list) or not parsed or not all(isinstance(e, dict) for e in parsed):
         return None, False
     return parsed, cut
-
-
-def _complete_objects(text: str) -> list[dict]:
-    """The whole objects at the start of a JSON array whose end is missing or broken."""
-    decoder, out = json.JSONDecoder(), []
-    at = text.index("[") + 1
-    while True:
-        while at < len(text) and text[at] in " \t\r\n,":
-            at += 1
-        try:
-            obj, at = decoder.raw_decode(text, at)
-        except (ValueError, RecursionError):
-            return out
-        if not isinstance(obj, dict):
-            return out
-        out.append(obj)
 
 
 def _counter(entry: dict) -> tuple[int | None, float]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from ..model import Problem, Run
-from .jsonvalues import error_message, loads, number, raw_decoder, whole_step
+from .jsonvalues import array_objects, error_message, loads, number, whole_step
 from .merge import Chunk, merge_tags
 from .textfile import split_lines
 
@@ -45,18 +45,7 @@ def _salvage_log_history(text: str) -> list[dict]:
     """Entries of a truncated file's log_history, decoded one by one until the damage."""
     start = text.find('"log_history"')
     start = text.find("[", start) + 1 if start >= 0 else 0
-    if start <= 0:
-        return []
-    decoder, entries, pos = raw_decoder(), [], start
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        try:
-            entry, pos = decoder.raw_decode(text, pos)
-        except (ValueError, RecursionError):
-            return entries
-        if isinstance(entry, dict):
-            entries.append(entry)
+    return array_objects(text, start) if start > 0 else []
 
 
 def _skipped(path: str, what: str, bad: list[tuple[int, str]], line: bool = False) -> Problem:

@@ -66,6 +66,22 @@ def raw_decoder() -> json.JSONDecoder:
     return json.JSONDecoder(parse_int=_parse_int)
 
 
+def array_objects(text: str, start: int) -> list[dict]:
+    """The whole objects of a JSON array whose items begin at ``start`` (just past its ``[``), decoded
+    one by one until the first that is not whole: what a file cut while being written still holds
+    (HF's ``log_history``, Chainer's LogReport).  Items that are not objects are passed over."""
+    decoder, out, pos = raw_decoder(), [], start
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        try:
+            item, pos = decoder.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            return out
+        if isinstance(item, dict):
+            out.append(item)
+
+
 def loads(text: str):
     """json.loads with bounded integers; raises ValueError (with a message) for any bad text,
     nesting too deep for the parser included."""
