@@ -41,7 +41,7 @@ def read_groups(bench: str) -> dict[str, list[dict]]:
 
 
 def lay_out(bench: str, rows: list[dict], dest: str) -> None:
-    """dest/<run_id>/... with a symlink per file (directory symlinks are not followed by discovery)."""
+    """dest/<run_id>/... with a symlink per file (file links: each run stays its own directory)."""
     for row in rows:
         src = os.path.join(bench, "runs", row["run_id"])
         for dirpath, _, files in os.walk(src):

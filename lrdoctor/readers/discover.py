@@ -1,7 +1,10 @@
 """Which files form which run, and which reader reads them.
 
-A log directory is walked recursively (symlinked and hidden directories, such as ``.git`` or
-``.ipynb_checkpoints``, are not entered).  A *run* is:
+A log directory is walked recursively; hidden directories (``.git``, ``.ipynb_checkpoints``) are not
+entered.  Symlinked directories are followed -- a folder of links to runs is how many compare runs in
+TensorBoard -- and each real directory is read once: a second link to it, or a link back to a
+directory above it (a loop), is not entered, and the runs read say so in their notes (symlinks.py).
+A *run* is:
 
 * a directory holding event files (``*tfevents*``), as TensorBoard sees it; Keras' ``train/``,
   ``validation/`` (and TF1's ``eval/``, ``val/``) subdirectories are parts of their parent's run,
@@ -30,6 +33,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from ..model import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Problem, Run
 from .merge import first_few
+from .symlinks import LinkedWalk
 from .tensorboard_run import TensorBoardJob
 
 _PART_DIRS = ("train", "validation", "eval", "val")
@@ -99,8 +103,9 @@ def _tensorboard_jobs(tb_dirs: dict[str, list[str]], root: str) -> list[TensorBo
     return jobs
 
 
-def find_jobs(root: str) -> tuple[list, list[Problem]]:
-    """Walk ``root``; return the read jobs (one per run) and problems about unreadable directories."""
+def find_jobs(root: str) -> tuple[list, list[Problem], LinkedWalk]:
+    """Walk ``root``; return the read jobs (one per run), problems about unreadable directories, and
+    the symlinks followed or not entered on the way (their notes go on the runs read)."""
     from .content import candidate as content_candidate
     from .mlflow import is_mlflow_run
 
@@ -111,8 +116,9 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
     def on_error(exc: OSError) -> None:
         problems.append(Problem(exc.filename or root, f"cannot list directory: {exc.strerror or exc}"))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # .git, .ipynb_checkpoints
+    walk = LinkedWalk(root)
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+        dirnames[:] = walk.entered(dirpath, sorted(d for d in dirnames if not d.startswith(".")))  # .git
         if is_mlflow_run(dirpath, dirnames + filenames):
             jobs.append(MlflowJob(relative_name(dirpath, root), dirpath))
             dirnames[:] = [d for d in dirnames if d not in ("metrics", "params", "tags")]
@@ -125,7 +131,7 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
                 full = os.path.join(dirpath, f)
                 jobs.append(FileJob(relative_name(full, root), full, named=bool(named), content=named is None))
     jobs.extend(_tensorboard_jobs(tb_dirs, root))
-    return jobs, problems
+    return jobs, problems, walk
 
 
 def _single_file_job(path: str):
@@ -374,13 +380,16 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     root = os.fspath(path)
     if not os.path.exists(root):
         return [], [Problem(root, "no such file or directory")]
+    walk = None
     if os.path.isfile(root):
         jobs, problems = [_single_file_job(root)], []
     else:
-        jobs, problems = find_jobs(root)
+        jobs, problems, walk = find_jobs(root)
     tag_roles = {k: list(v) for k, v in (tag_roles or {}).items()} or None
     results = _read_all(jobs, tag_roles, progress)
     runs = [r for result in results if isinstance(result, list) for r in result]
+    if walk is not None:
+        problems += walk.add_notes(runs)
     problems += [p for p in results if isinstance(p, Problem)]
     _note_copies(runs)
     return sorted(runs, key=lambda r: r.name), problems
