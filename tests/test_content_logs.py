@@ -259,3 +259,38 @@ def test_a_chainer_log_cut_mid_write_keeps_its_complete_reports(tmp_path):
     (run,), _ = read_runs(tmp_path)
     assert len(run.series["main/loss"]) == 29
     assert any("cut while being written" in p.message for p in run.problems)
+
+
+def test_a_job_output_whose_first_64k_are_a_model_printout_is_read_by_its_end(tmp_path):
+    """Found in review: a PBS ``train.sh.o…`` opening with a 99 KB model printout was skipped."""
+    lines = ["Model("] + [f"  (layer{i}): Linear(in_features=512, out_features=512, bias=True)" for i in range(1500)]
+    lines += [")"] + [f"Epoch {e}/40 - loss: {2 * 0.9 ** e + 0.2:.4f} - val_loss: {2 * 0.9 ** e + 0.3:.4f}"
+                      for e in range(1, 41)]
+    (tmp_path / "train.sh.o12345").write_text("\n".join(lines) + "\n")
+    runs, problems = found(tmp_path)
+    run = runs["train.sh.o12345"]
+    assert problems == [] and run.roles["train_loss"] == "loss" and run.roles["val_loss"] == "val_loss"
+    assert run.series["loss"].steps.tolist() == list(range(1, 41))
+    assert run.series["loss"].values[-1] == pytest.approx(2 * 0.9 ** 40 + 0.2, abs=1e-4)
+
+
+def test_a_slurm_err_with_three_lines_of_chatter_to_one_of_training_is_read(tmp_path):
+    """Found in review: warnings and NCCL lines between the training lines hid the log."""
+    lines = []
+    for s in range(1, 101):
+        lines += ["/opt/conda/lib/python3.10/site-packages/torch/nn/functional.py:1234: UserWarning: deprecated",
+                  "  warnings.warn(msg)", f"NCCL INFO Channel 0{s % 4} : 0[0] -> 1[1] via P2P/IPC",
+                  f"step {s * 10} loss {3 * 0.98 ** s + 0.5:.4f} lr 0.001"]
+    (tmp_path / "slurm-77.err").write_text("\n".join(lines) + "\n")
+    runs, problems = found(tmp_path)
+    loss = runs["slurm-77.err"].series["loss"]
+    assert problems == [] and loss.steps.tolist() == list(range(10, 1001, 10))
+    assert loss.values[0] == pytest.approx(3 * 0.98 + 0.5, abs=1e-4)
+
+
+def test_a_short_quote_after_a_long_preamble_is_still_no_log(tmp_path):
+    """The end of a long file counts only when many counted lines make up a fair share of it."""
+    prose = ["Some notes about the experiment, nothing numeric here."] * 3000
+    quote = [f"epoch {e} loss {1.0 / e:.3f}" for e in range(1, 8)]
+    (tmp_path / "NOTES.md").write_text("\n".join(prose + quote + prose[:50]) + "\n")
+    assert found(tmp_path) == ({}, [])

@@ -353,17 +353,24 @@ def first_of(keys: list[str]) -> str:
 
 MIN_SNIFFED_LINES = 5
 MIN_SNIFFED_SHARE = 0.3
+MANY_SNIFFED_LINES = 20
+MIN_MANY_SHARE = 0.15
 
 
 def clearly_training_log(text: str) -> bool:
     """For a file whose name does not say it is a log (``*.md``, no extension): do its lines clearly
     form a training log?  At least ``MIN_SNIFFED_LINES`` lines (or console tables) with an epoch or
     step counter and a loss-like value, making up ``MIN_SNIFFED_SHARE`` of all its non-blank lines
-    -- a README quoting a few lines of output is no log."""
+    -- a README quoting a few lines of output is no log.  A job's output may hold much else: a long
+    preamble before training starts, warnings and NCCL chatter between the lines (found in review:
+    a SLURM ``.err`` with three lines of chatter to one of training).  So ``MANY_SNIFFED_LINES`` such
+    lines, counting up, are enough when they make up ``MIN_MANY_SHARE`` of the lines from the first
+    of them on."""
     nonblank = [line for line in text.split("\n") if line.strip()]
     maybe = sum(1 for line in nonblank if "|" in line or _JUDGED.search(line))  # bound on the lines below, fast
-    if maybe < MIN_SNIFFED_LINES or maybe < MIN_SNIFFED_SHARE * len(nonblank):
-        return False
+    if maybe < MIN_SNIFFED_LINES or maybe < min(MIN_SNIFFED_SHARE, MIN_MANY_SHARE) * len(nonblank):
+        if maybe < MANY_SNIFFED_LINES:
+            return False
     lines: dict[int, int] = {}
     counters: list[float] = []
     for r in _records(text):
@@ -372,7 +379,11 @@ def clearly_training_log(text: str) -> bool:
             counters.append(r.step if r.step is not None else r.epoch)
     if len(lines) < MIN_SNIFFED_LINES or not _counting_up(counters):
         return False
-    return sum(lines.values()) >= MIN_SNIFFED_SHARE * len(nonblank)
+    counted = sum(lines.values())
+    if counted >= MIN_SNIFFED_SHARE * len(nonblank):
+        return True
+    from_first = sum(1 for line in text.split("\n")[min(lines) - 1:] if line.strip())
+    return len(lines) >= MANY_SNIFFED_LINES and counted >= MIN_MANY_SHARE * from_first
 
 
 def _counting_up(counters: list[float]) -> bool:

@@ -42,7 +42,12 @@ def head(path: str) -> str | None:
 
 
 def holds_training_log(path: str) -> bool:
-    """Do the file's first KBs clearly hold a training log (module docstring)?"""
+    """Do the file's first KBs -- or, for a longer file, its last ones -- clearly hold a training log?
+
+    A job's output often opens with a long preamble (a model printout, a config dump) before the
+    first training line, so a head that says nothing is not the last word on a long file: its
+    last ``HEAD_BYTES`` are looked at too (found in review: a ``train.sh.o…`` whose first 64 KiB
+    were a model printout was skipped)."""
     from .console import clearly_training_log
 
     text = head(path)
@@ -50,4 +55,22 @@ def holds_training_log(path: str) -> bool:
         return False
     if text.lstrip("\ufeff \t\r\n").startswith("["):
         return len(_LOGREPORT_COUNTER.findall(text)) >= 3 and bool(_LOGREPORT_METRIC.search(text))
-    return clearly_training_log(text)
+    if clearly_training_log(text):
+        return True
+    tail = _tail(path) if len(text) >= HEAD_BYTES // 4 else None  # cheap: only when the head was long
+    return tail is not None and clearly_training_log(tail)
+
+
+def _tail(path: str) -> str | None:
+    """The last ``HEAD_BYTES`` of a file longer than that, from its first line start; None otherwise."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, 2)
+            if size <= HEAD_BYTES:
+                return None
+            fh.seek(size - HEAD_BYTES)
+            data = fh.read(HEAD_BYTES)
+    except OSError:
+        return None
+    read = text_of(data[data.find(b"\n") + 1:])
+    return None if read.error else read.text

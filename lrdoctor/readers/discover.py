@@ -17,7 +17,7 @@ A *run* is:
   quietly, unless they look like a console log that cannot be read (then a Problem says why).  Over
   8 MiB such a file is read whole only when its first MiB already reads as a log;
 * a file whose name says nothing (``*.md``, ``*.err``, ``job.o123``, no extension) only when its first
-  64 KiB clearly hold a training log (content.py): console output, a Chainer LogReport.
+  64 KiB (or, for a longer file, its last 64 KiB) clearly hold a training log (content.py): console output, a Chainer LogReport.
 
 Separate trainings written into one directory or file become separate runs (trainings.py).
 
