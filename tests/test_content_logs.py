@@ -294,3 +294,15 @@ def test_a_short_quote_after_a_long_preamble_is_still_no_log(tmp_path):
     quote = [f"epoch {e} loss {1.0 / e:.3f}" for e in range(1, 8)]
     (tmp_path / "NOTES.md").write_text("\n".join(prose + quote + prose[:50]) + "\n")
     assert found(tmp_path) == ({}, [])
+
+
+def test_a_dataset_split_file_is_no_run(tmp_path):
+    """``<id> <split> <label>`` lines have the nanogpt shape but no loss (found in review: read as a run)."""
+    rows = [f"{i} {('train', 'train', 'val', 'test')[i % 4]} {(i * 7) % 10}" for i in range(200)]
+    (tmp_path / "splits.txt").write_text("\n".join(rows) + "\n")
+    assert found(tmp_path) == ({}, [])
+    # the same layout with real loss values is a log
+    rows = [f"{i} train {10.0 * 0.99 ** i:.4f}" for i in range(200)]
+    (tmp_path / "splits.txt").write_text("\n".join(rows) + "\n")
+    runs, _ = found(tmp_path)
+    assert runs["splits.txt"].roles["train_loss"] == "train_loss"

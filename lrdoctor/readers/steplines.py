@@ -2,7 +2,8 @@
 ``0 val 10.9310``, ``0 hella 0.2413``, ``0 train 10.934416``) and scripts like it.
 
 Read only when nearly every non-blank line (``MIN_SHARE``) has exactly that shape and at least
-``MIN_POINTS`` do, so prose, tables and other text are left alone (None).  A name that is only a
+``MIN_POINTS`` do, so prose, tables and other text are left alone (None), as is a dataset's split
+file (``<id> <split> <label>``: whole numbers under phase names).  A name that is only a
 phase word (``train``, ``val``, ``valid``, ``eval``, ``test``) stands for that phase's loss -- the
 one number such a script writes per phase -- and is keyed ``<phase>_loss`` (a note says so); other
 names (``hella``, ``acc``) are kept as written.
@@ -39,10 +40,18 @@ def _points(text: str) -> dict[str, list[tuple[int, float]]] | None:
     return points
 
 
+def _split_table(points: dict[str, list[tuple[int, float]]]) -> bool:
+    """``<id> <split> <label>`` lines -- a dataset's split file (``splits.txt``: ``17 train 3``) --
+    have this shape too, but hold whole numbers only, under phase names: no loss is logged so
+    (found in review: a ``splits.txt`` read as a run and told "keep")."""
+    return all(raw.lower() in _PHASES for raw in points) and all(
+        float(v).is_integer() for pts in points.values() for _, v in pts)
+
+
 def read(path: str, text: str, name: str) -> Run | None:
     """A Run when ``text`` is ``<step> <name> <value>`` lines (module docstring), else None."""
     points = _points(text)
-    if points is None:
+    if points is None or _split_table(points):
         return None
     chunks, renamed = {}, []
     for raw, pts in points.items():
