@@ -353,3 +353,30 @@ def test_a_run_is_not_compared_with_itself(monkeypatch):
     for r in report.runs:
         codes = [f.code for f in r.findings]
         assert codes.count("SW01") <= 1, (r.run, codes)
+
+
+def _abstained_rl_run(folder: Path) -> None:
+    """An SB3 progress.csv whose return moved 1 %: lrdoctor abstains on it (test_returns_scale.py)."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    returns = -200 + 2 * np.linspace(0, 1, 300) + 0.05 * rng.standard_normal(300)
+    loss = np.abs(0.5 + 0.1 * rng.standard_normal(300))
+    rows = "".join(f"{(i + 1) * 2048},{r:.6g},{v:.6g},0.0003\n" for i, (r, v) in enumerate(zip(returns, loss)))
+    (folder / "progress.csv").write_text(
+        "time/total_timesteps,rollout/ep_rew_mean,train/loss,train/learning_rate\n" + rows)
+
+
+def test_a_reference_lrdoctor_cannot_judge_is_refused_or_left_out(tmp_path, run_cli):
+    """Found in review: an RL reference lrdoctor itself abstains on was accepted as what 'good' is."""
+    _write_csv(tmp_path / "run", curve_run("run", 10**-2.5, seed=7))
+    _abstained_rl_run(tmp_path / "rl")
+    _, err = run_cli(["diagnose", tmp_path / "run", "--baseline", tmp_path / "rl"], exit_code=2)
+    assert "cannot judge the reference" in err and "Traceback" not in err
+    # Beside a reference it can judge, the abstained one is left out, and said so; the comparison runs.
+    _write_csv(tmp_path / "slow", curve_run("slow", 10**-2.5, seed=7, slow=3.0))
+    _write_csv(tmp_path / "refs" / "good", curve_run("good", 10**-2.5, seed=3))
+    _abstained_rl_run(tmp_path / "refs" / "rl")
+    out, err = run_cli(["diagnose", tmp_path / "slow", "--baseline", tmp_path / "refs", "--format", "json",
+                        "--fail-on", "never"], exit_code=0)
+    assert "not used as a reference" in err and "progress.csv" in err
+    assert "BL03" in {f["code"] for f in json.loads(out)["runs"][0]["findings"]}

@@ -53,6 +53,8 @@ def apply(runs: Sequence[Run], results: Sequence, references: Sequence[str], con
     except Exception as exc:  # no run could be compared, so none may pass
         return [_crashed(result, exc) for result in results], problems
     _usable_or_raise(ref_runs, ref_results, references, sweep=ref_sweep is not None)
+    ref_runs, ref_results, left_out = _judged_only(ref_runs, ref_results, references)
+    problems = tuple(problems) + tuple(left_out)
     by_name = {run.name: run for run in runs}
     # By source, not name: seeds given as --baseline a/seed0 --baseline a/seed1 may share a name.
     ref_by_source = {r.source: r for r in ref_results}
@@ -97,6 +99,22 @@ def _reference(references: Sequence[str], config) -> tuple[list[Run], list, tupl
         problems += [dataclasses.replace(p, message=f"(--baseline) {p.message}") for p in unread]
     plain = dataclasses.replace(config, baseline=(), group_by="none")
     return runs, list(diagnose_runs(runs, plain).runs), tuple(problems)
+
+
+def _judged_only(runs: Sequence[Run], results: Sequence, references: Sequence[str]) -> tuple[list, list, list]:
+    """(the reference runs lrdoctor could judge, their results, a Problem for each other one).
+
+    A reference lrdoctor abstains on (an RL return, a GAN, a loss broken from the start) says nothing
+    of what a good run is (found in review: one was accepted); the others still serve.  None left:
+    refused, naming why."""
+    judged = {r.source for r in results if r.recommendation is None or r.recommendation.action != "abstain"}
+    if not judged:
+        why = "; ".join(f"{r.run}: {r.recommendation.reason}" for r in results)
+        raise LrDoctorError(f"--baseline {', '.join(references)}: lrdoctor cannot judge the reference ({why}), "
+                            f"so it cannot say what a good run looks like")
+    left_out = [Problem(r.source, f"(--baseline) not used as a reference: {r.recommendation.reason}")
+                for r in results if r.source not in judged]
+    return [run for run in runs if run.source in judged], [r for r in results if r.source in judged], left_out
 
 
 def _usable_or_raise(runs: Sequence[Run], results: Sequence, references: Sequence[str], *, sweep: bool) -> None:
