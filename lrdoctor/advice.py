@@ -298,7 +298,7 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("DQ06"), _rl),
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
-    (_codes("SC01"), _slow),
+    (_codes("SC01", where=lambda f: f.severity >= Severity.WARNING), _slow),
     (_codes("SC02"), _crawl),
     (_codes("PL04"), _dead_accuracy),
     (_codes("OS02"), _swings),

@@ -200,3 +200,25 @@ def test_accuracy_logged_in_per_cent_is_read_as_a_fraction(seed):
     codes, result = codes_for(run)
     f = next(f for f in result.findings if f.code == "PL04")
     assert f.evidence["first"] == pytest.approx(0.102)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_run_that_got_most_of_the_way_and_still_falls_is_no_slow_lr(seed):
+    """Blind label on a real log: GPT-2 on a small corpus, 8.46 -> 0.12 and still falling (memorising), no
+    validation; SC01 said "increase x2.5, high confidence".  Falling 90 % or more below the start, it is
+    info ('more steps would help') with no LR advice; the too-low curve, 95 % of the way at its end on
+    the step axis but judged on its validation loss (60 % below start), is still told to increase."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(10, 4580, 10)
+    t = (steps - steps[0]) / (steps[-1] - steps[0])
+    loss = 8.5 * np.exp(-1.5 * t) * (1 - 0.98 * t ** 2) + 0.1 + 0.02 * rng.standard_normal(t.shape[0])
+    from lrdoctor.model import TRAIN_LOSS, Run
+
+    run = Run("memorising", "memorising", "test", series={"loss": Series.from_lists(steps, loss)},
+              roles={TRAIN_LOSS: "loss"})
+    _, result = codes_for(run)
+    sc01 = [f for f in result.findings if f.code == "SC01"]
+    assert sc01 and sc01[0].severity.name == "INFO" and sc01[0].evidence["improvement"] >= 0.9
+    assert result.recommendation.action == "keep"
+    _, slow = codes_for(C.make_too_low(seed=seed))
+    assert slow.recommendation.action == "increase" and slow.recommendation.rule == "SC01"
