@@ -222,3 +222,31 @@ def test_a_run_that_got_most_of_the_way_and_still_falls_is_no_slow_lr(seed):
     assert result.recommendation.action == "keep"
     _, slow = codes_for(C.make_too_low(seed=seed))
     assert slow.recommendation.action == "increase" and slow.recommendation.rule == "SC01"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_untrained_first_loss_long_before_the_first_evaluation_is_no_explosion(seed):
+    """Blind label on a real log: an HF fine-tune logging its train loss every 2 steps fell from 5.28
+    (step 2) to ~0.3 before its first evaluation at step 200 (0.304); DV03 called the first point an
+    explosion, 17x its 'typical' level, and advised /100.  The same fall with the first evaluation
+    within the first points keeps the evaluation as the start, and a first point standing alone above
+    the ones after it still counts."""
+    from lrdoctor.model import TRAIN_LOSS, VAL_LOSS, Run
+
+    rng = np.random.default_rng(seed)
+    steps = np.arange(2, 2002, 2)
+    train = 0.25 + 5.0 * np.exp(-steps / 40.0) + 0.02 * rng.standard_normal(steps.shape[0])
+    evals = np.arange(200, 2001, 200)
+    val = 0.29 + 0.003 * (-1.0) ** np.arange(evals.shape[0])  # settled: no trend, no rise
+
+    def run_with(train_values, eval_steps):
+        return Run("hf", "hf", "test", series={"loss": Series.from_lists(steps, train_values),
+                                               "eval_loss": Series.from_lists(eval_steps, val[: len(eval_steps)])},
+                   roles={TRAIN_LOSS: "loss", VAL_LOSS: "eval_loss"})
+
+    codes, result = codes_for(run_with(train, evals))
+    assert "DV03" not in codes and result.recommendation.action == "keep"
+    spiked = train.copy()
+    spiked[0] = 400.0  # one huge first point, the next ones at their untrained level: an explosion
+    codes, _ = codes_for(run_with(spiked, evals))
+    assert "DV03" in codes

@@ -266,7 +266,9 @@ class LossExploded(Rule):
     What it detects
         A train-loss point more than ``factor`` times the curve's median level and its starting level (at any time, also
         in the first steps; a step-level loss logged at step 0 is the untrained loss: it is then the start, and
-        never a peak), or a validation loss whose best value is above ``factor_val`` times the
+        never a peak; a step-level first point logged ``LONG_BEFORE_EVAL`` (10) or more points before the first
+        evaluation must also stand ``factor`` times above the median of the first three points, since that
+        evaluation no longer tells where the run began), or a validation loss whose best value is above ``factor_val`` times the
         train loss at the same step while the train loss no longer improves (its
         final level is at least 80 % of the level at that step, which is at least half its start).
         On a reinforcement-learning run (DQ06), whose loss moves with the returns, the peak must also be
@@ -340,6 +342,16 @@ class LossExploded(Rule):
         typical = max(float(np.median(c.values)), start)
         i_peak = first + int(np.argmax(c.values[first:]))
         peak = float(c.values[i_peak])
+        if i_peak == 0 and _first_eval_long_after(view):
+            # A step-level loss's first point, long before the first evaluation: an explosion there
+            # stands above the points that follow it; a first loss with its next ones as high is where
+            # learning began, however far the run fell before it was first evaluated (found on
+            # blind-labelled real logs: an HF fine-tune's first loss, 5.28 at step 2, then 4.x, 3.x, was
+            # called an explosion against the first evaluation's 0.304 at step 200, 100 points later).
+            # Within the first few points of the first evaluation (a Keras batch log's running mean
+            # carrying one huge first batch: 453, 227, 152, ... then 1.9 after the epoch) the
+            # evaluation still tells where the run started.
+            typical = max(typical, view.train.head())
         if not view.levels_comparable_over_time:
             # A reinforcement-learning loss moves with the returns (DQ06): the run's median and start can
             # sit far below where the loss stood when it jumped.  There an explosion must also be an
@@ -376,3 +388,16 @@ class LossExploded(Rule):
             evidence=measured(peak=best, typical=train_then, ratio=round(best / train_then, 2), step=int(v.steps[0]),
                               lr_at_onset=view.lr_at_step(int(v.steps[0]))),
         )
+
+
+LONG_BEFORE_EVAL = 10  # train points logged before the first evaluation: it no longer tells where the run began
+
+
+def _first_eval_long_after(view: View) -> bool:
+    """A step-level train loss with ``LONG_BEFORE_EVAL`` or more points before the first validation
+    value (or with no validation curve to say where the run began)."""
+    if view.train_is_epoch_level:
+        return False
+    if not usable_val(view):
+        return True
+    return int(np.searchsorted(view.train.steps, view.val.steps[0])) >= LONG_BEFORE_EVAL
