@@ -28,19 +28,26 @@ from .report import EXIT_ERROR, EXIT_OK
               help="Stop after this many seconds (exit 0 unless something was found).  Default: never.")
 @click.option("--max-polls", type=click.IntRange(min=1), default=None, metavar="N",
               help="Stop after N looks at the logs.  Default: never.")
+@click.option("--confirm-growth", type=click.FloatRange(min=1), default=1.5, show_default=True, metavar="FACTOR",
+              help="While a run grows, say a finding once the run has grown to FACTOR times the step where it was "
+                   "first found and it still holds (NaN/inf and exploded losses, DV01/DV03, at once).  1: at once.")
+@click.option("--settle", type=click.FloatRange(min=0), default=300.0, show_default=True, metavar="SECONDS",
+              help="A run whose files have not changed for this long is taken as finished and judged as `diagnose` "
+                   "judges it (SC01, 'still falling at the end', only then).  0: judge every run as finished.")
 @click.option("--color/--no-color", default=None, help="Colour the severities (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True,
               help="On stderr: what each poll read (bytes, files read again whole or from their start), which runs "
                    "were diagnosed again, and how long it took.")
 @click.pass_context
-def watch_command(ctx: click.Context, logdir: str, fmt: str, interval: float, timeout, max_polls, color, verbose,
-                  **params) -> None:
+def watch_command(ctx: click.Context, logdir: str, fmt: str, interval: float, timeout, max_polls, confirm_growth,
+                  settle, color, verbose, **params) -> None:
     """Follow the logs under LOGDIR while they grow: print each new finding once, as it appears.
 
     Each poll reads only what was appended (event files from their last complete record, CSV/JSON-lines/text
     logs from their last complete line; JSON documents, non-UTF-8 text and MLflow runs are read again whole
     when they change) and diagnoses again the runs that gained points.  With --fail-on error (the default)
     the first new error exits 1, so a job script can stop the training; Ctrl-C stops watching (exit 0).
+    A run still growing is not finished: see --confirm-growth and --settle (docs/watch.md says why).
     """
     from .watch import watch
 
@@ -49,7 +56,8 @@ def watch_command(ctx: click.Context, logdir: str, fmt: str, interval: float, ti
         color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if not os.path.exists(logdir):
         click.echo(f"lrdoctor: {_shown(logdir)} does not exist yet; waiting for it", err=True)
-    polls = watch(logdir, config, interval=interval, max_polls=max_polls, timeout=timeout)
+    polls = watch(logdir, config, interval=interval, max_polls=max_polls, timeout=timeout,
+                  confirm_growth=confirm_growth, settle=settle)
     watcher_runs = 0
     try:
         for poll in polls:

@@ -53,14 +53,28 @@ class Poll:
         return EXIT_FINDINGS if any(f.severity >= threshold for _, f in self.new_findings) else None
 
 
-class Watcher:
-    """The state kept from poll to poll: the files followed, each run's last result, what was said."""
+IMMEDIATE = ("DV01", "DV03")  # a NaN/inf loss, a jump by an order of magnitude: true as soon as they are seen
+AT_END = ("SC01",)  # "still falling when the run ended": a claim about a finished run
 
-    def __init__(self, logdir, config: Config | None = None):
+
+class Watcher:
+    """The state kept from poll to poll: the files followed, each run's last result, what was said.
+
+    ``confirm_growth``: a finding (other than IMMEDIATE ones and crashes) is said once the run has grown to
+    this many times the step where it was first found, and it is still found; ``settle``: seconds without a
+    change to a run's files after which the run is taken as finished, and judged as ``diagnose`` judges it
+    (its findings said at once, AT_END ones included).  ``confirm_growth=1, settle=0``: every poll judged as
+    ``diagnose`` would judge the logs at that moment.  Why: docs/watch.md (a healthy run judged part-way).
+    """
+
+    def __init__(self, logdir, config: Config | None = None, *, confirm_growth: float = 1.5, settle: float = 300.0,
+                 clock=time.time, source=None):
         self.config = config or Config()
-        self.follower = Follower(logdir, tag_roles=self.config.tag_roles or None)
+        self.follower = source or Follower(logdir, tag_roles=self.config.tag_roles or None)
+        self.confirm_growth, self.settle, self.clock = confirm_growth, settle, clock
         self._results: dict[str, RunResult] = {}  # run name -> its own diagnosis (before the across-runs step)
         self._said: dict[tuple[str, str, str], list[Finding]] = {}
+        self._pending: dict[tuple[str, str, str], int] = {}  # (run, code, tag) -> the run's last step when first found
         self._problems_said: set[str] = set()
         self._crashes_said: set[tuple[str, str]] = set()
         self._report: Report | None = None  # the last diagnosis, kept while nothing changes
@@ -72,15 +86,17 @@ class Watcher:
         from .readers import split_diagnosable
 
         started = time.perf_counter()
-        runs, problems, changed, stats = self.follower.poll()
-        runs, undiagnosable = split_diagnosable(runs)
+        snapshot = self.follower.poll()
+        runs, undiagnosable = split_diagnosable(snapshot.runs)
         read = time.perf_counter()
-        report, rediagnosed = self._diagnose(runs, changed, [*problems, *undiagnosable])
+        report, rediagnosed = self._diagnose(runs, snapshot.changed, [*snapshot.problems, *undiagnosable])
         self.polls += 1
         self.runs_seen = max(self.runs_seen, len(runs))
-        poll = Poll(self.polls, report, rediagnosed=rediagnosed, stats=stats, seconds_reading=read - started,
+        poll = Poll(self.polls, report, rediagnosed=rediagnosed, stats=snapshot.stats, seconds_reading=read - started,
                     seconds_diagnosing=time.perf_counter() - read)
-        poll.new_findings = self._new_findings(report, set(rediagnosed))
+        now = self.clock()
+        idle = {name for name, modified in snapshot.modified.items() if now - modified >= self.settle}
+        poll.new_findings = self._new_findings(report, idle, {run.name: _last_step(run) for run in runs})
         poll.new_problems = self._new_problems(report)
         poll.new_crashes = [(r.run, code) for r in report.runs for code in r.crashed if (r.run, code) not in self._crashes_said]
         self._crashes_said.update(poll.new_crashes)
@@ -108,16 +124,31 @@ class Watcher:
         self._report = Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)
         return self._report, [r.name for r in again]
 
-    def _new_findings(self, report: Report, rediagnosed: set[str]) -> list[tuple[RunResult, Finding]]:
-        new = []
+    def _new_findings(self, report: Report, idle: set[str], last_steps: dict[str, int]) -> list[tuple[RunResult, Finding]]:
+        new, found = [], set()
         for result in report.runs:
             for finding in result.findings:
-                if self._is_new(result.run, finding):
+                key = (result.run, finding.code, finding.tag)
+                found.add(key)
+                if self._ready(key, finding, result.run in idle, last_steps.get(result.run, 0)) \
+                        and self._is_new(key, finding):
                     new.append((result, finding))
+        self._pending = {key: step for key, step in self._pending.items() if key in found}  # gone: start again
         return sorted(new, key=lambda item: (-int(item[1].severity), item[0].run, _start(item[1]), item[1].code))
 
-    def _is_new(self, run: str, finding: Finding) -> bool:
-        said = self._said.setdefault((run, finding.code, finding.tag), [])
+    def _ready(self, key: tuple[str, str, str], finding: Finding, idle: bool, last_step: int) -> bool:
+        """May the finding be said now (class docstring)?"""
+        if finding.evidence.get("crashed") or finding.code in IMMEDIATE:
+            return True
+        if idle:
+            return True
+        if finding.code in AT_END:
+            return False
+        first = self._pending.setdefault(key, last_step)
+        return last_step >= self.confirm_growth * max(first, 1)
+
+    def _is_new(self, key: tuple[str, str, str], finding: Finding) -> bool:
+        said = self._said.setdefault(key, [])
         if any(old.severity >= finding.severity and _overlap(old, finding) for old in said):
             return False
         said.append(finding)
@@ -131,6 +162,10 @@ class Watcher:
                 self._problems_said.add(text)
                 out.append(problem)
         return out
+
+
+def _last_step(run: Run) -> int:
+    return max((int(s.steps[-1]) for s in run.series.values() if len(s)), default=0)
 
 
 def _start(f: Finding) -> int:
@@ -151,10 +186,12 @@ def _span(f: Finding) -> tuple[float, float]:
 
 
 def watch(logdir, config: Config | None = None, *, interval: float = 10.0, max_polls: int | None = None,
-          timeout: float | None = None, sleep=time.sleep, clock=time.monotonic) -> Iterator[Poll]:
+          timeout: float | None = None, confirm_growth: float = 1.5, settle: float = 300.0,
+          sleep=time.sleep, clock=time.monotonic) -> Iterator[Poll]:
     """Poll ``logdir`` every ``interval`` seconds, yielding each Poll, until ``max_polls`` polls or
-    ``timeout`` seconds (None: forever; the caller stops when it likes, e.g. on a finding)."""
-    watcher = Watcher(logdir, config)
+    ``timeout`` seconds (None: forever; the caller stops when it likes, e.g. on a finding).
+    ``confirm_growth`` and ``settle``: see Watcher."""
+    watcher = Watcher(logdir, config, confirm_growth=confirm_growth, settle=settle)
     deadline = None if timeout is None else clock() + timeout
     while True:
         poll_started = clock()

@@ -9,7 +9,8 @@ its files changed.  What cannot be followed by appending is read again whole whe
 run directories (and any other kind of run discovery finds), ``hparams.yaml`` beside event files.
 
     >>> follower = Follower("runs/")                                  # doctest: +SKIP
-    >>> runs, problems, changed = follower.poll()                     # doctest: +SKIP
+    >>> snapshot = follower.poll()            # doctest: +SKIP
+    >>> snapshot.runs, snapshot.changed       # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -37,6 +38,18 @@ def _is_whole_document(path: str) -> bool:
     return path.lower().endswith(".json")
 
 
+@dataclass
+class Snapshot:
+    """What one poll found: every run, problems that belong to no run, the runs whose points changed,
+    when each run's files last changed (seconds since the epoch), and what was read."""
+
+    runs: list[Run]
+    problems: list[Problem]
+    changed: set[str]
+    modified: dict[str, float]
+    stats: PollStats
+
+
 class Follower:
     """Follows every run under ``root`` (a directory or one log file); ``poll()`` after ``poll()``."""
 
@@ -49,21 +62,24 @@ class Follower:
         self._worth: dict[str, tuple] = {}  # unnamed candidate -> (its stat when looked at, holds a log)
         self._points: dict[str, tuple] = {}  # run name -> its points' signature when last polled
 
-    def poll(self) -> tuple[list[Run], list[Problem], set[str], PollStats]:
-        """(every run, problems that belong to no run, names of the runs whose points changed, stats)."""
+    def poll(self) -> Snapshot:
         stats = PollStats()
         jobs, problems = self._jobs()
         seen_paths: set[str] = set()
-        results = []
+        results, modified = [], {}
         for job in jobs:
             key = (type(job).__name__, job.name)
             if self._update(key, job, seen_paths, stats) or key not in self._results:
                 self._results[key] = self._read(job)
-            results.append(self._results[key])
+            result = self._results[key]
+            results.append(result)
+            if isinstance(result, list):
+                newest = _newest_mtime(_job_paths(job))
+                modified.update((run.name, newest) for run in result)
         self._forget_gone({(type(j).__name__, j.name) for j in jobs}, seen_paths)
         runs = sorted((r for result in results if isinstance(result, list) for r in result), key=lambda r: r.name)
         problems += [p for p in results if isinstance(p, Problem)]
-        return runs, problems, self._changed_runs(runs), stats
+        return Snapshot(runs, problems, self._changed_runs(runs), modified, stats)
 
     def _jobs(self) -> tuple[list, list[Problem]]:
         if not os.path.exists(self.root):
@@ -199,6 +215,24 @@ def _points_signature(run: Run) -> tuple:
     return (run.source, len(run.problems), tuple(
         (tag, len(s), int(s.steps[0]), int(s.steps[-1]), repr(float(s.values[-1])))
         for tag, s in sorted(run.series.items()) if len(s)))
+
+
+def _job_paths(job) -> list[str]:
+    if isinstance(job, TensorBoardJob):
+        return job.paths
+    if isinstance(job, FileJob):
+        return [job.path]
+    return _files_under(getattr(job, "directory", None) or getattr(job, "path", ""))
+
+
+def _newest_mtime(paths: list[str]) -> float:
+    newest = 0.0
+    for path in paths:
+        try:
+            newest = max(newest, os.stat(path).st_mtime)
+        except OSError:
+            continue
+    return newest
 
 
 def _stat_signature(path: str) -> tuple | None:
