@@ -90,6 +90,9 @@ def _say(poll, fmt: str, color: bool, verbose: bool) -> None:
 
 def _say_progress(poll) -> None:
     stats = poll.stats
+    if poll.number == 1:
+        click.echo("lrdoctor: following " + (", ".join(f"{how}: {n}" for how, n in sorted(stats.followed.items()))
+                                            or "no file yet"), err=True)
     whole = f"; read whole: {', '.join(_shown(p) for p in stats.read_whole)}" if stats.read_whole else ""
     again = f"; read again from the start: {', '.join(_shown(p) for p in stats.read_again)}" if stats.read_again else ""
     click.echo(f"lrdoctor: poll {poll.number}: {len(poll.report.runs)} run(s); read {stats.bytes_read:,} bytes from "

@@ -32,6 +32,7 @@ class PollStats:
     files_changed: list[str] = field(default_factory=list)
     read_whole: list[str] = field(default_factory=list)  # re-read whole (not followable by appending)
     read_again: list[str] = field(default_factory=list)  # shrunk, replaced or rewritten: read from the start
+    followed: dict[str, int] = field(default_factory=dict)  # how the files are followed -> how many
 
 
 def _is_whole_document(path: str) -> bool:
@@ -77,6 +78,8 @@ class Follower:
                 newest = _newest_mtime(_job_paths(job))
                 modified.update((run.name, newest) for run in result)
         self._forget_gone({(type(j).__name__, j.name) for j in jobs}, seen_paths)
+        for how in self.followed().values():
+            stats.followed[how] = stats.followed.get(how, 0) + 1
         runs = sorted((r for result in results if isinstance(result, list) for r in result), key=lambda r: r.name)
         problems += [p for p in results if isinstance(p, Problem)]
         return Snapshot(runs, problems, self._changed_runs(runs), modified, stats)
@@ -188,11 +191,11 @@ class Follower:
         return changed
 
     def followed(self) -> dict[str, str]:
-        """path -> how it is followed ('appended records', 'appended lines', 'read whole when it changes')."""
+        """path -> how it is followed (appended records, appended lines, read whole when it changes)."""
         out = {}
         for path, tail in sorted(self._tails.items()):
-            out[path] = ("appended records" if isinstance(tail, EventTail)
-                         else "read whole when it changes" if tail.whole else "appended lines")
+            out[path] = ("event files: appended records" if isinstance(tail, EventTail)
+                         else "read whole when they change" if tail.whole else "text logs: appended lines")
         return out
 
 
