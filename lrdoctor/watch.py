@@ -25,7 +25,7 @@ from .config import Config
 from .findings import Finding, Severity
 from .model import Problem, Run
 from .readers.incremental import Follower, PollStats
-from .report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Report, RunResult
+from .report import EXIT_ERROR, EXIT_FINDINGS, Report, RunResult
 
 
 @dataclass
@@ -204,6 +204,3 @@ def watch(logdir, config: Config | None = None, *, interval: float = 10.0, max_p
                 return
             wait = min(wait, max(0.0, deadline - clock()))
         sleep(wait)
-
-
-__all__ = ["watch", "Watcher", "Poll", "EXIT_OK"]

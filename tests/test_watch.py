@@ -216,3 +216,15 @@ def test_lines_escape_control_characters():
     assert "\x1b" not in line and "\n" not in line and "\\x1b" in line
     record = json.loads(json_line("run\udcff", "/src", finding, 3))
     assert record["run"] == "run\\xff" and record["poll"] == 3 and record["code"] == "DV01"
+
+
+def test_text_lines_say_the_same_findings_as_json(run_cli):
+    sample = REPO / "sample_logs"
+    common = ["watch", sample, "--settle", "0", "--max-polls", "1", "--fail-on", "never", "--no-color"]
+    text, _ = run_cli(common)
+    records, _ = run_cli([*common, "--format", "json"])
+    records = [json.loads(line) for line in records.splitlines()]
+    assert len(text.splitlines()) == len(records) > 0
+    for line, record in zip(text.splitlines(), records):
+        assert line.startswith(f"{record['run']}: {record['code']} (")
+        assert line.endswith(record["message"])
