@@ -216,3 +216,18 @@ def test_new_runs_are_picked_up_and_changed_runs_named(tmp_path):
     snapshot = follower.poll()
     assert [r.name for r in snapshot.runs] == ["a", "b.csv"] and snapshot.changed == {"b.csv"}
     assert follower.poll().changed == set()
+
+
+def test_a_second_training_in_the_same_directory_becomes_its_own_run(tmp_path):
+    """tensorboard_follow takes the path of read_tensorboard_trainings when a tag goes back."""
+    first = tmp_path / "events.out.tfevents.1.host"
+    _append(str(first), _event_bytes(60, seed=1))
+    follower = Follower(str(tmp_path))
+    follower.poll()
+    second = b"".join(frame(scalar_event("train/loss", 3.0 / (s + 1), s, wall=2.0e9 + s).SerializeToString())
+                      for s in range(40))
+    _append(str(tmp_path / "events.out.tfevents.2.host"), second)
+    snapshot = follower.poll()
+    full, _ = read_runs(str(tmp_path))
+    assert [r.name for r in snapshot.runs] == [".", ".#2"] and snapshot.changed == {".", ".#2"}
+    _same_runs(snapshot.runs, full)
