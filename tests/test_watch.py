@@ -228,3 +228,11 @@ def test_text_lines_say_the_same_findings_as_json(run_cli):
     for line, record in zip(text.splitlines(), records):
         assert line.startswith(f"{record['run']}: {record['code']} (")
         assert line.endswith(record["message"])
+
+
+def test_select_and_timeout_work_as_for_diagnose(run_cli):
+    started = time.monotonic()
+    out, err = run_cli(["watch", REPO / "sample_logs", "--settle", "0", "--select", "DV01", "--timeout", "0.5",
+                        "--interval", "0.1", "--fail-on", "never", "-v", "--format", "json"])
+    assert [json.loads(line)["code"] for line in out.splitlines()] == ["DV01"]  # said once, at the first poll
+    assert err.count("new finding(s)") >= 3 and time.monotonic() - started < 10  # polled until the timeout

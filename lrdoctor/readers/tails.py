@@ -69,6 +69,10 @@ class _Followed:
             return None
         return fd, info
 
+    def _unchanged(self, info: os.stat_result) -> bool:
+        """Same file, same size and time as at the last look: nothing to read, nothing to check."""
+        return (info.st_dev, info.st_ino) == self.ident and (info.st_size, info.st_mtime_ns) == self._seen
+
     def _restart_if_rewritten(self, fd: int, info: os.stat_result) -> None:
         ident = (info.st_dev, info.st_ino)
         if ident != self.ident or info.st_size < self.offset or self._guard_bytes(fd, self.offset) != self._guard:
@@ -98,6 +102,8 @@ class EventTail(_Followed):
             return changed
         fd, info = opened
         try:
+            if self._unchanged(info):
+                return False
             resets = self.resets
             self._restart_if_rewritten(fd, info)
             start = self.offset
@@ -205,6 +211,8 @@ class TextTail(_Followed):
         try:
             if self.whole:
                 return self._poll_whole(info)
+            if self._unchanged(info):
+                return False
             resets = self.resets
             self._restart_if_rewritten(fd, info)
             start = self.offset
