@@ -232,7 +232,7 @@ def test_text_lines_say_the_same_findings_as_json(run_cli):
 
 def test_select_and_timeout_work_as_for_diagnose(run_cli):
     started = time.monotonic()
-    out, err = run_cli(["watch", REPO / "sample_logs", "--settle", "0", "--select", "DV01", "--timeout", "0.5",
+    out, err = run_cli(["watch", REPO / "sample_logs", "--settle", "0", "--select", "DV01", "--timeout", "2",
                         "--interval", "0.1", "--fail-on", "never", "-v", "--format", "json"])
     report, _ = run_cli(["diagnose", REPO / "sample_logs", "--select", "DV01", "--format", "json", "--fail-on", "never"])
     want = sorted(f["code"] for run in json.loads(report)["runs"] for f in run["findings"])
