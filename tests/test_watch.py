@@ -239,3 +239,21 @@ def test_select_and_timeout_work_as_for_diagnose(run_cli):
     assert "DV01" in want and "DV02" not in want  # (RT01, the range-test analysis, is no rule: always there)
     assert sorted(json.loads(line)["code"] for line in out.splitlines()) == want  # each said once, at the first poll
     assert err.count("new finding(s)") >= 3 and time.monotonic() - started < 10  # polled until the timeout
+
+
+def test_a_check_that_crashes_exits_2_and_is_said(run_cli, monkeypatch):
+    import lrdoctor.rules as rules_mod
+    from lrdoctor.rules.base import Rule
+
+    class Crashes(Rule):
+        """Test rule that always crashes."""
+
+        code, name, kind, severity, requires = "TC01", "test-crashes", "divergence", Severity.ERROR, ()
+
+        def check(self, run, options):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(rules_mod, "ALL_RULES", [Crashes])
+    out, _ = run_cli(["watch", REPO / "sample_logs" / "healthy_tbx", "--settle", "0", "--max-polls", "3",
+                      "--interval", "0"], exit_code=EXIT_ERROR)
+    assert out.count("TC01 (error") == 1 and "could not run" in out

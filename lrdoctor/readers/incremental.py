@@ -107,8 +107,8 @@ class Follower:
             if isinstance(job, TensorBoardJob) and os.path.isdir(job.directory):
                 changed |= self._whole_changed(key + ("hparams",), [os.path.join(job.directory, "hparams.yaml")])
             return changed
-        paths = _files_under(getattr(job, "directory", None) or getattr(job, "path", ""))
-        if self._whole_changed(key, paths):
+        paths = _job_paths(job)  # an MLflow run directory, or a kind of run this module does not know
+        if not paths or self._whole_changed(key, paths):  # nothing to look at: read again at every poll
             stats.read_whole.append(job.name)
             stats.files_changed.append(job.name)
             return True
@@ -225,7 +225,8 @@ def _job_paths(job) -> list[str]:
         return job.paths
     if isinstance(job, FileJob):
         return [job.path]
-    return _files_under(getattr(job, "directory", None) or getattr(job, "path", ""))
+    where = getattr(job, "directory", None) or getattr(job, "path", None)
+    return _files_under(where) if isinstance(where, str) and os.path.exists(where) else []
 
 
 def _newest_mtime(paths: list[str]) -> float:
