@@ -3,8 +3,8 @@
 stdout carries one line per new finding (text, or one JSON object with ``--format json``); reading
 problems, ``--verbose`` progress and the closing messages go to stderr.  Exit codes as ``diagnose``:
 1 on the first new finding at or above ``--fail-on`` (so a job script can stop the training), 2 when a
-check crashed or no run was ever found, 0 when the watch ends (``--max-polls``, ``--timeout``,
-Ctrl-C) with nothing at or above ``--fail-on``.
+check crashed or no run was ever found, 0 when the watch ends (``--max-polls``, ``--timeout``, the
+training's ``--pid`` gone, Ctrl-C) with nothing at or above ``--fail-on``.
 """
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ from .report import EXIT_ERROR, EXIT_OK
               help="Stop after this many seconds (exit 0 unless something was found).  Default: never.")
 @click.option("--max-polls", type=click.IntRange(min=1), default=None, metavar="N",
               help="Stop after N looks at the logs.  Default: never.")
+@click.option("--pid", type=click.IntRange(min=1), default=None, metavar="PID",
+              help="The training's process id: when it exits, one last look judges every run as finished, then "
+                   "the watch ends (`python train.py & lrdoctor watch runs/ --pid $! || kill $!`).")
 @click.option("--confirm-growth", type=click.FloatRange(min=1), default=1.5, show_default=True, metavar="FACTOR",
               help="While a run grows, say a finding once the run has grown to FACTOR times the step where it was "
                    "first found and it still holds (NaN/inf and exploded losses, DV01/DV03, at once).  1: at once.")
@@ -39,7 +42,7 @@ from .report import EXIT_ERROR, EXIT_OK
               help="On stderr: what each poll read (bytes, files read again whole or from their start), which runs "
                    "were diagnosed again, and how long it took.")
 @click.pass_context
-def watch_command(ctx: click.Context, logdir: str, fmt: str, interval: float, timeout, max_polls, confirm_growth,
+def watch_command(ctx: click.Context, logdir: str, fmt: str, interval: float, timeout, max_polls, pid, confirm_growth,
                   settle, color, verbose, **params) -> None:
     """Follow the logs under LOGDIR while they grow: print each new finding once, as it appears.
 
@@ -49,15 +52,16 @@ def watch_command(ctx: click.Context, logdir: str, fmt: str, interval: float, ti
     the first new error exits 1, so a job script can stop the training; Ctrl-C stops watching (exit 0).
     A run still growing is not finished: see --confirm-growth and --settle (docs/watch.md says why).
     """
-    from .watch import watch
+    from .watch import process_alive, watch
 
     config = make_config(ctx, params)
     if color is None:
         color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if not os.path.exists(logdir):
         click.echo(f"lrdoctor: {_shown(logdir)} does not exist yet; waiting for it", err=True)
+    alive = None if pid is None else process_alive(pid)
     polls = watch(logdir, config, interval=interval, max_polls=max_polls, timeout=timeout,
-                  confirm_growth=confirm_growth, settle=settle)
+                  confirm_growth=confirm_growth, settle=settle, training_alive=alive)
     watcher_runs = 0
     try:
         for poll in polls:

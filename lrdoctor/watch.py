@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -82,7 +82,8 @@ class Watcher:
         self.polls = 0
         self.runs_seen = 0
 
-    def poll(self) -> Poll:
+    def poll(self, *, finished: bool = False) -> Poll:
+        """One look at the logs; ``finished``: the training is over, every run is judged as finished."""
         from .readers import split_diagnosable
 
         started = time.perf_counter()
@@ -95,10 +96,11 @@ class Watcher:
         poll = Poll(self.polls, report, rediagnosed=rediagnosed, stats=snapshot.stats, seconds_reading=read - started,
                     seconds_diagnosing=time.perf_counter() - read)
         now = self.clock()
-        idle = {name for name, modified in snapshot.modified.items() if now - modified >= self.settle}
+        idle = {name for name, modified in snapshot.modified.items() if finished or now - modified >= self.settle}
         poll.new_findings = self._new_findings(report, idle, {run.name: _last_step(run) for run in runs})
         poll.new_problems = self._new_problems(report)
-        poll.new_crashes = [(r.run, code) for r in report.runs for code in r.crashed if (r.run, code) not in self._crashes_said]
+        poll.new_crashes = [(r.run, code) for r in report.runs for code in r.crashed
+                            if (r.run, code) not in self._crashes_said]
         self._crashes_said.update(poll.new_crashes)
         return poll
 
@@ -124,7 +126,8 @@ class Watcher:
         self._report = Report(runs=tuple(results), problems=tuple(problems) + sweep_problems, sweeps=sweeps)
         return self._report, [r.name for r in again]
 
-    def _new_findings(self, report: Report, idle: set[str], last_steps: dict[str, int]) -> list[tuple[RunResult, Finding]]:
+    def _new_findings(self, report: Report, idle: set[str],
+                      last_steps: dict[str, int]) -> list[tuple[RunResult, Finding]]:
         new, found = [], set()
         for result in report.runs:
             for finding in result.findings:
@@ -187,16 +190,18 @@ def _span(f: Finding) -> tuple[float, float]:
 
 def watch(logdir, config: Config | None = None, *, interval: float = 10.0, max_polls: int | None = None,
           timeout: float | None = None, confirm_growth: float = 1.5, settle: float = 300.0,
-          sleep=time.sleep, clock=time.monotonic) -> Iterator[Poll]:
+          training_alive: Callable[[], bool] | None = None, sleep=time.sleep, clock=time.monotonic) -> Iterator[Poll]:
     """Poll ``logdir`` every ``interval`` seconds, yielding each Poll, until ``max_polls`` polls or
-    ``timeout`` seconds (None: forever; the caller stops when it likes, e.g. on a finding).
+    ``timeout`` seconds (None: forever; the caller stops when it likes, e.g. on a finding), or until
+    ``training_alive()`` says the training is over: then one last poll judges every run as finished.
     ``confirm_growth`` and ``settle``: see Watcher."""
     watcher = Watcher(logdir, config, confirm_growth=confirm_growth, settle=settle)
     deadline = None if timeout is None else clock() + timeout
     while True:
         poll_started = clock()
-        yield watcher.poll()
-        if max_polls is not None and watcher.polls >= max_polls:
+        over = training_alive is not None and not training_alive()
+        yield watcher.poll(finished=over)
+        if over or (max_polls is not None and watcher.polls >= max_polls):
             return
         wait = max(0.0, interval - (clock() - poll_started))
         if deadline is not None:
@@ -204,3 +209,19 @@ def watch(logdir, config: Config | None = None, *, interval: float = 10.0, max_p
                 return
             wait = min(wait, max(0.0, deadline - clock()))
         sleep(wait)
+
+
+def process_alive(pid: int) -> Callable[[], bool]:
+    """``training_alive`` for a process id: True while that process exists."""
+    import os
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # it exists, owned by another user
+            return True
+        return True
+
+    return alive

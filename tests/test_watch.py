@@ -257,3 +257,16 @@ def test_a_check_that_crashes_exits_2_and_is_said(run_cli, monkeypatch):
     out, _ = run_cli(["watch", REPO / "sample_logs" / "healthy_tbx", "--settle", "0", "--max-polls", "3",
                       "--interval", "0"], exit_code=EXIT_ERROR)
     assert out.count("TC01 (error") == 1 and "could not run" in out
+
+
+def test_when_the_training_process_exits_every_run_is_judged_as_finished(run_cli):
+    """SC01 ('still falling when the run ended') waits for the end: here, the --pid's exit."""
+    training = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])
+    reaper = threading.Thread(target=training.wait, daemon=True)  # a zombie would still answer kill(pid, 0)
+    reaper.start()
+    started = time.monotonic()
+    out, _ = run_cli(["watch", REPO / "sample_logs" / "lr_too_low_keras_tb", "--settle", "1e9", "--pid", training.pid,
+                      "--interval", "0.2", "--timeout", "30"], exit_code=EXIT_FINDINGS)
+    assert time.monotonic() - started >= 1.0  # not before the training ended
+    assert out.count("SC01 (error") == 1
+    reaper.join()
