@@ -14,6 +14,7 @@ run directories (and any other kind of run discovery finds), ``hparams.yaml`` be
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -65,7 +66,7 @@ class Follower:
 
     def poll(self) -> Snapshot:
         stats = PollStats()
-        jobs, problems = self._jobs()
+        jobs, problems, walk = self._jobs()
         seen_paths: set[str] = set()
         results, modified = [], {}
         for job in jobs:
@@ -81,15 +82,20 @@ class Follower:
         for how in self.followed().values():
             stats.followed[how] = stats.followed.get(how, 0) + 1
         runs = sorted((r for result in results if isinstance(result, list) for r in result), key=lambda r: r.name)
+        if walk is not None:  # symlinks followed or not entered: noted on fresh copies (the runs held stay as read)
+            runs = [dataclasses.replace(run, notes=list(run.notes)) for run in runs]
+            problems += walk.add_notes(runs)
         problems += [p for p in results if isinstance(p, Problem)]
         return Snapshot(runs, problems, self._changed_runs(runs), modified, stats)
 
-    def _jobs(self) -> tuple[list, list[Problem]]:
+    def _jobs(self) -> tuple[list, list[Problem], object]:
+        """(jobs, problems, the symlinks walked when discovery reports them, else None)."""
         if not os.path.exists(self.root):
-            return [], [Problem(self.root, "no such file or directory (yet)")]
+            return [], [Problem(self.root, "no such file or directory (yet)")], None
         if os.path.isfile(self.root):
-            return [_single_file_job(self.root)], []
-        return find_jobs(self.root)
+            return [_single_file_job(self.root)], [], None
+        found = find_jobs(self.root)
+        return list(found[0]), list(found[1]), found[2] if len(found) > 2 else None
 
     # ---------------------------------------------------------------- files of a job
 
