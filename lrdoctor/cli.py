@@ -16,7 +16,7 @@ import sys
 
 import click
 
-from . import cli_plots
+from . import cli_plots, cli_watch
 from ._version import __version__
 from .cli_options import config_options
 from .cli_options import make_config as _make_config
@@ -330,6 +330,11 @@ def schema_command(ctx: click.Context) -> None:
 
     click.echo(schema.render(), nl=False)
     ctx.exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------- watch (cli_watch.py)
+
+cli.add_command(cli_watch.watch_command)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -170,20 +170,21 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
                     problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])]
 
 
-def _read_file(job: FileJob, tag_roles) -> list[Run] | Problem | None:
+def _read_file(job: FileJob, tag_roles, read=None) -> list[Run] | Problem | None:
     """One log file: its text is read once and offered to the text readers in turn -- the most
-    particular first -- then to the CSV/JSON ones (files.py), unless only its content made it a candidate."""
+    particular first -- then to the CSV/JSON ones (files.py), unless only its content made it a candidate.
+    ``read``: the file's text already held, its candidacy already checked (watch: readers/incremental.py)."""
     from .content import holds_training_log
     from .csv_trainings import split_csv_run
     from .files import read_log_text
     from .hparams import read_hparams_beside
     from .textfile import read_text
 
-    if job.content and not holds_training_log(job.path):
+    if read is None and job.content and not holds_training_log(job.path):
         return None
-    if not job.named and not job.content and not _big_file_worth_reading(job):
+    if read is None and not job.named and not job.content and not _big_file_worth_reading(job):
         return None
-    read = read_text(job.path)
+    read = read_text(job.path) if read is None else read
     found = None if read.error else _read_text_log(job, read.text)
     if isinstance(found, list):
         if read.cut_note:  # part of the file was not read (too large, a NUL hole): say so on every run
