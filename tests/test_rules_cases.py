@@ -250,3 +250,24 @@ def test_an_untrained_first_loss_long_before_the_first_evaluation_is_no_explosio
     spiked[0] = 400.0  # one huge first point, the next ones at their untrained level: an explosion
     codes, _ = codes_for(run_with(spiked, evals))
     assert "DV03" in codes
+
+
+def test_a_best_in_the_last_points_gave_nothing_back():
+    """Blind label on a real log: a loss flat at ln 2 whose smoothed minimum fell 2 points before the end
+    was told DV02 'climbed back, lost 61 % of its progress'.  A climb back needs a stretch after the best."""
+    from lrdoctor.model import TRAIN_LOSS, Run
+
+    steps = np.arange(0, 2150, 10)
+    loss = 0.70 + 0.004 * (-1.0) ** np.arange(steps.shape[0])
+    loss[-6:-1] = [0.66, 0.655, 0.65, 0.655, 0.66]  # a dip among the last points, then the level again
+    run = Run("flat", "flat", "test", series={"loss": Series.from_lists(steps, loss)}, roles={TRAIN_LOSS: "loss"})
+    codes, _ = codes_for(run)
+    assert "DV02" not in codes
+    # The same dip with a stretch after it, back at the level, is a give-back
+    loss2 = np.concatenate([np.linspace(0.9, 0.70, 60), loss[:-40], np.full(40, 0.70)])
+    loss2[150:175] = 0.62
+    loss2[175:] = 0.86
+    run2 = Run("gave-back", "gave-back", "test", series={"loss": Series.from_lists(np.arange(loss2.shape[0]) * 10, loss2)},
+               roles={TRAIN_LOSS: "loss"})
+    codes, _ = codes_for(run2)
+    assert "DV02" in codes

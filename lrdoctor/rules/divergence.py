@@ -209,7 +209,11 @@ def _measure_blow_up(c: Curve, options: LossBlowUp.Options) -> _BlowUp:
     rose = end - start > options.rise_over_start * abs(start) and end - start > options.min_z * noise
     # Giving back progress needs real progress first: the improvement itself must stand out of the noise.
     progress = (start - best) > options.min_z * noise and (start - best) > options.min_progress * start
-    lost = progress and (end - best) > options.giveback * (start - best) \
+    # A climb back needs a stretch after the best: a best inside the tail's own points (where the running
+    # median's window shrinks and its minimum is an extreme of the noise) gave nothing back (found on
+    # blind-labelled real logs: a loss flat at ln 2 whose smoothed minimum fell 2 points before the end).
+    after_best = i_best < c.n - max(3, int(np.ceil(0.1 * c.n)))
+    lost = progress and after_best and (end - best) > options.giveback * (start - best) \
         and (end - best) > options.min_z * noise
     # Bouncing out of the basin: a good part of the last half far above the start (50 % and 3 sigma).
     late = c.values[c.n // 2:]
