@@ -7,8 +7,9 @@
 * a key holding ``cutoff``: its GET sends half the body, then the connection drops (a network failure
   mid-file).
 
-``GET /_requests`` answers the number of requests served so far by method, as JSON (the S3 API
-never uses that path); ``DELETE /_requests`` sets them to zero.
+``GET /_requests`` answers the requests served so far, as JSON (the S3 API never uses that path):
+``{"counts": {method: n}, "log": ["GET /bucket/key bytes=0-65536", ...]}``; ``DELETE /_requests``
+forgets them.
 """
 from __future__ import annotations
 
@@ -23,19 +24,21 @@ _DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</
 
 class FaultyS3:
     def __init__(self, app):
-        self.app, self.counts, self.lock = app, Counter(), threading.Lock()
+        self.app, self.counts, self.log, self.lock = app, Counter(), [], threading.Lock()
 
     def __call__(self, environ, start_response):
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         if path == "/_requests":
             with self.lock:
-                body = json.dumps(dict(self.counts)).encode()
+                body = json.dumps({"counts": dict(self.counts), "log": self.log}).encode()
                 if method == "DELETE":
                     self.counts.clear()
+                    self.log = []
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
         with self.lock:
             self.counts[method] += 1
+            self.log.append(f"{method} {path} {environ.get('HTTP_RANGE', '')}".rstrip())
         bucket, _, key = path.lstrip("/").partition("/")
         if bucket == "locked" or ("forbidden" in key and method == "GET"):
             start_response("403 Forbidden", [("Content-Type", "application/xml")])

@@ -133,13 +133,8 @@ def _fetch_file(fs, rpath: str, lpath: str, fetch: Fetch) -> None:
         if fetch.limit is None or (fetch.size is not None and fetch.size <= fetch.limit):
             fs.get_file(rpath, lpath)
             return
-        if fetch.size is None:
-            with fs.open(rpath, "rb") as fh:
-                data = fh.read(fetch.limit)
-        else:
-            data = fs.cat_file(rpath, start=0, end=fetch.limit)
         with open(lpath, "wb") as out:
-            out.write(data)
+            out.write(_read_range(fs, rpath, 0, fetch.limit, fetch.size))
     except BaseException:
         _remove(lpath)  # never read half a file as if it were the whole
         raise
@@ -152,8 +147,20 @@ def _fetch_windows(fs, rpath: str, lpath: str, fetch: Fetch) -> None:
         for start, end in windows(fetch):
             if end > start:
                 out.seek(start)
-                out.write(fs.cat_file(rpath, start=start, end=end))
-        out.truncate(fetch.size or 0)
+                out.write(_read_range(fs, rpath, start, end, fetch.size))
+        if fetch.size is not None:
+            out.truncate(fetch.size)
+
+
+def _read_range(fs, rpath: str, start: int, end: int, size: int | None) -> bytes:
+    """Bytes [start, end) in one ranged request; streamed and cut when the store gave no size (a web
+    server's listing), as such a server may also ignore ranges."""
+    if size is not None:
+        return fs.cat_file(rpath, start=start, end=end)
+    with fs.open(rpath, "rb") as fh:
+        if start:
+            fh.seek(start)
+        return fh.read(end - start)
 
 
 def _probe_says_log(fetch: Fetch, lpath: str) -> bool:

@@ -86,9 +86,9 @@ def _file_fetch(rel: str, name: str, size: int | None, in_mlflow_run: bool) -> F
 
 def windows(fetch: Fetch) -> list[tuple[int, int]]:
     """The byte ranges [start, end) a probe fetches, as the local decision reads them."""
-    size = fetch.size or 0
     if fetch.probe == "content":
-        return [(0, min(size, HEAD_BYTES + 1))]
+        return [(0, HEAD_BYTES + 1 if fetch.size is None else min(fetch.size, HEAD_BYTES + 1))]
+    size = fetch.size or 0  # a "big" probe always knows the size
     middle, last = size // 2, max(size - _BIG_HEAD, 0)
     return [(0, min(size, _BIG_HEAD + 1)), (middle, min(size, middle + _BIG_HEAD)), (last, size)]
 
