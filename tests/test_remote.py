@@ -285,3 +285,37 @@ def test_a_protocol_without_its_package_says_what_to_install(run_cli):
         pass
     out, err = run_cli(["runs", "gs://bucket/runs"], exit_code=2)
     assert "gs://bucket/runs: cannot read gs:// URLs: gcsfs is not installed (pip install gcsfs)" in out + err
+
+
+# --------------------------------------------------------------------------- a plain web server
+
+
+@pytest.fixture
+def http_tree(tree_url):
+    """The same tree served by Python's own web server: directory listings as HTML links, no sizes, no
+    ranges (fsspec's HTTP filesystem lists by following the links; needs aiohttp, which s3fs brings)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    _, local = tree_url
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(local.parent)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{local.name}", local
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def test_a_web_server_listing_reads_the_same_as_local(run_cli, http_tree, small_thresholds):
+    pytest.importorskip("aiohttp", reason="fsspec's HTTP filesystem needs aiohttp")
+    url, local = http_tree
+    remote, _ = _json(run_cli, "diagnose", url, "--fail-on", "never", exit_code=0)
+    mirrored, _ = _json(run_cli, "diagnose", local, "--fail-on", "never", exit_code=0)
+    _assert_same_but_paths(remote, url, mirrored, local)
