@@ -133,11 +133,25 @@ def _fetch_file(fs, rpath: str, lpath: str, fetch: Fetch) -> None:
         if fetch.limit is None or (fetch.size is not None and fetch.size <= fetch.limit):
             fs.get_file(rpath, lpath)
             return
-        with open(lpath, "wb") as out:
-            out.write(_read_range(fs, rpath, 0, fetch.limit, fetch.size))
+        _copy_head(fs, rpath, lpath, fetch.limit)
     except BaseException:
         _remove(lpath)  # never read half a file as if it were the whole
         raise
+
+
+_CHUNK = 16 << 20
+
+
+def _copy_head(fs, rpath: str, lpath: str, limit: int) -> None:
+    """The first ``limit`` bytes, streamed in large reads (a few ranged requests, bounded memory)."""
+    with fs.open(rpath, "rb", block_size=_CHUNK) as fh, open(lpath, "wb") as out:
+        left = limit
+        while left > 0:
+            data = fh.read(min(left, _CHUNK))
+            if not data:
+                break
+            out.write(data)
+            left -= len(data)
 
 
 def _fetch_windows(fs, rpath: str, lpath: str, fetch: Fetch) -> None:
@@ -154,12 +168,10 @@ def _fetch_windows(fs, rpath: str, lpath: str, fetch: Fetch) -> None:
 
 def _read_range(fs, rpath: str, start: int, end: int, size: int | None) -> bytes:
     """Bytes [start, end) in one ranged request; streamed and cut when the store gave no size (a web
-    server's listing), as such a server may also ignore ranges."""
+    server's listing: such a server may also ignore ranges; a probe then only reads from the start)."""
     if size is not None:
         return fs.cat_file(rpath, start=start, end=end)
     with fs.open(rpath, "rb") as fh:
-        if start:
-            fh.seek(start)
         return fh.read(end - start)
 
 
