@@ -319,3 +319,25 @@ def test_a_web_server_listing_reads_the_same_as_local(run_cli, http_tree, small_
     remote, _ = _json(run_cli, "diagnose", url, "--fail-on", "never", exit_code=0)
     mirrored, _ = _json(run_cli, "diagnose", local, "--fail-on", "never", exit_code=0)
     _assert_same_but_paths(remote, url, mirrored, local)
+
+
+def test_a_text_log_over_the_bound_is_fetched_up_to_it_in_large_reads(s3_endpoint, tmp_path, monkeypatch):
+    """Files over the local reading bound (256 MiB: too big for a test) are fetched up to it only;
+    here the bound and the read size are made small."""
+    import s3fs
+
+    from lrdoctor.readers import remote
+    from lrdoctor.readers.remote_plan import Fetch
+
+    data = b"step,loss\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(50000))
+    s3fs.S3FileSystem().pipe(f"{BUCKET}/bound/metrics.csv", data)
+    monkeypatch.setattr(remote, "_CHUNK", 64 << 10)
+    _requests(s3_endpoint, "DELETE")
+    target = tmp_path / "m" / "metrics.csv"
+    fs = s3fs.S3FileSystem()
+    remote._fetch_file(fs, f"{BUCKET}/bound/metrics.csv", str(target), Fetch("metrics.csv", len(data), 200_001))
+    assert target.read_bytes() == data[:200_001]
+    gets = [line for line in _requests(s3_endpoint)["log"] if line.startswith("GET /logs/bound/")]
+    assert 1 <= len(gets) <= 5 and all("bytes=" in line for line in gets)  # ranged, 64 KiB or more each
+    remote._fetch_file(fs, f"{BUCKET}/bound/metrics.csv", str(target), Fetch("metrics.csv", len(data), len(data) + 1))
+    assert target.read_bytes() == data  # within the bound: the whole file
