@@ -341,3 +341,24 @@ def test_a_text_log_over_the_bound_is_fetched_up_to_it_in_large_reads(s3_endpoin
     assert 1 <= len(gets) <= 5 and all("bytes=" in line for line in gets)  # ranged, 64 KiB or more each
     remote._fetch_file(fs, f"{BUCKET}/bound/metrics.csv", str(target), Fetch("metrics.csv", len(data), len(data) + 1))
     assert target.read_bytes() == data  # within the bound: the whole file
+
+
+def test_a_single_file_that_cannot_be_fetched_is_one_line(run_cli, s3_endpoint):
+    import s3fs
+
+    s3fs.S3FileSystem().pipe(f"{BUCKET}/single/forbidden.csv", b"step,loss\n1,2\n2,1\n")
+    url = f"s3://{BUCKET}/single/forbidden.csv"
+    _, err = run_cli(["diagnose", url], exit_code=2)
+    assert err.splitlines() == [f"lrdoctor: warning: {url}: cannot fetch: permission denied (Access Denied)",
+                                f"lrdoctor: error: no runs found under {url}"]
+
+
+def test_a_prefix_without_logs_reads_as_a_local_directory_without_logs(run_cli, s3_endpoint, tmp_path):
+    local = tmp_path / "nologs"
+    local.mkdir()
+    (local / "model.ckpt").write_bytes(b"\x00" * 100)
+    (local / "image.png").write_bytes(b"\x89PNG")
+    url = _upload(local, "nologs/nologs")
+    remote_out, remote_err = run_cli(["runs", url, "--format", "json"], exit_code=2)
+    local_out, local_err = run_cli(["runs", local, "--format", "json"], exit_code=2)
+    assert remote_out == local_out and remote_err == local_err.replace(str(local), url)

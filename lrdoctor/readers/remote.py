@@ -51,7 +51,10 @@ def read_remote_runs(url: str, tag_roles: Mapping[str, Sequence[str]] | None = N
     mirror = tempfile.mkdtemp(prefix="lrdoctor-remote-")
     try:
         local_root = os.path.join(mirror, "logdir")
+        os.makedirs(local_root)  # nothing worth fetching reads as a local directory without logs
         failed = _fetch_all(fs, root, fetches, local_root, (url, single))
+        if single and failed:
+            return [], _attach(failed, [])
         local = os.path.join(local_root, fetches[0].rel) if single else local_root
         runs, problems = read_runs(local, tag_roles, progress=progress)
         back = _Renamer(local, url)
