@@ -82,3 +82,18 @@ def test_a_single_file_is_read_as_named():
 def test_the_plan_uses_discovery_thresholds():
     """The probe of a big sniffed file is decided by discover's own function on the same windows."""
     assert discover._BIG_UNNAMED == 8 * MIB and discover._BIG_HEAD == MIB
+
+
+def test_keys_that_would_leave_the_mirror_are_not_fetched():
+    """An object key may hold '..', '.' or empty parts.  Discovery does not enter '.'-directories, so the
+    plan passes over the first two; whatever reaches the mirror is checked again, and said."""
+    from lrdoctor.readers.remote import _unsafe
+    from lrdoctor.readers.remote_plan import Fetch
+
+    fetches = plan({"ok/metrics.csv": 10, "a/../../escape.csv": 10, "b//metrics.csv": 10, "c/./train.log": 10})
+    assert [f.rel for f in fetches] == ["b//metrics.csv", "ok/metrics.csv"]
+    kept, problems = _unsafe(fetches + [Fetch("../up.csv", 1, 2), Fetch("x/./y.csv", 1, 2)], "s3://bucket/runs")
+    assert [f.rel for f in kept] == ["ok/metrics.csv"]
+    assert [p.path for p in problems] == ["s3://bucket/runs/b//metrics.csv", "s3://bucket/runs/../up.csv",
+                                          "s3://bucket/runs/x/./y.csv"]
+    assert all(p.message.startswith("not read: a key with an empty") for p in problems)

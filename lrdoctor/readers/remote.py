@@ -48,6 +48,7 @@ def read_remote_runs(url: str, tag_roles: Mapping[str, Sequence[str]] | None = N
     if isinstance(listed, Problem):
         return [], [listed]
     fetches, single = listed
+    fetches, unsafe = _unsafe(fetches, url) if not single else (fetches, [])
     mirror = tempfile.mkdtemp(prefix="lrdoctor-remote-")
     try:
         local_root = os.path.join(mirror, "logdir")
@@ -62,7 +63,7 @@ def read_remote_runs(url: str, tag_roles: Mapping[str, Sequence[str]] | None = N
         problems = [back.problem(p) for p in problems]
     finally:
         shutil.rmtree(mirror, ignore_errors=True)
-    return runs, [*_attach(failed, runs), *problems]
+    return runs, [*unsafe, *_attach(failed, runs), *problems]
 
 
 def _filesystem(url: str):
@@ -96,6 +97,20 @@ def _listing(fs, root: str, url: str) -> tuple[list[Fetch], bool] | Problem:
     prefix = root.rstrip("/") + "/"
     sizes = {path[len(prefix):]: info.get("size") for path, info in files.items() if path.startswith(prefix)}
     return plan(sizes), False
+
+
+def _unsafe(fetches: list[Fetch], url: str) -> tuple[list[Fetch], list[Problem]]:
+    """(the fetches that have a place in the mirror, a problem for each other one): an object key may
+    hold '..' or empty parts, which would write outside the temporary directory or onto another file."""
+    kept, problems = [], []
+    for fetch in fetches:
+        parts = fetch.rel.split("/")
+        if any(p in ("", ".", "..") or os.sep in p or (os.altsep and os.altsep in p) or "\0" in p for p in parts):
+            problems.append(Problem(f"{url}/{fetch.rel}", "not read: a key with an empty, '.' or '..' part, "
+                                                          "which has no place in a directory tree"))
+        else:
+            kept.append(fetch)
+    return kept, problems
 
 
 def _fetch_all(fs, root: str, fetches: list[Fetch], local_root: str, url_single: tuple[str, bool]) -> dict[str, str]:
