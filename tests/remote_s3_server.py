@@ -5,7 +5,8 @@
 * bucket ``locked``: every request is refused (403 AccessDenied), as for a bucket one may not list;
 * a key holding ``forbidden``: its GET is refused (403), as for an object one may not read;
 * a key holding ``cutoff``: its GET sends half the body, then the connection drops (a network failure
-  mid-file).
+  mid-file); a key holding ``cutlate``: the same, but only for GETs of a range that does not start at
+  byte 0 (the first request for a file succeeds, a later one fails).
 
 ``GET /_requests`` answers the requests served so far, as JSON (the S3 API never uses that path):
 ``{"counts": {method: n}, "log": ["GET /bucket/key bytes=0-65536", ...]}``; ``DELETE /_requests``
@@ -43,7 +44,8 @@ class FaultyS3:
         if bucket == "locked" or ("forbidden" in key and method == "GET"):
             start_response("403 Forbidden", [("Content-Type", "application/xml")])
             return [_DENIED]
-        if "cutoff" in key and method == "GET":
+        late = "cutlate" in key and not environ.get("HTTP_RANGE", "bytes=0-").startswith("bytes=0-")
+        if method == "GET" and ("cutoff" in key or late):
             return self._cut(environ, start_response)
         return self.app(environ, start_response)
 

@@ -362,3 +362,15 @@ def test_a_prefix_without_logs_reads_as_a_local_directory_without_logs(run_cli, 
     remote_out, remote_err = run_cli(["runs", url, "--format", "json"], exit_code=2)
     local_out, local_err = run_cli(["runs", local, "--format", "json"], exit_code=2)
     assert remote_out == local_out and remote_err == local_err.replace(str(local), url)
+
+
+def test_a_probe_cut_mid_file_leaves_nothing_half_read(run_cli, s3_endpoint, tmp_path, small_thresholds):
+    local = tmp_path / "probe"
+    (local / "ok").mkdir(parents=True)
+    (local / "ok" / "metrics.csv").write_text("step,loss\n" + "".join(f"{i},{2 / (i + 1):.5f}\n" for i in range(50)))
+    (local / "cutlate_train.txt").write_text(_console_lines(3000))  # big: probed at its start (read), middle (cut)
+    url = _upload(local, "probe")
+    doc, err = _json(run_cli, "diagnose", url, "--fail-on", "never", exit_code=0)
+    assert [r["run"] for r in doc["runs"]] == ["ok/metrics.csv"]
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"lrdoctor: warning: {url}/cutlate_train.txt: cannot fetch: "), err

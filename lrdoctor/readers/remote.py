@@ -175,13 +175,17 @@ def _copy_head(fs, rpath: str, lpath: str, limit: int) -> None:
 def _fetch_windows(fs, rpath: str, lpath: str, fetch: Fetch) -> None:
     """The probe's byte ranges, written where they lie in a (sparse) file of the listed size."""
     os.makedirs(os.path.dirname(lpath), exist_ok=True)
-    with open(lpath, "wb") as out:
-        for start, end in windows(fetch):
-            if end > start:
-                out.seek(start)
-                out.write(_read_range(fs, rpath, start, end, fetch.size))
-        if fetch.size is not None:
-            out.truncate(fetch.size)
+    try:
+        with open(lpath, "wb") as out:
+            for start, end in windows(fetch):
+                if end > start:
+                    out.seek(start)
+                    out.write(_read_range(fs, rpath, start, end, fetch.size))
+            if fetch.size is not None:
+                out.truncate(fetch.size)
+    except BaseException:
+        _remove(lpath)  # a failed probe leaves nothing for the local reader to read
+        raise
 
 
 def _read_range(fs, rpath: str, start: int, end: int, size: int | None) -> bytes:
