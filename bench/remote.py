@@ -4,7 +4,7 @@
     python bench/remote.py DIR --repeat 5 --prefix some/key/runs
 
 Starts moto's S3 server (tests/remote_s3_server.py) on a free localhost port, uploads DIR to
-``s3://bench/<prefix>`` (default: the directory's own name, so that run ids match), then runs
+``s3://bench/<prefix>`` (default: the directory's parent's and own names, so that run ids match), then runs
 ``lrdoctor diagnose URL --format json`` and ``lrdoctor diagnose DIR --format json`` alternately in
 fresh subprocesses, and reports the median wall time of each (and the CPU time of the lrdoctor
 process: the server's own work is not in it), the requests the server answered for
@@ -68,11 +68,18 @@ def _without_paths(text: str, root: str) -> dict:
     return json.loads(text.replace(json.dumps(root)[1:-1], "ROOT"))
 
 
+def _last_two(path: str) -> str:
+    """The directory's parent and own name: a run's id hashes the last two names of its path (for a
+    LOGDIR that is itself a run, its parent's name too), so that the ids match."""
+    return "/".join(path.rstrip(os.sep).split(os.sep)[-2:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("logdir")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--prefix", default=None, help="key prefix in the bucket (default: the directory's name)")
+    parser.add_argument("--prefix", default=None,
+                        help="key prefix in the bucket (default: the directory's parent's and own names)")
     args = parser.parse_args()
     logdir = os.path.abspath(args.logdir)
     port = _free_port()
@@ -87,7 +94,7 @@ def main() -> None:
 
         fs = s3fs.S3FileSystem()
         fs.mkdir("bench")
-        key = f"bench/{args.prefix or os.path.basename(logdir)}"
+        key = f"bench/{args.prefix or _last_two(logdir)}"
         fs.put(logdir, key, recursive=True)
         url = f"s3://{key}"
         files = sum(len(f) for _, _, f in os.walk(logdir))
