@@ -41,7 +41,7 @@ def _requests(endpoint: str, method: str = "GET") -> dict:
         return json.loads(answer.read())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory):
     """The server's URL, with the AWS variables pointing every S3 client at it (and at no real account)."""
     import s3fs
@@ -150,7 +150,7 @@ def small_thresholds(monkeypatch):
         monkeypatch.setattr(module, "_BIG_HEAD", 16 << 10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tree_url(s3_endpoint, tmp_path_factory):
     local = _tree(tmp_path_factory.mktemp("remote") / "tree")
     return _upload(local, "kinds/tree"), local
