@@ -373,12 +373,18 @@ def _read_all(jobs: list, tag_roles, progress: Progress | None = None) -> list[l
 
 def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | None = None, *,
               progress: Progress | None = None) -> tuple[list[Run], list[Problem]]:
-    """Read every run under ``path`` (a directory, searched recursively, or one log file).
+    """Read every run under ``path`` (a directory, searched recursively, or one log file; or a URL:
+    remote.py).
 
     Returns (runs sorted by name, problems that belong to no run).  ``progress(done, total)`` is
     called after each candidate -- a run directory or a log file -- is read (silent by default).
     """
     root = os.fspath(path)
+    if "://" in root:  # s3://, gs://, https://...: listed and fetched through fsspec (remote.py)
+        from .remote import is_url, read_remote_runs
+
+        if is_url(root):
+            return read_remote_runs(root, tag_roles, progress=progress)
     if not os.path.exists(root):
         return [], [Problem(root, "no such file or directory")]
     walk = None
