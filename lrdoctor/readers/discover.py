@@ -116,6 +116,8 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
         if is_mlflow_run(dirpath, dirnames + filenames):
             jobs.append(MlflowJob(relative_name(dirpath, root), dirpath))
             dirnames[:] = [d for d in dirnames if d not in ("metrics", "params", "tags")]
+        if _take_wandb_run(dirpath, dirnames, filenames, root, jobs):
+            continue
         for f in sorted(filenames):
             if _is_event_file(f):
                 tb_dirs.setdefault(dirpath, []).append(os.path.join(dirpath, f))
@@ -128,8 +130,27 @@ def find_jobs(root: str) -> tuple[list, list[Problem]]:
     return jobs, problems
 
 
+def _take_wandb_run(dirpath: str, dirnames: list[str], filenames: list[str], root: str, jobs: list) -> bool:
+    """A W&B run directory: its ``run-*.wandb`` file is the run (wandb_offline.py); the rest of it
+    (``files/output.log``, W&B's own debug logs) is W&B's copy or chatter, not walked."""
+    from .wandb_offline import WandbJob, is_wandb_file, skip_wandb_own
+
+    skip_wandb_own(dirnames, filenames)
+    found = [f for f in sorted(filenames) if is_wandb_file(f)]
+    for f in found:
+        full = os.path.join(dirpath, f)
+        jobs.append(WandbJob(relative_name(dirpath if len(found) == 1 else full, root), full))
+    if found:
+        dirnames[:] = []
+    return bool(found)
+
+
 def _single_file_job(path: str):
+    from .wandb_offline import WandbJob, is_wandb_file
+
     name = os.path.basename(path)
+    if is_wandb_file(name):
+        return WandbJob(name, path)
     if _is_event_file(name):
         return TensorBoardJob(name=name, directory=path, parts=(("", (path,)),))
     return FileJob(name, path, named=True)
@@ -145,6 +166,7 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
     from .hparams import read_hparams_beside
     from .mlflow import read_mlflow_run
     from .tensorboard_trainings import read_tensorboard_trainings
+    from .wandb_offline import WandbJob, read_wandb_run
 
     try:
         if isinstance(job, TensorBoardJob):
@@ -153,6 +175,9 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
                 runs[-1].hparams = read_hparams_beside(job.directory, runs[0].problems)
         elif isinstance(job, MlflowJob):
             runs = [read_mlflow_run(job.directory, job.name)]
+        elif isinstance(job, WandbJob):
+            run = read_wandb_run(job.path, job.name)
+            return run if isinstance(run, Problem) else _with_roles([run], tag_roles)
         else:
             return _read_file(job, tag_roles)
         return _with_roles(runs, tag_roles)
