@@ -20,6 +20,7 @@ from . import cli_plots
 from ._version import __version__
 from .cli_options import config_options
 from .cli_options import make_config as _make_config
+from .cli_trackers import LOGDIR
 from .report import EXIT_ERROR, EXIT_OK
 
 FORMATS = ("text", "json", "markdown", "junit", "github", "html")  # == reporters.FORMATS (not imported: lazy)
@@ -61,7 +62,7 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
 
 
 @cli.command(short_help="Diagnose every run under LOGDIR.")
-@click.argument("logdir", type=click.Path(exists=True), is_eager=True)
+@click.argument("logdir", type=LOGDIR, is_eager=True)
 @config_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
@@ -78,7 +79,9 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
 @click.pass_context
 def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, verbose, quiet,
              **params) -> None:
-    """Diagnose every run under LOGDIR and report the learning-rate findings."""
+    """Diagnose every run under LOGDIR and report the learning-rate findings.
+
+    LOGDIR may also be an MLflow tracking server: mlflow://HOST:PORT[/EXPERIMENT][?run=ID,...]."""
     from .reporters import render
 
     if verbose and quiet:
@@ -209,7 +212,7 @@ def show_config(ctx: click.Context, logdir: str | None, **params) -> None:
 
 
 @cli.command(short_help="Plot one run with its findings and advice.")
-@click.argument("logdir", metavar="RUN", type=click.Path(exists=True), is_eager=True)
+@click.argument("logdir", metavar="RUN", type=LOGDIR, is_eager=True)
 @config_options(exclude=("fail_on", "group_by"))
 @click.option("--run", "run_name", default=None, help="Which run, when RUN holds several (its name as reported).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -241,7 +244,7 @@ def plot(ctx: click.Context, logdir: str, run_name: str | None, output: str | No
 
 
 @cli.command(short_help="Suggest an LR from an LR range test.")
-@click.argument("logdir", metavar="RUN", type=click.Path(exists=True), is_eager=True)
+@click.argument("logdir", metavar="RUN", type=LOGDIR, is_eager=True)
 @config_options(exclude=("fail_on", "group_by", "select", "ignore"))
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
@@ -278,7 +281,7 @@ def findlr(ctx: click.Context, logdir: str, fmt: str, plot_path, run_name, **par
 
 
 @cli.command("runs", short_help="List the runs found and how they were read.")
-@click.argument("logdir", type=click.Path(exists=True), is_eager=True)
+@click.argument("logdir", type=LOGDIR, is_eager=True)
 @config_options(exclude=("fail_on", "group_by", "select", "ignore", "lr"))
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.pass_context

@@ -397,6 +397,9 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     called after each candidate -- a run directory or a log file -- is read (silent by default).
     """
     root = os.fspath(path)
+    tracked = _read_tracker_url(root, tag_roles, progress)
+    if tracked is not None:
+        return tracked
     if not os.path.exists(root):
         return [], [Problem(root, "no such file or directory")]
     if os.path.isfile(root):
@@ -407,6 +410,19 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     results = _read_all(jobs, tag_roles, progress)
     runs = [r for result in results if isinstance(result, list) for r in result]
     problems += [p for p in results if isinstance(p, Problem)]
+    _note_copies(runs)
+    return sorted(runs, key=lambda r: r.name), problems
+
+
+def _read_tracker_url(root: str, tag_roles, progress: Progress | None) -> tuple[list[Run], list[Problem]] | None:
+    """Runs on an experiment tracker's server named by a URL (``mlflow://...``: mlflow_server.py);
+    None when ``root`` is no such URL."""
+    from .mlflow_server import is_mlflow_url, read_mlflow_server
+
+    if not is_mlflow_url(root):
+        return None
+    tag_roles = {k: list(v) for k, v in (tag_roles or {}).items()} or None
+    runs, problems = read_mlflow_server(root, tag_roles, progress=progress)
     _note_copies(runs)
     return sorted(runs, key=lambda r: r.name), problems
 
