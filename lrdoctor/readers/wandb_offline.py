@@ -96,7 +96,7 @@ class _Damage:
 def _records(data: bytes, damage: _Damage) -> Iterator[tuple[int, bytes]]:
     """(offset, payload) of every whole record after the file header; damaged spots go to ``damage``,
     a record cut by the end of the file raises ``_Cut`` with its offset."""
-    offset, pending, pending_at = _HEADER.size, None, 0
+    offset, pending, pending_at, resyncing = _HEADER.size, None, 0, False
     while offset < len(data):
         in_block = _BLOCK - offset % _BLOCK
         if in_block < _FRAGMENT.size or not any(data[offset:offset + _FRAGMENT.size]):
@@ -109,11 +109,15 @@ def _records(data: bytes, damage: _Damage) -> Iterator[tuple[int, bytes]]:
         if end > len(data) and kind in _TYPE_CRC and end - offset <= in_block:
             raise _Cut(pending_at if pending is not None else offset)
         why = _fragment_fault(data, crc, length, kind, start, end, in_block)
+        if why is None and resyncing and kind in (_MIDDLE, _LAST):
+            offset = end  # the rest of the damaged record, after a resynchronisation: dropped
+            continue
+        resyncing = False
         if why is None and (kind in (_MIDDLE, _LAST)) != (pending is not None):
             why = "record fragment out of order"
         if why is not None:
             damage.add(offset, why)
-            offset, pending = offset + in_block, None  # resynchronise at the next block
+            offset, pending, resyncing = offset + in_block, None, True  # resynchronise at the next block
             continue
         chunk = data[start:end]
         if kind == _FULL:
