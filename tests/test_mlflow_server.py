@@ -142,6 +142,9 @@ def test_all_experiments_and_run_ids(logged):
     assert sorted(r.name for r in runs) == ["lrd-exp/srv-bad", "lrd-exp/srv-good", "other/srv-other"]
     chosen, problems = read_runs(f"mlflow://{address}?run={ids['srv-other']},{ids['srv-bad']}")
     assert problems == [] and sorted(r.name for r in chosen) == ["srv-bad", "srv-other"]
+    within, problems = read_runs(f"mlflow://{address}/lrd-exp?run={ids['srv-other']}&run={ids['srv-bad']}")
+    assert [r.name for r in within] == ["srv-bad"]
+    assert len(problems) == 1 and "not in experiment 'lrd-exp'" in problems[0].message
 
 
 def _diagnosis(url_or_dir, capsys) -> dict:

@@ -198,7 +198,8 @@ def _read_all(client, target: Target, found: list, progress: Progress | None) ->
 def _read_run(client, target: Target, entity) -> Run:
     from .mlflow import _parse_param as parse_param  # the file store's parsing, so both agree
 
-    info, source = entity.info, f"{target.tracking_uri}/#/experiments/{entity.info.experiment_id}/runs/{entity.info.run_id}"
+    info = entity.info
+    source = f"{target.tracking_uri}/#/experiments/{info.experiment_id}/runs/{info.run_id}"  # the run in the UI
     problems: list[Problem] = []
     chunks: dict[str, list[Chunk]] = {}
     for key in sorted(entity.data.metrics):

@@ -180,7 +180,8 @@ class _History:
         for item in history.item:
             self._flatten(_item_key(item), _number(item.value_json), row)
         step = row.pop("_step", None)
-        step = int(step) if isinstance(step, float) and step.is_integer() else history.step.num
+        whole = isinstance(step, float) and step.is_integer() and abs(step) < 2.0 ** 63
+        step = int(step) if whole else history.step.num
         wall = row.get("_timestamp")
         wall = wall if isinstance(wall, float) else math.nan
         for key, value in row.items():
@@ -262,6 +263,8 @@ def read_wandb_run(path: str, name: str) -> Run | Problem:
         from wandb.proto import wandb_internal_pb2
     except ImportError as exc:
         return Problem(path, f"{INSTALL_HINT} ({exc})")
+    except Exception as exc:  # noqa: BLE001 - e.g. a protobuf runtime too old for wandb's generated code
+        return Problem(path, f"wandb is installed but its record classes cannot be loaded: {type(exc).__name__}: {exc}")
     data, error = _read_bytes(path)
     error = error or _header_fault(data)
     if error:
@@ -277,7 +280,8 @@ def read_wandb_run(path: str, name: str) -> Run | Problem:
     problems += [p for p in [damage.problem(path)] if p is not None]
     series, restarts, notes = merge_tags(history.chunks())
     if history.skipped:
-        notes.append(f"{len(history.skipped)} W&B key(s) that are not numbers skipped ({first_few(sorted(history.skipped))})")
+        skipped = sorted(history.skipped)
+        notes.append(f"{len(skipped)} W&B key(s) that are not numbers skipped ({first_few(skipped)})")
     return Run(name=name, source=os.path.abspath(path), format="wandb", series=series, problems=problems,
                restarts=restarts, notes=notes, hparams=_flat_hparams(hparams))
 
