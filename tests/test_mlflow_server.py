@@ -34,11 +34,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen, log, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"the MLflow server exited: {process.stdout.read()[-2000:]}")
+            pytest.fail(f"the MLflow server exited: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
                 if answer.status == 200:
@@ -56,15 +56,17 @@ def mlflow_server(tmp_path_factory):
         pytest.importorskip(module, reason="the [mlflow-test] extra (the server's packages) is not installed")
     directory = tmp_path_factory.mktemp("mlflow_server")
     port = _free_port()
+    log = open(directory / "server.log", "w")  # a file, not a pipe: a pipe nobody reads would block the server
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVER, f"sqlite:///{directory / 'mlflow.db'}", str(directory / "artifacts"), str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}", process)
+        _wait_until_up(f"http://127.0.0.1:{port}", process, directory / "server.log")
         yield f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
     finally:
         process.kill()
         process.wait(timeout=30)
+        log.close()
 
 
 def _curves(lr: float, blow_up: bool):
