@@ -225,3 +225,13 @@ def test_without_the_extra_one_clear_line(monkeypatch):
 def test_bad_urls(url, why):
     runs, problems = read_runs(url)
     assert runs == [] and why in problems[0].message
+
+
+def test_every_page_of_runs_and_experiments(logged, monkeypatch):
+    from lrdoctor.readers import mlflow_server
+
+    address, _, _, _ = logged
+    monkeypatch.setattr(mlflow_server, "_PAGE", 1)  # one run, one experiment a page
+    runs, problems = read_runs(f"mlflow://{address}")
+    assert problems == []
+    assert sorted(r.name for r in runs) == ["lrd-exp/srv-bad", "lrd-exp/srv-good", "other/srv-other"]

@@ -104,6 +104,8 @@ def read_mlflow_server(url: str, tag_roles: Mapping[str, Sequence[str]] | None =
         from mlflow import MlflowClient
     except ImportError as exc:
         return [], [Problem(url, f"{INSTALL_HINT} ({exc})")]
+    except Exception as exc:  # noqa: BLE001 - an mlflow that fails to import (clashing dependencies)
+        return [], [Problem(url, f"mlflow is installed but cannot be imported: {type(exc).__name__}: {exc}")]
     with _quick_failure():
         client = MlflowClient(tracking_uri=target.tracking_uri)
         try:
@@ -127,13 +129,20 @@ def _find_runs(client, target: Target) -> tuple[list, list[Problem], dict[str, s
     experiments = _experiments(client, target)
     if isinstance(experiments, Problem):
         return [], [experiments], {}
-    runs, token = [], None
+    ids = [e.experiment_id for e in experiments]
+    runs = _all_pages(lambda token: client.search_runs(ids, max_results=_PAGE, page_token=token))
+    return runs, [], {e.experiment_id: e.name for e in experiments}
+
+
+def _all_pages(fetch: Callable) -> list:
+    """Every item of a paged mlflow search (``fetch(page_token)`` returns a PagedList)."""
+    items, token = [], None
     while True:
-        page = client.search_runs([e.experiment_id for e in experiments], max_results=_PAGE, page_token=token)
-        runs.extend(page)
+        page = fetch(token)
+        items.extend(page)
         token = page.token
         if not token:
-            return runs, [], {e.experiment_id: e.name for e in experiments}
+            return items
 
 
 def _runs_by_id(client, target: Target) -> tuple[list, list[Problem]]:
@@ -166,17 +175,19 @@ def _unreachable(exc: Exception) -> bool:
 def _experiments(client, target: Target) -> list | Problem:
     """The experiment the target names (by id, else by name), or every active one."""
     if target.experiment is None:
-        return list(client.search_experiments())
+        return _all_pages(lambda token: client.search_experiments(max_results=_PAGE, page_token=token))
     if target.experiment.isdigit():
         try:
             return [client.get_experiment(target.experiment)]
         except Exception as exc:  # noqa: BLE001 - not an id: maybe a name made of digits
             if _unreachable(exc):
                 raise
-    experiment = client.get_experiment_by_name(target.experiment)
-    if experiment is not None:
-        return [experiment]
-    names = sorted(e.name for e in client.search_experiments())
+    for name in (target.experiment, "/" + target.experiment):  # Databricks' names are paths: /Users/me/exp
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            return [experiment]
+    names = sorted(e.name for e in _all_pages(lambda token: client.search_experiments(max_results=_PAGE,
+                                                                                      page_token=token)))
     return Problem(target.tracking_uri, f"no experiment named or numbered {target.experiment!r} on the server "
                                         f"(it has {len(names)}: {first_few(names)})")
 
