@@ -269,16 +269,13 @@ def _header_fault(data: bytes) -> str | None:
 
 def read_wandb_run(path: str, name: str) -> Run | Problem:
     """The run in one ``.wandb`` file, or a Problem when it cannot be read at all."""
-    try:
-        from wandb.proto import wandb_internal_pb2
-    except ImportError as exc:
-        return Problem(path, f"{INSTALL_HINT} ({exc})")
-    except Exception as exc:  # noqa: BLE001 - e.g. a protobuf runtime too old for wandb's generated code
-        return Problem(path, f"wandb is installed but its record classes cannot be loaded: {type(exc).__name__}: {exc}")
     data, error = _mapped(path)
-    error = error or _header_fault(data)
+    error = error or _header_fault(data) or _wandb_missing()
     if error:
+        if isinstance(data, mmap.mmap):
+            data.close()
         return Problem(path, error)
+    from wandb.proto import wandb_internal_pb2
     history, hparams, problems = _History(), {}, []
     damage = _Damage()
     try:
@@ -297,6 +294,17 @@ def read_wandb_run(path: str, name: str) -> Run | Problem:
         notes.append(f"{len(skipped)} W&B key(s) that are not numbers skipped ({first_few(skipped)})")
     return Run(name=name, source=os.path.abspath(path), format="wandb", series=series, problems=problems,
                restarts=restarts, notes=notes, hparams=_flat_hparams(hparams))
+
+
+def _wandb_missing() -> str | None:
+    """Why wandb's record classes cannot be used, or None when they can."""
+    try:
+        from wandb.proto import wandb_internal_pb2  # noqa: F401
+    except ImportError as exc:
+        return f"{INSTALL_HINT} ({exc})"
+    except Exception as exc:  # noqa: BLE001 - e.g. a protobuf runtime too old for wandb's generated code
+        return f"wandb is installed but its record classes cannot be loaded: {type(exc).__name__}: {exc}"
+    return None
 
 
 def _take_record(pb, payload: bytes, offset: int, history: _History, hparams: dict, damage: _Damage) -> None:
