@@ -180,3 +180,20 @@ def test_random_damage_never_crashes(wandb_logdir, tmp_path):
         messages = [p.message for p in problems] + [p.message for r in runs for p in r.problems]
         assert not any("internal error" in m for m in messages), messages
         assert all(len(s) <= N_BAD for r in runs for s in r.series.values())
+
+
+def test_run_directory_without_its_wandb_file(tmp_path):
+    """A W&B run directory whose .wandb is gone (git-ignored): its console copy files/output.log is
+    still a run; W&B's own logs/ are not read as runs."""
+    run_dir = tmp_path / "wandb" / "run-20250101_000000-abc123"
+    (run_dir / "files").mkdir(parents=True)
+    (run_dir / "logs").mkdir()
+    (run_dir / "logs" / "debug-internal.log").write_text(
+        '{"time":"2025-01-01T00:00:00Z","level":"INFO","msg":"stream: starting","core version":"0.19.8"}\n'
+        '{"time":"2025-01-01T00:00:01Z","level":"INFO","msg":"created new stream","id":"abc123"}\n')
+    (run_dir / "files" / "output.log").write_text(
+        "".join(f"Epoch {e}/5 - loss: {2.0 / e:.4f} - val_loss: {2.2 / e:.4f}\n" for e in range(1, 6)))
+    runs, problems = read_runs(tmp_path)
+    assert problems == []
+    assert [r.name for r in runs] == ["wandb/run-20250101_000000-abc123/files/output.log"]
+    assert len(runs[0].get("train_loss")) == 5

@@ -135,7 +135,7 @@ def _take_wandb_run(dirpath: str, dirnames: list[str], filenames: list[str], roo
     (``files/output.log``, W&B's own debug logs) is W&B's copy or chatter, not walked."""
     from .wandb_offline import WandbJob, is_wandb_file, skip_wandb_own
 
-    skip_wandb_own(dirnames, filenames)
+    skip_wandb_own(dirpath, dirnames, filenames)
     found = [f for f in sorted(filenames) if is_wandb_file(f)]
     for f in found:
         full = os.path.join(dirpath, f)

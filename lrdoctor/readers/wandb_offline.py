@@ -65,10 +65,13 @@ _RUN_DIR = re.compile(r"(offline-)?run-\d{8}_\d{6}-\w+")
 _OWN_FILES = ("debug.log", "debug-internal.log", "debug-cli.log")
 
 
-def skip_wandb_own(dirnames: list[str], filenames: list[str]) -> None:
-    """In a ``wandb/`` directory (one holding W&B run directories): ``latest-run`` is a symlink to one
-    of them, ``debug*.log`` W&B's own chatter (symlinks into the latest run's ``logs/``).  Removed
-    from the walk in place."""
+def skip_wandb_own(dirpath: str, dirnames: list[str], filenames: list[str]) -> None:
+    """W&B's own files, removed from the walk in place.  In a ``wandb/`` directory (one holding W&B
+    run directories): ``latest-run``, a symlink to one of them, and ``debug*.log``, W&B's chatter
+    (symlinks into the latest run's ``logs/``).  In a run directory: its ``logs/`` and ``tmp/`` -- when
+    its ``.wandb`` is gone (git-ignored, say), ``files/output.log``, the console, is still read."""
+    if _RUN_DIR.fullmatch(os.path.basename(dirpath)):
+        dirnames[:] = [d for d in dirnames if d not in ("logs", "tmp")]
     if any(_RUN_DIR.fullmatch(d) for d in dirnames):
         dirnames[:] = [d for d in dirnames if d != "latest-run"]
         filenames[:] = [f for f in filenames if f not in _OWN_FILES and not f.startswith("debug-cli")]
