@@ -79,7 +79,9 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
 @click.pass_context
 def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, verbose, quiet,
              **params) -> None:
-    """Diagnose every run under LOGDIR and report the learning-rate findings."""
+    """Diagnose every run under LOGDIR and report the learning-rate findings.
+
+    LOGDIR may also be an MLflow tracking server: mlflow://HOST:PORT[/EXPERIMENT][?run=ID,...]."""
     from .reporters import render
 
     if verbose and quiet:

@@ -1,4 +1,6 @@
-"""LOGDIR arguments: a local path that must exist, or a URL (``s3://bucket/runs``) left to the readers."""
+"""LOGDIR arguments: a local path that must exist, or a URL left to the readers: a store's
+(``s3://bucket/runs``: readers/remote.py) or an experiment tracker's (``mlflow://HOST:PORT[/EXPERIMENT]``:
+readers/mlflow_server.py), which say in one line what is wrong with it."""
 from __future__ import annotations
 
 import click
@@ -14,9 +16,10 @@ class LogdirOrUrl(click.ParamType):
         self._local = click.Path(exists=True)
 
     def convert(self, value, param, ctx):
+        from .readers.mlflow_server import is_mlflow_url
         from .readers.remote import is_url
 
-        if isinstance(value, str) and is_url(value):
+        if isinstance(value, str) and (is_mlflow_url(value) or is_url(value)):
             return value
         return self._local.convert(value, param, ctx)
 

@@ -116,12 +116,18 @@ def find_jobs(root: str) -> tuple[list, list[Problem], LinkedWalk]:
     def on_error(exc: OSError) -> None:
         problems.append(Problem(exc.filename or root, f"cannot list directory: {exc.strerror or exc}"))
 
+    from .wandb_offline import skip_wandb_own
+
     walk = LinkedWalk(root)
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
-        dirnames[:] = walk.entered(dirpath, sorted(d for d in dirnames if not d.startswith(".")))  # .git
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # .git, .ipynb_checkpoints
+        skip_wandb_own(dirpath, dirnames, filenames)  # before the links: W&B's latest-run is no run of its own
+        dirnames[:] = walk.entered(dirpath, dirnames)
         if is_mlflow_run(dirpath, dirnames + filenames):
             jobs.append(MlflowJob(relative_name(dirpath, root), dirpath))
             dirnames[:] = [d for d in dirnames if d not in ("metrics", "params", "tags")]
+        if _take_wandb_run(dirpath, dirnames, filenames, root, jobs):
+            continue
         for f in sorted(filenames):
             if _is_event_file(f):
                 tb_dirs.setdefault(dirpath, []).append(os.path.join(dirpath, f))
@@ -134,8 +140,26 @@ def find_jobs(root: str) -> tuple[list, list[Problem], LinkedWalk]:
     return jobs, problems, walk
 
 
+def _take_wandb_run(dirpath: str, dirnames: list[str], filenames: list[str], root: str, jobs: list) -> bool:
+    """A W&B run directory: its ``run-*.wandb`` file is the run (wandb_offline.py); the rest of it
+    (``files/output.log``, W&B's own debug logs) is W&B's copy or chatter, not walked."""
+    from .wandb_offline import WandbJob, is_wandb_file
+
+    found = [f for f in sorted(filenames) if is_wandb_file(f)]
+    for f in found:
+        full = os.path.join(dirpath, f)
+        jobs.append(WandbJob(relative_name(dirpath if len(found) == 1 else full, root), full))
+    if found:
+        dirnames[:] = []
+    return bool(found)
+
+
 def _single_file_job(path: str):
+    from .wandb_offline import WandbJob, is_wandb_file
+
     name = os.path.basename(path)
+    if is_wandb_file(name):
+        return WandbJob(name, path)
     if _is_event_file(name):
         return TensorBoardJob(name=name, directory=path, parts=(("", (path,)),))
     return FileJob(name, path, named=True)
@@ -151,6 +175,7 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
     from .hparams import read_hparams_beside
     from .mlflow import read_mlflow_run
     from .tensorboard_trainings import read_tensorboard_trainings
+    from .wandb_offline import WandbJob, read_wandb_run
 
     try:
         if isinstance(job, TensorBoardJob):
@@ -159,6 +184,9 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
                 runs[-1].hparams = read_hparams_beside(job.directory, runs[0].problems)
         elif isinstance(job, MlflowJob):
             runs = [read_mlflow_run(job.directory, job.name)]
+        elif isinstance(job, WandbJob):
+            run = read_wandb_run(job.path, job.name)
+            return run if isinstance(run, Problem) else _with_roles([run], tag_roles)
         else:
             return _read_file(job, tag_roles)
         return _with_roles(runs, tag_roles)
@@ -380,6 +408,9 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     called after each candidate -- a run directory or a log file -- is read (silent by default).
     """
     root = os.fspath(path)
+    tracked = _read_tracker_url(root, tag_roles, progress)
+    if tracked is not None:
+        return tracked
     if "://" in root:  # s3://, gs://, https://...: listed and fetched through fsspec (remote.py)
         from .remote import is_url, read_remote_runs
 
@@ -398,6 +429,19 @@ def read_runs(path: str | os.PathLike, tag_roles: Mapping[str, Sequence[str]] | 
     if walk is not None:
         problems += walk.add_notes(runs)
     problems += [p for p in results if isinstance(p, Problem)]
+    _note_copies(runs)
+    return sorted(runs, key=lambda r: r.name), problems
+
+
+def _read_tracker_url(root: str, tag_roles, progress: Progress | None) -> tuple[list[Run], list[Problem]] | None:
+    """Runs on an experiment tracker's server named by a URL (``mlflow://...``: mlflow_server.py);
+    None when ``root`` is no such URL."""
+    from .mlflow_server import is_mlflow_url, read_mlflow_server
+
+    if not is_mlflow_url(root):
+        return None
+    tag_roles = {k: list(v) for k, v in (tag_roles or {}).items()} or None
+    runs, problems = read_mlflow_server(root, tag_roles, progress=progress)
     _note_copies(runs)
     return sorted(runs, key=lambda r: r.name), problems
 
