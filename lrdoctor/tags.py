@@ -121,13 +121,18 @@ def rl_marker(tag: str) -> bool:
 
     >>> [rl_marker(t) for t in ("rollout/ep_rew_mean", "eval/mean_reward", "train/value_loss", "vf_loss")]
     [True, True, True, True]
+    >>> [rl_marker(t) for t in ("episode/Return", "episode/length", "forecast/returns", "seq/length")]
+    [True, True, False, False]
     >>> [rl_marker(t) for t in ("rewards/chosen", "train/cross_entropy_loss", "val_loss", "reward_model_loss")]
     [False, False, False, False]
     """
     ws, core = set(words(tag)), set(_core(tag))
-    episodic = bool(core & _RL_REWARD_WORDS) or bool(core & _RL_RETURN_WORDS and core & _RL_EPISODE_WORDS)
+    # The episode word may be the namespace (``episode/Return``, ``episode/length``: found on blind-labelled
+    # real logs, a NAF agent's return read as a supervised run's).
+    episode = ws & _RL_EPISODE_WORDS
+    episodic = bool(core & _RL_REWARD_WORDS) or bool(core & _RL_RETURN_WORDS and episode)
     returns = episodic and core <= _RL_REWARD_WORDS | _RL_RETURN_WORDS | _RL_EPISODE_WORDS | _RL_STAT_WORDS
-    lengths = bool(core & _RL_EPISODE_WORDS) and bool(core & _RL_LENGTH_WORDS) \
+    lengths = bool(episode) and bool(core & _RL_LENGTH_WORDS) \
         and core <= _RL_EPISODE_WORDS | _RL_LENGTH_WORDS | _RL_STAT_WORDS
     losses = ("policy" in ws and "loss" in ws) or "vf" in ws or sorted(core) == ["loss", "value"]
     return returns or lengths or losses or "exploration" in ws
