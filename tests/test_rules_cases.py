@@ -271,3 +271,22 @@ def test_a_best_in_the_last_points_gave_nothing_back():
                roles={TRAIN_LOSS: "loss"})
     codes, _ = codes_for(run2)
     assert "DV02" in codes
+
+
+def test_a_fragment_of_a_step_level_log_is_not_judged_slow_but_a_short_epoch_log_is():
+    """Blind label on a real log: 13 lines of an LLM's first 260 batches (10.98 -> 8.39, still in its first
+    fall) were told "increase x11".  A step-level log needs 15 points for SC01; twelve epochs of a slow
+    fall are a whole training and still get it."""
+    from lrdoctor.model import TRAIN_LOSS, Run
+
+    steps = np.arange(20, 280, 20)
+    fall = 11.0 - 2.6 * (steps - 20) / 240.0
+    run = Run("fragment", "fragment", "test", series={"loss": Series.from_lists(steps, fall)}, roles={TRAIN_LOSS: "loss"})
+    codes, _ = codes_for(run)
+    assert len(steps) == 13 and "SC01" not in codes
+    epochs = np.arange(1, 13)
+    slow = 0.1 + 2.2 * np.exp(-epochs / 30.0)
+    run = Run("epochs", "epochs", "test", series={"epoch_loss": Series.from_lists(epochs, slow, epochs=epochs)},
+              roles={TRAIN_LOSS: "epoch_loss"})
+    codes, result = codes_for(run)
+    assert "SC01" in codes and result.recommendation.action == "increase"
