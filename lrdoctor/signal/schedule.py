@@ -65,10 +65,18 @@ def lr_at(steps, lr, at) -> np.ndarray:
     """
     x = np.asarray(steps, dtype=float)
     y = np.asarray(lr, dtype=float)
-    idx = np.asarray(np.searchsorted(x, np.asarray(at, dtype=float), side="right"))
-    idx -= 1  # in place: one index array as long as ``at``, not three
-    np.clip(idx, 0, max(y.size - 1, 0), out=idx)
-    return y[idx]
+    at = np.asarray(at, dtype=float)
+    flat_at = at.reshape(-1)
+    out = np.empty(flat_at.size, y.dtype)
+    for lo in range(0, flat_at.size, _BLOCK):  # block by block: no index array as long as ``at``
+        idx = np.searchsorted(x, flat_at[lo:lo + _BLOCK], side="right")
+        idx -= 1
+        np.clip(idx, 0, max(y.size - 1, 0), out=idx)
+        np.take(y, idx, out=out[lo:lo + _BLOCK])
+    return out.reshape(at.shape) if at.ndim else out[0]
+
+
+_BLOCK = 1 << 20  # points looked up at a time
 
 
 def _held(y: np.ndarray) -> np.ndarray:

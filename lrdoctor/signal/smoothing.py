@@ -82,14 +82,18 @@ def _has_negative_zero(y: np.ndarray) -> bool:
     return bool(np.signbit(y).any()) and bool((np.signbit(y) & (y == 0)).any())
 
 
-def window_medians_at(y: np.ndarray, width: int, starts: np.ndarray, *, absolute: bool = False) -> np.ndarray:
+def window_medians_at(y: np.ndarray, width: int, starts: np.ndarray, *, absolute: bool = False,
+                      minus: np.ndarray | None = None) -> np.ndarray:
     """``window_medians(np.abs(y) if absolute else y, width)[starts]`` for sorted ``starts``, a block of
-    the curve at a time (no array as long as the curve).
+    the curve at a time (no array as long as the curve); of ``y - minus`` when given (made a block at a
+    time too).
 
     >>> window_medians_at(np.array([1.0, -5.0, 2.0, 8.0, 3.0]), 3, np.array([0, 2]), absolute=True).tolist()
     [2.0, 3.0]
     """
-    has_nan = bool(np.isnan(y).any())
+    if minus is not None:  # (|y - minus| has no -0.0: only the signed case needs the whole difference)
+        y = _Difference(y, minus) if absolute else y - minus
+    has_nan = any(bool(np.isnan(y[lo:lo + _POINTS_AT_ONCE]).any()) for lo in range(0, y.shape[0], _POINTS_AT_ONCE))
     m = y.shape[0] - width + 1
     out = np.empty(starts.shape[0])
     blocks = _POINTS_AT_ONCE if absolute or not _has_negative_zero(y) else max(m, 1)  # see window_medians
@@ -102,6 +106,16 @@ def window_medians_at(y: np.ndarray, width: int, starts: np.ndarray, *, absolute
         piece = np.abs(piece) if absolute else piece
         out[a:b] = window_medians(piece, width, has_nan=has_nan)[starts[a:b] - lo]
     return out
+
+
+class _Difference:
+    """``a - b`` made only a slice at a time (``d[lo:hi]``), with the shape of ``a``."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray):
+        self.a, self.b, self.shape = a, b, a.shape
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        return self.a[index] - self.b[index]
 
 
 def _centred_window_medians(y: np.ndarray, width: int) -> np.ndarray:
