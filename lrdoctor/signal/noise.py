@@ -58,8 +58,13 @@ def diff_noise(values) -> float:
     y = np.asarray(values, dtype=float)
     if y.size < 3:
         return 0.0
-    d2 = y[:-2] - 2.0 * y[1:-1] + y[2:]
-    return float(MAD_TO_SIGMA * np.median(np.abs(d2)) / np.sqrt(6.0))
+    # In one buffer: the same operations in the same order as y[:-2] - 2.0 * y[1:-1] + y[2:], and the
+    # median partitions it in place (a median depends only on the set of values).
+    d2 = np.multiply(y[1:-1], 2.0)
+    np.subtract(y[:-2], d2, out=d2)
+    np.add(d2, y[2:], out=d2)
+    np.abs(d2, out=d2)
+    return float(MAD_TO_SIGMA * np.median(d2, overwrite_input=True) / np.sqrt(6.0))
 
 
 @dataclass(frozen=True)

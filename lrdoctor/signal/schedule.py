@@ -106,14 +106,13 @@ def lr_time(steps, lr, at) -> np.ndarray:
         return np.linspace(0.0, 1.0, np.asarray(at).size)
     # Trapezoid-free left Riemann sum: the LR logged at a step applies until the next log point.
     # Written in place (the same sums, without a temporary copy per step of the formula).
-    width = np.diff(x)
+    cum = np.empty(x.size)
+    cum[0] = 0.0
+    width = np.subtract(x[1:], x[:-1], out=cum[1:])  # np.diff(x), in the array that becomes the sums
     increasing = bool((width > 0).all())
     width *= y[:-1]
     del y
-    cum = np.empty(x.size)
-    cum[0] = 0.0
-    np.cumsum(width, out=cum[1:])
-    del width
+    np.cumsum(width, out=width)  # (numpy gives an in-place accumulation the result it gives into another array)
     total = cum[-1] if cum[-1] > 0 else 1.0
     at = np.asarray(at, dtype=float)
     # At the log points themselves (the usual call: a curve logged at the LR's steps) np.interp returns
