@@ -101,6 +101,7 @@ def _long_run(n: int) -> Run:
 def test_the_view_and_sp01_of_a_long_curve_stay_within_their_memory_budget(monkeypatch):
     n = 400_000
     monkeypatch.setattr(smoothing, "_POINTS_AT_ONCE", 1 << 16)  # blocks far shorter than the curve, as on 5M points
+    monkeypatch.setattr(smoothing, "_ROWS_AT_ONCE", 1 << 12)
     run = _long_run(n)
     _view.forget_views()
     tracemalloc.start()
