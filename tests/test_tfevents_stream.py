@@ -80,3 +80,35 @@ def test_without_wall_times_only_the_clock_the_merge_needs_is_kept(tmp_path, mon
                 np.testing.assert_array_equal(lean[tag].wall_times, raw.wall_times)
     mixed = tfevents.read_tfevents(path, wall_times=False)[0]
     assert mixed["x"].first_wall == 10.0 and mixed["late"].wall_times is None and len(mixed["zero"].wall_times) == 60
+
+
+@pytest.mark.parametrize("window", [16, 61, 500, 1 << 30])
+def test_steps_kept_as_progressions_come_back_exact_and_shared(tmp_path, monkeypatch, window):
+    from test_tfevents import write_events
+
+    monkeypatch.setattr(tfevents, "WINDOW", window)
+    top = 2 ** 63 - 1
+    steps = {"a": list(range(40)), "b": list(range(40)), "c": list(range(0, 400, 10)),
+             "top": [top - 39 + i for i in range(40)], "bottom": [-(2 ** 63) + 3 * i for i in range(40)],
+             "odd": [i * i for i in range(40)]}
+    events = [scalar_event(tag, float(i), s[i], wall=1.0 + i) for i in range(40) for tag, s in steps.items()]
+    scalars, problems = tfevents.read_tfevents(write_events(tmp_path / "events.out.tfevents.1.p", events), wall_times=False)
+    assert problems == []
+    for tag, want in steps.items():
+        assert scalars[tag].steps.dtype == np.int64 and scalars[tag].steps.tolist() == want, tag
+        assert scalars[tag].values.tolist() == [float(i) for i in range(40)]
+    if window == 1 << 30:  # (small windows cut pieces of one point, which are kept as they are)
+        assert scalars["a"].steps is scalars["b"].steps and not scalars["a"].steps.flags.writeable
+    assert scalars["c"].steps is not scalars["a"].steps
+
+
+def test_progressions_join_only_where_one_continues_the_other():
+    from lrdoctor.readers._tfcolumns import Progression, compact, join
+
+    pieces = [compact(np.arange(0, 10)), compact(np.arange(10, 20)), compact(np.array([25, 26, 30])),
+              compact(np.arange(31, 35)), compact(np.zeros(5, bool)), ]
+    assert isinstance(pieces[0], Progression) and not isinstance(pieces[2], Progression)
+    assert join(pieces[:2], keep_compact=True).key() == (0, 1, 20, "<i8")
+    np.testing.assert_array_equal(join(pieces[:4]), np.r_[np.arange(20), 25, 26, 30, np.arange(31, 35)])
+    assert join([pieces[4]]).dtype == bool and not join([pieces[4]]).any()
+    assert not isinstance(compact(np.array([True, False, False])), Progression)

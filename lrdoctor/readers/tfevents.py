@@ -35,6 +35,7 @@ import numpy as np
 
 from ..model import Problem
 from ._tfframing import HEADER, PADDING, frame_records
+from ._tfcolumns import Progression, compact, join
 from ._tfdecode import decode_records
 from ._tfproto import SCALARS_PLUGIN
 
@@ -127,14 +128,15 @@ class _Stream:
             self.why_malformed = decoded.why_malformed
         for tag, arrays in decoded.columns.by_tag_unfiltered().items():
             columns = self.columns.setdefault(tag, ([], [], [], []))
+            keeps_walls = self._keeps_walls(tag, arrays)
             for column, array in zip(columns, arrays):
-                column.append(array)
-            if not self._keeps_walls(tag, arrays):
+                column.append(compact(array))  # steps 0, 1, 2, ... and all-False flags: three numbers
+            if not keeps_walls:
                 columns[1][:] = [np.zeros(0)] * len(columns[0])  # placeholders: the pieces stay aligned
-            small = [i for i, piece in enumerate(columns[0]) if len(piece) <= _CONSOLIDATE]
-            if sum(len(columns[0][i]) for i in small) > _CONSOLIDATE:
+            small = [i for i, piece in enumerate(columns[2]) if len(piece) <= _CONSOLIDATE]
+            if sum(len(columns[2][i]) for i in small) > _CONSOLIDATE:
                 for column in columns:  # the small pieces are the last ones: join them into one large piece
-                    column[small[0]:] = [np.concatenate(column[small[0]:])]
+                    column[small[0]:] = [join(column[small[0]:], keep_compact=True)]
         for tag, names in decoded.columns.plugins.items():
             self.plugins.setdefault(tag, set()).update(names)
 
@@ -156,20 +158,23 @@ class _Stream:
         self.problems.sort(key=lambda problem: problem.offset or 0)
         foreign = {tag for tag, names in self.plugins.items() if names - {SCALARS_PLUGIN, ""}}
         scalars = {}
+        shared: dict[tuple, np.ndarray] = {}  # tags logged at the same steps 0, 1, 2, ... share one array
         for tag in list(self.columns):
             first_any, first_scalar, all_walls = self.firsts.pop(tag)
             series = _joined(self.columns.pop(tag), drop_tensors=tag in foreign, all_walls=all_walls,
-                             first_wall=first_scalar if tag in foreign else first_any)
+                             first_wall=first_scalar if tag in foreign else first_any, shared=shared)
             if series is not None:
                 scalars[tag] = series
         return scalars, self.problems
 
 
 def _joined(columns: tuple[list, list, list, list], drop_tensors: bool, all_walls: bool = True,
-            first_wall: float | None = None) -> RawScalars | None:
-    """One tag's windows joined column by column, each column's pieces freed as soon as it is joined."""
+            first_wall: float | None = None, shared: dict | None = None) -> RawScalars | None:
+    """One tag's windows joined column by column, each column's pieces freed as soon as it is joined.
+    Steps that are one progression equal to another tag's of this file (in ``shared``) are that
+    tag's array, made read-only (nobody changes a reader's arrays; shared, a write would change two)."""
     steps, walls, values, from_tensor = columns
-    keep = ~np.concatenate(from_tensor) if drop_tensors else None
+    keep = ~join(from_tensor) if drop_tensors else None
     from_tensor.clear()
     if not all_walls:
         walls.clear()
@@ -178,8 +183,14 @@ def _joined(columns: tuple[list, list, list, list], drop_tensors: bool, all_wall
         if not pieces:
             joined.append(None)
             continue
-        array = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        array = join(pieces, keep_compact=keep is None and shared is not None)
         pieces.clear()
+        if isinstance(array, Progression):  # (only steps, and only when nothing is dropped)
+            if array.key() not in shared:
+                shared[array.key()] = array.array()
+            else:
+                shared[array.key()].flags.writeable = False
+            array = shared[array.key()]
         joined.append(array if keep is None else array[keep])
     if not len(joined[0]):
         return None
