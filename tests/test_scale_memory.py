@@ -137,3 +137,17 @@ def test_upward_jumps_do_not_depend_on_the_blocks(monkeypatch, seed):
     for name in ("height", "sigma", "z"):  # the same operations on the same numbers (a zero's sign aside)
         np.testing.assert_array_equal(np.abs(getattr(blocks, name)), np.abs(getattr(one_pass, name)), err_msg=name)
     assert np.count_nonzero(one_pass.z > 6) >= 20
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_median_of_blocks_is_np_median(monkeypatch, seed):
+    from lrdoctor.signal import noise
+
+    rng = np.random.default_rng(seed)
+    monkeypatch.setattr(noise, "_BLOCK", 97)
+    monkeypatch.setattr(noise, "_SAMPLE", 16 if seed % 2 else 1 << 16)  # a coarse sample misses: every value is then made
+    for n in (1, 2, 96, 97, 98, 1001, 2000):
+        y = _curve(seed, n) if seed % 3 else np.round(rng.standard_normal(n))  # NaN, ties, -0.0
+        got = noise.median_of_blocks(lambda lo, hi: y[lo:hi] * 1.0, n)
+        want = np.median(y)
+        assert (np.isnan(got) and np.isnan(want)) or got == want, (n, got, want)
