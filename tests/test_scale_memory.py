@@ -151,3 +151,16 @@ def test_median_of_blocks_is_np_median(monkeypatch, seed):
         got = noise.median_of_blocks(lambda lo, hi: y[lo:hi] * 1.0, n)
         want = np.median(y)
         assert (np.isnan(got) and np.isnan(want)) or got == want, (n, got, want)
+
+
+def test_the_cli_fixes_glibc_mmap_threshold_where_there_is_one():
+    import platform
+    import sys
+
+    from lrdoctor._heap import give_large_blocks_their_own_memory
+
+    done = give_large_blocks_their_own_memory()
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert done is True
+    else:
+        assert done in (True, False)  # musl's mallopt may refuse; elsewhere nothing is done

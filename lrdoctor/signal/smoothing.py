@@ -32,7 +32,7 @@ def debiased_ema(values, *, beta: float = 0.9) -> np.ndarray:
 
 
 _ROWS_AT_ONCE = 1 << 15  # np.median copies its input to partition it: bound that copy
-_POINTS_AT_ONCE = 1 << 20  # running medians a block of points at a time: temporaries of 8 MB, not the curve's length
+_POINTS_AT_ONCE = 1 << 19  # running medians a block of points at a time: temporaries of 4 MB, not the curve's length (below _heap.LARGE)
 
 
 def median_rows(view: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
