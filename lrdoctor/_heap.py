@@ -4,17 +4,17 @@ glibc's malloc serves a request from its heap unless it is at least the "mmap th
 raises that threshold (up to 32 MB) each time a large block is freed.  A long curve's diagnosis then
 serves its many temporaries of a few to 32 MB from the heap, which keeps their memory after they are
 freed and fragments: on the 10M-point case of ``bench/scale.py`` the peak resident set varied between
-296 and 338 MB from one launch to the next with the same input.  A fixed threshold of ``LARGE`` gives
-every array of that size or more its own mapping, returned to the system when freed (287-296 MB, for
-about 1 s more of system time on that case); smaller temporaries, such as the 4 MB blocks of
+300 and 338 MB from one launch to the next with the same input.  A fixed threshold of ``LARGE`` gives
+every array of that size or more its own mapping, returned to the system when freed (291-300 MB over
+8 launches, for up to ~1 s more CPU on that case); smaller temporaries, such as the 2 MB blocks of
 ``signal/smoothing.py``, are reused from the heap.  Elsewhere than glibc this does nothing.
 """
 from __future__ import annotations
 
 import sys
 
-M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
-LARGE = 8 << 20  # bytes
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
+LARGE = 4 << 20  # bytes
 
 
 def give_large_blocks_their_own_memory() -> bool:
@@ -29,4 +29,7 @@ def give_large_blocks_their_own_memory() -> bool:
     except (ImportError, OSError, AttributeError):  # no C library to ask, or no mallopt in it
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt(M_MMAP_THRESHOLD, LARGE) == 1
+    # Fixing one threshold also fixes the other, at its default of 128 KB: the heap's free top would be
+    # given back and taken again all the time (+4 s of system time on 1,000 runs). glibc's own rule
+    # when it raises the mmap threshold is a trim threshold twice as large.
+    return mallopt(M_MMAP_THRESHOLD, LARGE) == 1 and mallopt(M_TRIM_THRESHOLD, 2 * LARGE) == 1

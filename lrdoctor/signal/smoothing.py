@@ -32,7 +32,7 @@ def debiased_ema(values, *, beta: float = 0.9) -> np.ndarray:
 
 
 _ROWS_AT_ONCE = 1 << 15  # np.median copies its input to partition it: bound that copy
-_POINTS_AT_ONCE = 1 << 19  # running medians a block of points at a time: temporaries of 4 MB, not the curve's length (below _heap.LARGE)
+_POINTS_AT_ONCE = 1 << 18  # running medians a block of points at a time: temporaries of 2 MB, not the curve's length (below _heap.LARGE)
 
 
 def median_rows(view: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -53,7 +53,7 @@ def window_medians(y: np.ndarray, width: int, *, out: np.ndarray | None = None,
 
     Without NaN and with an odd width each median is one of the points: the middle one once the window
     is partitioned (``middle_elements``), exactly np.median's value (scipy's running median filter is
-    ~2.5x faster, but its import costs ~22 MB of memory, more than the 4 MB blocks of this);
+    ~2.5x faster, but its import costs ~22 MB of memory, more than the 2 MB blocks of this);
     otherwise np.median a block of windows at a time (NaN makes its window's median NaN).  ``has_nan``
     says whether the curve this is a piece of holds a NaN (the method is chosen for the whole curve).
     A curve holding -0.0 goes through scipy's running median filter, as it always did: 0.0 and -0.0
