@@ -12,7 +12,8 @@ Cases (generated into --workdir, reused when already there; never inside the rep
 * ``many``  1,000 runs x 10,000 steps x 1 tag (``loss``), one event file each (10M points, 440 MB).
 
 Each measurement runs ``lrdoctor diagnose DIR --format json`` (and, separately, only the reading
-step) in a fresh subprocess and reports wall time and that process's peak resident set size
+step) in a fresh subprocess and reports wall time, CPU time (user + system: what the wall time would
+be on an idle machine, for a single process) and that process's peak resident set size
 (ru_maxrss of the child: interpreter, numpy/scipy imports and reader workers included; for the
 multi-process reading of many runs, the largest single process).  The scalars' own size is
 points x 16 bytes (an int64 step and a float64 value).
@@ -128,7 +129,8 @@ def measure(args: list[str]) -> dict:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
         stdout, stderr = out.read(), err.read()
-    return {"seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024),
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_mb": round(usage.ru_maxrss / 1024),
             "exit": proc.returncode, "stdout": stdout[-120:], "stderr": stderr[-300:]}
 
 

@@ -349,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     The console script calls ``sys.exit(main())``.  Every click error — usage errors and
     ``ClickException`` alike, whose own default is 1 — is exit 2, so 1 always means findings.
     """
+    from ._heap import give_large_blocks_their_own_memory
+
+    give_large_blocks_their_own_memory()  # a long curve's peak memory (see _heap.py)
     try:
         rv = cli.main(args=argv, prog_name="lrdoctor", standalone_mode=False)
     except click.ClickException as exc:

@@ -24,7 +24,9 @@ class Series:
     """One scalar curve, sorted by step, one value per step.
 
     ``steps`` is int64, ``values`` float64 (NaN/inf kept as logged), ``wall_times``
-    float64 seconds since the epoch or None when the format has no clock.
+    float64 seconds since the epoch or None when the format has no clock -- and for event files,
+    whose clock serves only the reading (ordering files, ordering a tag whose steps are all 0,
+    cutting glued trainings apart) and is dropped after it: 8 bytes a point nothing else reads.
     ``epochs`` (float64 or None) is the epoch at each point when the log says it,
     which lets rules put step-indexed and epoch-indexed curves on one axis.
     """

@@ -47,7 +47,7 @@ def test_tensorboardx_run_with_roles_and_every_point(tmp_path):
     assert run.name == "runs/a" and run.format == "tensorboard"
     assert len(run.series["loss"]) == n
     assert run.roles == {"train_loss": "loss", "lr": "learning_rate", "val_loss": "val_loss"}
-    assert run.series["loss"].wall_times[5] == pytest.approx(1005.0)
+    assert run.series["loss"].wall_times is None  # an event file's clock serves only the reading (model.Series)
 
 
 def test_keras_layout_is_one_run_keyed_by_subdirectory(tmp_path):

@@ -129,6 +129,8 @@ def find_sweeps(runs: Sequence[Run], results: Sequence[object] = (), *, group_by
     forced = (group_by or "auto") not in ("auto",)
     sweeps = []
     for key, members in sorted(group_runs(candidates, group_by).items()):
+        if len(members) < 2:  # no sweep (two LRs at least, _is_sweep): its curves need not be read again
+            continue
         points = _points(members, by_name)
         if _is_sweep(points, forced, not forced and numbered_siblings(members)):
             section = sweep_section(key, points, group_by=group_by or "auto")

@@ -37,18 +37,20 @@ def _name_time(path: str) -> int:
 
 
 def _first_wall_time(scalars: dict) -> float:
-    firsts = [float(raw.wall_times[0]) for raw in scalars.values() if len(raw.wall_times)]
+    firsts = [raw.first_wall if raw.wall_times is None else float(raw.wall_times[0])
+              for raw in scalars.values() if raw.wall_times is None or len(raw.wall_times)]
     return min(firsts) if firsts else float("inf")
 
 
-def _read_part(files: tuple[str, ...], problems: list[Problem]) -> list[dict]:
-    """Read each file; return the per-file scalar dicts ordered by name timestamp, then wall time."""
+def _read_part(files: tuple[str, ...], problems: list[Problem], wall_times: bool = False) -> list[dict]:
+    """Read each file; return the per-file scalar dicts ordered by name timestamp, then wall time.
+    Without ``wall_times``, a tag's wall times are kept only where merging needs them (every step 0)."""
     loaded = []
     for path in files:
         try:
             from .tfevents import read_tfevents  # lazily; a missing crc32c is then reported per file
 
-            scalars, file_problems = read_tfevents(path)
+            scalars, file_problems = read_tfevents(path, wall_times=wall_times)
         except ImportError as exc:
             problems.append(Problem(path, f"TensorBoard event reader unavailable: {exc}"))
             continue
@@ -59,6 +61,34 @@ def _read_part(files: tuple[str, ...], problems: list[Problem]) -> list[dict]:
         loaded.append(((_name_time(path), _first_wall_time(scalars), path), scalars))
     loaded.sort(key=lambda item: item[0])
     return [scalars for _, scalars in loaded]
+
+
+def without_wall_times(series: dict[str, Series]) -> dict[str, Series]:
+    """The series without their wall times: an event file's clock orders its files and points and cuts
+    glued trainings apart (all done by now); nothing downstream reads it (see model.Series).  Tags logged
+    at the same steps (the loss and the LR, every step) share one steps array (``shared_steps``)."""
+    return shared_steps({tag: replace(s, wall_times=None) if s.wall_times is not None else s
+                         for tag, s in series.items()})
+
+
+def shared_steps(series: dict[str, Series]) -> dict[str, Series]:
+    """Series whose steps equal an earlier series' get that series' array, made read-only (a Series is
+    a plain value nobody changes; shared, a write would change two curves): 8 bytes a point less."""
+    seen: dict[tuple[int, int, int], list[np.ndarray]] = {}
+    out = {}
+    for tag, s in series.items():
+        if len(s) < 2:
+            out[tag] = s
+            continue
+        same = seen.setdefault((len(s), int(s.steps[0]), int(s.steps[-1])), [])
+        twin = next((steps for steps in same if np.array_equal(steps, s.steps)), None)
+        if twin is None:
+            same.append(s.steps)
+            out[tag] = s
+        else:
+            twin.flags.writeable = False
+            out[tag] = replace(s, steps=twin)
+    return out
 
 
 _EPOCH_TAGS = ("epoch", "train/epoch")  # Lightning, HF Trainer
@@ -91,6 +121,7 @@ def read_tensorboard_run(job: TensorBoardJob) -> Run:
                 tag_chunks.setdefault(prefix + tag, []).append(chunk)
     series, restarts, notes = merge_tags(tag_chunks)
     series = _with_epochs(series, keras=job.format == "keras_tensorboard")
+    series = without_wall_times(series)
     if not series and not problems:
         notes.append(f"no scalar data in {len(job.paths)} event file(s)")
     return Run(

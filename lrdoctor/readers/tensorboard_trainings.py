@@ -15,7 +15,7 @@ import numpy as np
 from ..model import Problem, Run
 from .merge import Chunk, merge_tags
 from .tensorboard_run import TensorBoardJob, _first_wall_time, _name_time, _read_part, _with_epochs, \
-    read_tensorboard_run
+    read_tensorboard_run, without_wall_times
 from .trainings import Segmenter, label_parts, part_name
 
 
@@ -35,7 +35,7 @@ def _files_in_order(job: TensorBoardJob, problems: list[Problem]) -> list[tuple[
     loaded = []
     for prefix, files in job.parts:
         for path in files:
-            for scalars in _read_part((path,), problems):
+            for scalars in _read_part((path,), problems, wall_times=True):
                 for piece in _split_by_clock(scalars):
                     loaded.append(((_name_time(path), _first_wall_time(piece), path), prefix, piece))
     loaded.sort(key=lambda item: item[0])
@@ -105,7 +105,7 @@ def _run_of(job: TensorBoardJob, name: str, group: list[tuple[str, dict]], probl
         for tag, raw in scalars.items():
             tag_chunks.setdefault(prefix + tag, []).append(Chunk.from_lists(raw.steps, raw.values, raw.wall_times))
     series, restarts, notes = merge_tags(tag_chunks)
-    series = _with_epochs(series, keras=job.format == "keras_tensorboard")
+    series = without_wall_times(_with_epochs(series, keras=job.format == "keras_tensorboard"))
     return Run(name=name, source=job.directory, format=job.format, series=series,
                problems=problems, restarts=restarts, notes=notes)
 

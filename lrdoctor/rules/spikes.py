@@ -8,7 +8,7 @@ import numpy as np
 
 from ..findings import Finding, Severity
 from ..model import TRAIN_LOSS, Run
-from ..signal.jumps import upward_jumps
+from ..signal.jumps import upward_jump_blocks
 from ._view import Curve, View, measured, progress_curve, smoothing_window, view_of
 from .base import Rule
 
@@ -78,21 +78,22 @@ class LossSpikes(Rule):
         c = progress_curve(view, min_points=options.min_points)
         if c is None or c.noise <= 0:
             return
-        hits, rel, z = _spikes(c, options)
+        hits, rel, z = _spikes(c, options)  # rel and z of each hit
         if hits.size < options.min_count:
             return
-        big = int(hits[np.argmax(rel[hits])])
+        largest = int(np.argmax(rel))
+        big = int(hits[largest])
         phases = [phase_of(view, int(c.steps[i])) for i in hits]
         first = int(c.steps[hits[0]])
         early = c.steps[hits] <= c.steps[0] + 0.1 * (c.steps[-1] - c.steps[0])
         severity = Severity.WARNING if hits.size >= options.min_count_warning else Severity.INFO
         yield self.finding(
             run,
-            f"{hits.size} loss spike(s) in {c.tag}; largest {rel[big]:.1f}x the local level at step {int(c.steps[big]):,} "
+            f"{hits.size} loss spike(s) in {c.tag}; largest {rel[largest]:.1f}x the local level at step {int(c.steps[big]):,} "
             f"({phases[int(np.argmax(hits == big))]} of the schedule)",
             severity=severity, tag=c.tag, start_step=first, end_step=int(c.steps[hits[-1]]),
             evidence=measured(count=int(hits.size), first_step=first, largest_step=int(c.steps[big]),
-                              largest_rel=round(float(rel[big]), 3), largest_z=round(float(z[big]), 2),
+                              largest_rel=round(float(rel[largest]), 3), largest_z=round(float(z[largest]), 2),
                               share_at_peak=round(phases.count("peak") / len(phases), 3), lr_at_first=view.lr_at_step(first),
                               early_share=round(float(np.mean(early)), 3), early_count=int(np.sum(early)),
                               has_warmup=int(view.schedule is not None and view.schedule.warmup_end_step is not None)),
@@ -100,23 +101,31 @@ class LossSpikes(Rule):
 
 
 def _spikes(c: Curve, options: LossSpikes.Options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices of the spikes, and every point's rise relative to the local level and in local sigmas."""
+    """Indices of the spikes, and their rise relative to the local level and in local sigmas (computed a
+    block of points at a time: only the spikes' own numbers are kept)."""
     w = smoothing_window(c.n)
+    head = c.head()
+    hits, rels, zs = [], [], []
     # The noise band spans a few smoothing windows (>= 21 points, enough for a stable median),
     # so a burst of spikes does not set its own noise level.
-    jumps = upward_jumps(c.values, c.smooth, window=w, noise_window=max(4 * w + 1, 21))
-    resid, z = jumps.height, jumps.z
-    del jumps  # its sigma (the arrays below are computed in place: 8 bytes a point each)
-    # Share of the progress made so far that the jump undid: near a loss of ~0 a jump can be
-    # many times the local level and still be harmless.
-    gained = c.head() - c.smooth
-    np.maximum(gained, 1e-12, out=gained)
-    undo = np.divide(resid, gained, out=gained)
-    hit = (z > options.min_z) & (undo > options.min_undo)
-    del undo, gained
-    level = np.abs(c.smooth)
-    np.maximum(level, 1e-12, out=level)
-    rel = np.divide(resid, level, out=resid)  # resid is not needed after this
-    del level
-    hits = np.flatnonzero(hit & (rel > options.min_rel))
-    return hits[hits > 0], rel, z  # the very first point is the initial loss, not a spike
+    for block in upward_jump_blocks(c.values, c.smooth, window=w, noise_window=max(4 * w + 1, 21)):
+        lo, resid, z = block.start, block.height, block.z
+        smooth = c.smooth[lo:lo + resid.size]
+        # Share of the progress made so far that the jump undid: near a loss of ~0 a jump can be
+        # many times the local level and still be harmless.
+        gained = head - smooth
+        np.maximum(gained, 1e-12, out=gained)
+        undo = np.divide(resid, gained, out=gained)
+        hit = (z > options.min_z) & (undo > options.min_undo)
+        level = np.abs(smooth)
+        np.maximum(level, 1e-12, out=level)
+        rel = np.divide(resid, level, out=resid)
+        found = np.flatnonzero(hit & (rel > options.min_rel))
+        hits.append(found + lo)
+        rels.append(rel[found])
+        zs.append(z[found])
+    if not hits:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    hits, rel, z = np.concatenate(hits), np.concatenate(rels), np.concatenate(zs)
+    later = hits > 0  # the very first point is the initial loss, not a spike
+    return hits[later], rel[later], z[later]

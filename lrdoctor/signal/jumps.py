@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .noise import MAD_TO_SIGMA
-from .smoothing import _POINTS_AT_ONCE, window_medians, window_medians_at
+from . import smoothing
+from .smoothing import window_medians, window_medians_at
 
 # The upper tail's scale: the 90th percentile of the positive residuals (in local-MAD units) against
 # the half-normal's 1.645.  Equal to 1 for normal noise; larger for right-skewed minibatch losses.  A
@@ -73,46 +74,66 @@ def local_upper_sigma(values, trend, *, window: int) -> np.ndarray:
     >>> bool(0.8 < s[100] < 1.25 and 0.008 < s[500] < 0.0125)
     True
     """
-    y = np.asarray(values, dtype=float)
-    r = y - np.asarray(trend, dtype=float)
-    n, half = y.size, max(int(window) // 2, 1)
-    if n == 0:
-        return np.zeros(0)
-    # Scale-free skew: residuals relative to the local scale, pooled over the curve.
-    centres = np.unique(np.r_[np.arange(0, n, max(half // 2, 1)), n - 1])
-    scale = MAD_TO_SIGMA * _centred_abs_medians(r, centres, half)
-    local = _interp_index(n, centres, scale)
-    ok = local > 0
-    # In place where every point has a scale (the usual case): r is not needed after this.
-    u = np.divide(r, local, out=r) if ok.all() else r[ok] / local[ok]
-    del r
-    pos = u[u > 0]
-    del u
-    skew = float(np.quantile(pos, UPPER_QUANTILE, overwrite_input=True)) / HALF_NORMAL_Q90 if pos.size else 1.0
-    local *= max(skew, 1.0)
-    return local
+    y, trend = np.asarray(values, dtype=float), np.asarray(trend, dtype=float)
+    noise = _UpperNoise(y, trend, window)
+    return np.concatenate([noise.sigma(lo, hi) for lo, hi in _blocks(y.size)]) if y.size else np.zeros(0)
 
 
-def _interp_index(n: int, centres: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``np.interp(np.arange(n), centres, values)``, a block of indices at a time (np.interp works point
-    by point, so the values are the same; the index array is never as long as the curve)."""
-    out = np.empty(n)
-    for lo in range(0, n, _POINTS_AT_ONCE):
-        hi = min(lo + _POINTS_AT_ONCE, n)
-        out[lo:hi] = np.interp(np.arange(lo, hi, dtype=float), centres, values)
-    return out
+def _blocks(n: int) -> list[tuple[int, int]]:
+    size = max(smoothing._POINTS_AT_ONCE // 4, 1)  # a quarter of the medians' blocks: a dozen arrays of it at once
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
 
-def _centred_abs_medians(r: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
-    """median(|r[i - half : i + half + 1]|) for each centre i (windows cut at the ends), vectorised
-    where the window is whole: one Python median per centre took 13 s on a 5M-point curve."""
+class _UpperNoise:
+    """``local_upper_sigma``'s parts: the local scale at every quarter window and the curve's skew (one
+    pass over the curve, a block at a time), then the sigma of any block of points."""
+
+    def __init__(self, y: np.ndarray, trend: np.ndarray, window: int):
+        n, half = y.size, max(int(window) // 2, 1)
+        self.centres = np.unique(np.r_[np.arange(0, n, max(half // 2, 1)), n - 1]) if n else np.zeros(0, int)
+        self.scale = MAD_TO_SIGMA * _centred_abs_medians(y, trend, self.centres, half) if n else np.zeros(0)
+        # Scale-free skew: residuals relative to the local scale, pooled over the curve (the positive ones
+        # in curve order, block after block: the same array, so the same quantile, as one pass gives).
+        # Two passes (count, then fill): no list of pieces joined into a second copy.
+        pos = np.empty(sum(self._relative(y, trend, lo, hi, count=True) for lo, hi in _blocks(n)))
+        at = 0
+        for lo, hi in _blocks(n):
+            u = self._relative(y, trend, lo, hi)
+            np.compress(u > 0, u, out=pos[at:at + int(np.count_nonzero(u > 0))])
+            at += int(np.count_nonzero(u > 0))
+        skew = float(np.quantile(pos, UPPER_QUANTILE, overwrite_input=True)) / HALF_NORMAL_Q90 if pos.size else 1.0
+        self.factor = max(skew, 1.0)
+
+    def _relative(self, y: np.ndarray, trend: np.ndarray, lo: int, hi: int, count: bool = False):
+        """The residuals of ``lo..hi-1`` in local-scale units, where there is a local scale (or how many are > 0)."""
+        r = y[lo:hi] - trend[lo:hi]
+        local = self._local(lo, hi)
+        ok = local > 0
+        u = np.divide(r, local, out=r) if ok.all() else r[ok] / local[ok]
+        return int(np.count_nonzero(u > 0)) if count else u
+
+    def _local(self, lo: int, hi: int) -> np.ndarray:
+        """The local scale interpolated over the indices ``lo..hi-1`` (np.interp works point by point)."""
+        return np.interp(np.arange(lo, hi, dtype=float), self.centres, self.scale)
+
+    def sigma(self, lo: int, hi: int) -> np.ndarray:
+        local = self._local(lo, hi)
+        local *= self.factor
+        return local
+
+
+def _centred_abs_medians(y: np.ndarray, trend: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
+    """median(|r[i - half : i + half + 1]|) of the residuals ``r = y - trend`` for each centre i (windows
+    cut at the ends), vectorised where the window is whole: one Python median per centre took 13 s on a
+    5M-point curve.  The residuals are made a block at a time (``window_medians_at``)."""
     out = np.empty(len(centres))
-    whole = (centres >= half) & (centres + half < r.size)
+    whole = (centres >= half) & (centres + half < y.size)
     if whole.any():
-        out[whole] = window_medians_at(r, 2 * half + 1, centres[whole] - half, absolute=True)
+        out[whole] = window_medians_at(y, 2 * half + 1, centres[whole] - half, absolute=True, minus=trend)
     for k in np.flatnonzero(~whole).tolist():
         i = int(centres[k])
-        out[k] = float(np.median(np.abs(r[max(0, i - half): i + half + 1])))
+        lo, hi = max(0, i - half), i + half + 1
+        out[k] = float(np.median(np.abs(y[lo:hi] - trend[lo:hi])))
     return out
 
 
@@ -126,17 +147,50 @@ def upward_jumps(values, trend, *, window: int, noise_window: int) -> Jumps:
     >>> int(np.argmax(j.z)), bool(j.z[45] > 50), bool((j.z[:30] < 3).all())
     (45, True, True)
     """
-    y = np.asarray(values, dtype=float)
-    # In place, one array at a time (a 5M-point curve: 40 MB each): same values as the formulas say.
-    sigma = local_upper_sigma(y, trend, window=noise_window)
-    height = preceding_median(y, window=window)
-    np.maximum(np.asarray(trend, dtype=float), height, out=height)  # the base: max(trend, level before)
-    np.subtract(y, height, out=height)
-    # height / sigma where there is a noise scale; else inf for a rise, 0 for none.
-    z = np.where(height > 0, np.inf, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        np.divide(height, sigma, out=z, where=sigma > 0)
-    return Jumps(height, sigma, z)
+    blocks = list(upward_jump_blocks(values, trend, window=window, noise_window=noise_window))
+    if not blocks:
+        return Jumps(np.zeros(0), np.zeros(0), np.zeros(0))
+    return Jumps(*(np.concatenate([getattr(b, name) for b in blocks]) for name in ("height", "sigma", "z")))
+
+
+@dataclass(frozen=True)
+class JumpBlock:
+    """``upward_jumps`` of the points ``start .. start + len(height) - 1``."""
+
+    start: int
+    height: np.ndarray
+    sigma: np.ndarray
+    z: np.ndarray
+
+
+def upward_jump_blocks(values, trend, *, window: int, noise_window: int):
+    """``upward_jumps``, a block of points at a time (JumpBlock): the same values, with temporaries of a
+    block's length, not the curve's (a caller that keeps only the jumps it finds keeps little)."""
+    y, trend = np.asarray(values, dtype=float), np.asarray(trend, dtype=float)
+    noise = _UpperNoise(y, trend, noise_window)
+    has_nan = bool(np.isnan(y).any())
+    for lo, hi in _blocks(y.size):
+        sigma = noise.sigma(lo, hi)
+        height = _preceding_median_block(y, window, lo, hi, has_nan)
+        np.maximum(trend[lo:hi], height, out=height)  # the base: max(trend, level before)
+        np.subtract(y[lo:hi], height, out=height)
+        # height / sigma where there is a noise scale; else inf for a rise, 0 for none.
+        z = np.where(height > 0, np.inf, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(height, sigma, out=z, where=sigma > 0)
+        yield JumpBlock(lo, height, sigma, z)
+
+
+def _preceding_median_block(y: np.ndarray, window: int, lo: int, hi: int, has_nan: bool) -> np.ndarray:
+    """``preceding_median(y, window=window)[lo:hi]``."""
+    w = max(int(window), 1)
+    out = np.empty(hi - lo)
+    for i in range(lo, min(w, hi)):
+        out[i - lo] = y[0] if i == 0 else np.median(y[:i])
+    first = max(lo, w)
+    if hi > first:
+        window_medians(y[first - w:hi - 1], w, out=out[first - lo:], has_nan=has_nan)
+    return out
 
 
 @dataclass(frozen=True)

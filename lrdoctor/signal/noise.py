@@ -35,15 +35,52 @@ def mad_noise(values, *, window: int = 9) -> Noise:
     if y.size < 3:
         return Noise(0.0, y.copy(), y)
     trend = rolling_median(y, window=window)
-    # The MAD, in one buffer: medians depend only on the set of values, so partitioning the
-    # residuals in place (which reorders them) gives the same result as a copy would.
-    deviation = y - trend
-    deviation -= np.median(deviation, overwrite_input=True)
-    np.abs(deviation, out=deviation)
+    # The MAD of the residuals, made a block at a time (y - trend, then |that - its median|): the same
+    # numbers as one array of them would hold, without that array (8 bytes a point).
+    center = median_of_blocks(lambda lo, hi: y[lo:hi] - trend[lo:hi], y.size)
+    mad = median_of_blocks(lambda lo, hi: np.abs(np.subtract(y[lo:hi] - trend[lo:hi], center)), y.size)
     # Residuals around a running median of w points are shrunk by about sqrt(1 - 1/w).
     shrink = np.sqrt(max(1.0 - 1.0 / max(window, 2), 0.25))
-    sigma = MAD_TO_SIGMA * float(np.median(deviation, overwrite_input=True)) / shrink
+    sigma = MAD_TO_SIGMA * float(mad) / shrink
     return Noise(sigma, trend, y)
+
+
+_BLOCK = 1 << 20  # values made at a time by median_of_blocks
+_SAMPLE = 1 << 16  # values it samples to bracket the median
+
+
+def median_of_blocks(block, n: int) -> float:
+    """``np.median`` of the ``n`` values ``block(lo, hi)`` makes for consecutive ranges, without making
+    them all at once: a sample brackets the middle values, a second pass counts the values below the
+    bracket and keeps those inside, and the middle ones are picked from these (a median depends only
+    on the set of values: the same one or two numbers, averaged as np.median does).  When the bracket
+    misses them, or a value is NaN, every value is made and np.median decides, as it always did."""
+    if n <= _BLOCK:
+        return np.median(block(0, n), overwrite_input=True)
+    stride = max(1, n // _SAMPLE)
+    sample = np.sort(np.concatenate([block(lo, min(lo + _BLOCK, n))[(-lo) % stride::stride]
+                                     for lo in range(0, n, _BLOCK)]))
+    ranks = ((n - 1) // 2, n // 2)
+    at = [int(r / n * sample.size) for r in ranks]
+    margin = 64 + 4 * int(np.sqrt(sample.size))
+    low, high = sample[max(at[0] - margin, 0)], sample[min(at[1] + margin, sample.size - 1)]
+    below, inside = 0, []
+    for lo in range(0, n, _BLOCK):
+        values = block(lo, min(lo + _BLOCK, n))
+        if np.isnan(values).any():
+            return _median_of_all(block, n)
+        below += int(np.count_nonzero(values < low))
+        inside.append(values[(values >= low) & (values <= high)])
+    inside = np.concatenate(inside)
+    if not below <= ranks[0] or below + inside.size <= ranks[1]:
+        return _median_of_all(block, n)
+    inside.partition([ranks[0] - below, ranks[1] - below])
+    return np.median(inside[[ranks[0] - below, ranks[1] - below]][: 2 if n % 2 == 0 else 1])
+
+
+def _median_of_all(block, n: int) -> float:
+    values = np.concatenate([block(lo, min(lo + _BLOCK, n)) for lo in range(0, n, _BLOCK)])
+    return np.median(values, overwrite_input=True)
 
 
 def diff_noise(values) -> float:
@@ -58,8 +95,13 @@ def diff_noise(values) -> float:
     y = np.asarray(values, dtype=float)
     if y.size < 3:
         return 0.0
-    d2 = y[:-2] - 2.0 * y[1:-1] + y[2:]
-    return float(MAD_TO_SIGMA * np.median(np.abs(d2)) / np.sqrt(6.0))
+    # In one buffer: the same operations in the same order as y[:-2] - 2.0 * y[1:-1] + y[2:], and the
+    # median partitions it in place (a median depends only on the set of values).
+    d2 = np.multiply(y[1:-1], 2.0)
+    np.subtract(y[:-2], d2, out=d2)
+    np.add(d2, y[2:], out=d2)
+    np.abs(d2, out=d2)
+    return float(MAD_TO_SIGMA * np.median(d2, overwrite_input=True) / np.sqrt(6.0))
 
 
 @dataclass(frozen=True)

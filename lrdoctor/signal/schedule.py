@@ -30,7 +30,7 @@ def detect_schedule(steps, lr, *, drop_ratio: float = 0.7, flat_tolerance: float
     >>> detect_schedule([0, 1, 2, 3], [0.01, 0.05, 0.1, 0.1]).warmup_end_step
     2
     """
-    x = np.asarray(steps, dtype=float)
+    x = np.asarray(steps)  # read only at a few points (as floats, as the steps always were here)
     y = np.asarray(lr, dtype=float)
     ok = np.isfinite(y) & (y > 0)
     if not ok.all():  # (no copies of a long curve when every point is usable)
@@ -41,11 +41,8 @@ def detect_schedule(steps, lr, *, drop_ratio: float = 0.7, flat_tolerance: float
     i_peak = int(np.argmax(y >= peak * (1 - 1e-6)))
     warm = i_peak if i_peak > 0 and y[0] < 0.5 * peak else None
     after = y[i_peak:]
-    # A decay *step* drops from a level that was held: the tail of a cosine also falls fast in
-    # relative terms, but never from a flat stretch.
-    held = np.r_[True, _held(after)] if after.size > 1 else np.array([], bool)
-    falls = np.flatnonzero((after[1:] < drop_ratio * after[:-1]) & held)
-    drops = tuple(int(x[i_peak + i + 1]) for i in falls)
+    falls = _held_drops(after, drop_ratio)
+    drops = tuple(_step(x, i_peak + i + 1) for i in falls)
     if warm is not None and i_peak == y.size - 1 and y.size > 5:
         kind = "increasing"
     elif float(after.min()) >= peak * (1 - flat_tolerance):
@@ -54,7 +51,28 @@ def detect_schedule(steps, lr, *, drop_ratio: float = 0.7, flat_tolerance: float
         kind = "step"
     else:
         kind = "smooth-decay"
-    return Schedule(kind, peak, int(x[i_peak]), None if warm is None else int(x[warm]), drops, float(y[-1]), float(y.min()))
+    return Schedule(kind, peak, _step(x, i_peak), None if warm is None else _step(x, warm), drops, float(y[-1]), float(y.min()))
+
+
+def _step(x: np.ndarray, i: int) -> int:
+    return int(float(x[i]))
+
+
+def _held_drops(after: np.ndarray, drop_ratio: float) -> np.ndarray:
+    """Indices i where ``after[i + 1] < drop_ratio * after[i]`` and the value at i was held (i == 0, or
+    ``_held``: within 1 % of the one before): a decay *step* drops from a level that was held; the tail of
+    a cosine also falls fast in relative terms, but never from a flat stretch.  A block at a time (the
+    same comparisons, without arrays as long as the curve)."""
+    found = []
+    for lo in range(0, after.size - 1, _BLOCK):
+        hi = min(lo + _BLOCK, after.size - 1)  # the pairs (i, i + 1) for i in lo..hi-1
+        falls = after[lo + 1:hi + 1] < drop_ratio * after[lo:hi]
+        if lo == 0:
+            falls[1:] &= _held(after[:hi + 1])
+        else:
+            falls &= _held(after[lo - 1:hi + 1])
+        found.append(np.flatnonzero(falls) + lo)
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
 def lr_at(steps, lr, at) -> np.ndarray:
@@ -65,10 +83,18 @@ def lr_at(steps, lr, at) -> np.ndarray:
     """
     x = np.asarray(steps, dtype=float)
     y = np.asarray(lr, dtype=float)
-    idx = np.asarray(np.searchsorted(x, np.asarray(at, dtype=float), side="right"))
-    idx -= 1  # in place: one index array as long as ``at``, not three
-    np.clip(idx, 0, max(y.size - 1, 0), out=idx)
-    return y[idx]
+    at = np.asarray(at, dtype=float)
+    flat_at = at.reshape(-1)
+    out = np.empty(flat_at.size, y.dtype)
+    for lo in range(0, flat_at.size, _BLOCK):  # block by block: no index array as long as ``at``
+        idx = np.searchsorted(x, flat_at[lo:lo + _BLOCK], side="right")
+        idx -= 1
+        np.clip(idx, 0, max(y.size - 1, 0), out=idx)
+        np.take(y, idx, out=out[lo:lo + _BLOCK])
+    return out.reshape(at.shape) if at.ndim else out[0]
+
+
+_BLOCK = 1 << 20  # points looked up at a time
 
 
 def _held(y: np.ndarray) -> np.ndarray:
@@ -98,14 +124,13 @@ def lr_time(steps, lr, at) -> np.ndarray:
         return np.linspace(0.0, 1.0, np.asarray(at).size)
     # Trapezoid-free left Riemann sum: the LR logged at a step applies until the next log point.
     # Written in place (the same sums, without a temporary copy per step of the formula).
-    width = np.diff(x)
+    cum = np.empty(x.size)
+    cum[0] = 0.0
+    width = np.subtract(x[1:], x[:-1], out=cum[1:])  # np.diff(x), in the array that becomes the sums
     increasing = bool((width > 0).all())
     width *= y[:-1]
     del y
-    cum = np.empty(x.size)
-    cum[0] = 0.0
-    np.cumsum(width, out=cum[1:])
-    del width
+    np.cumsum(width, out=width)  # (numpy gives an in-place accumulation the result it gives into another array)
     total = cum[-1] if cum[-1] > 0 else 1.0
     at = np.asarray(at, dtype=float)
     # At the log points themselves (the usual call: a curve logged at the LR's steps) np.interp returns

@@ -32,7 +32,7 @@ def debiased_ema(values, *, beta: float = 0.9) -> np.ndarray:
 
 
 _ROWS_AT_ONCE = 1 << 15  # np.median copies its input to partition it: bound that copy
-_POINTS_AT_ONCE = 1 << 20  # running medians a block of points at a time: temporaries of 8 MB, not the curve's length
+_POINTS_AT_ONCE = 1 << 18  # running medians a block of points at a time: temporaries of 2 MB, not the curve's length (below _heap.LARGE)
 
 
 def median_rows(view: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -51,10 +51,14 @@ def window_medians(y: np.ndarray, width: int, *, out: np.ndarray | None = None,
     """The median of every run of ``width`` consecutive points: ``len(y) - width + 1`` values (into
     ``out`` when given).
 
-    Without NaN and with an odd width each median is one of the points, so scipy's running median
-    filter gives exactly np.median's values, ~20x faster on long curves; otherwise np.median a block
-    of windows at a time (NaN makes its window's median NaN).  ``has_nan`` says whether the curve
-    this is a piece of holds a NaN (the method is chosen for the whole curve).
+    Without NaN and with an odd width each median is one of the points: the middle one once the window
+    is partitioned (``middle_elements``), exactly np.median's value (scipy's running median filter is
+    ~2.5x faster, but its import costs ~22 MB of memory, more than the 2 MB blocks of this);
+    otherwise np.median a block of windows at a time (NaN makes its window's median NaN).  ``has_nan``
+    says whether the curve this is a piece of holds a NaN (the method is chosen for the whole curve).
+    A curve holding -0.0 goes through scipy's running median filter, as it always did: 0.0 and -0.0
+    tie, and which one a method picks depends on the method (and, for the filter, on where it
+    started); scipy is imported only then.
 
     >>> window_medians(np.array([1.0, 5.0, 2.0, 8.0, 3.0]), 3).tolist()
     [2.0, 5.0, 3.0]
@@ -62,34 +66,50 @@ def window_medians(y: np.ndarray, width: int, *, out: np.ndarray | None = None,
     n = y.shape[0]
     if has_nan is None:
         has_nan = bool(np.isnan(y).any())
+    if width % 2 and n >= width and not has_nan and not _has_negative_zero(y):
+        return middle_elements(np.lib.stride_tricks.sliding_window_view(y, width), out)
     if width % 2 and n >= width and not has_nan:
         from scipy.ndimage import median_filter
 
         half, m = width // 2, n - width + 1
         out = np.empty(m) if out is None else out
-        # A block of windows at a time: each window is whole inside its block, so the values are the
-        # same as one pass over the curve gives, without a second array as long as the curve.  Except
-        # between 0.0 and -0.0, which tie: which one the filter picks depends on where it started.
-        blocks = _POINTS_AT_ONCE if not _has_negative_zero(y) else m
-        for lo in range(0, m, blocks):
-            hi = min(lo + blocks, m)
-            out[lo:hi] = median_filter(y[lo:hi + width - 1], size=width, mode="nearest")[half:half + hi - lo]
+        # One pass over the curve: which of the tied 0.0 and -0.0 the filter picks depends on where it started.
+        out[:] = median_filter(y, size=width, mode="nearest")[half:half + m]
         return out
     return median_rows(np.lib.stride_tricks.sliding_window_view(y, width), out)
+
+
+def middle_elements(rows: np.ndarray, out: np.ndarray | None = None, *, pick: np.ndarray | None = None) -> np.ndarray:
+    """The middle element of each row (odd length, no NaN) once sorted -- of the rows ``pick`` only, when
+    given: its median, exactly np.median's value (one of the points), partitioning a copy of a block of
+    rows at a time (~8 MB, whatever the width)."""
+    k = rows.shape[1] // 2
+    count = rows.shape[0] if pick is None else pick.shape[0]
+    out = np.empty(count) if out is None else out
+    block = max(1, (_ROWS_AT_ONCE << 5) // rows.shape[1])
+    for lo in range(0, count, block):
+        chunk = np.array(rows[lo:lo + block]) if pick is None else rows[pick[lo:lo + block]]
+        chunk.partition(k, axis=1)
+        out[lo:lo + block] = chunk[:, k]
+    return out
 
 
 def _has_negative_zero(y: np.ndarray) -> bool:
     return bool(np.signbit(y).any()) and bool((np.signbit(y) & (y == 0)).any())
 
 
-def window_medians_at(y: np.ndarray, width: int, starts: np.ndarray, *, absolute: bool = False) -> np.ndarray:
+def window_medians_at(y: np.ndarray, width: int, starts: np.ndarray, *, absolute: bool = False,
+                      minus: np.ndarray | None = None) -> np.ndarray:
     """``window_medians(np.abs(y) if absolute else y, width)[starts]`` for sorted ``starts``, a block of
-    the curve at a time (no array as long as the curve).
+    the curve at a time (no array as long as the curve); of ``y - minus`` when given (made a block at a
+    time too).
 
     >>> window_medians_at(np.array([1.0, -5.0, 2.0, 8.0, 3.0]), 3, np.array([0, 2]), absolute=True).tolist()
     [2.0, 3.0]
     """
-    has_nan = bool(np.isnan(y).any())
+    if minus is not None:  # (|y - minus| has no -0.0: only the signed case needs the whole difference)
+        y = _Difference(y, minus) if absolute else y - minus
+    has_nan = any(bool(np.isnan(y[lo:lo + _POINTS_AT_ONCE]).any()) for lo in range(0, y.shape[0], _POINTS_AT_ONCE))
     m = y.shape[0] - width + 1
     out = np.empty(starts.shape[0])
     blocks = _POINTS_AT_ONCE if absolute or not _has_negative_zero(y) else max(m, 1)  # see window_medians
@@ -100,8 +120,21 @@ def window_medians_at(y: np.ndarray, width: int, starts: np.ndarray, *, absolute
             continue
         piece = y[lo:hi + width - 1]
         piece = np.abs(piece) if absolute else piece
-        out[a:b] = window_medians(piece, width, has_nan=has_nan)[starts[a:b] - lo]
+        if not width % 2 or has_nan or piece.shape[0] < width or _has_negative_zero(piece):
+            out[a:b] = window_medians(piece, width, has_nan=has_nan)[starts[a:b] - lo]
+        else:  # only the windows asked for: the medians of the others are never looked at
+            out[a:b] = middle_elements(np.lib.stride_tricks.sliding_window_view(piece, width), pick=starts[a:b] - lo)
     return out
+
+
+class _Difference:
+    """``a - b`` made only a slice at a time (``d[lo:hi]``), with the shape of ``a``."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray):
+        self.a, self.b, self.shape = a, b, a.shape
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        return self.a[index] - self.b[index]
 
 
 def _centred_window_medians(y: np.ndarray, width: int) -> np.ndarray:

@@ -127,7 +127,14 @@ def late_share(values, *, x=None) -> float:
         t = np.linspace(0.0, 1.0, y.size)
     else:
         t = np.asarray(x, float)
-        t = (t - t[0]) / (t[-1] - t[0]) if t[-1] > t[0] else np.linspace(0.0, 1.0, y.size)
+        if t[0] == 0.0 and t[-1] == 1.0:
+            pass  # already on [0, 1] (a rules' view's progress axis): (t - 0) / (1 - 0) is t, bit for bit
+        elif t[-1] > t[0]:
+            span = t[-1] - t[0]
+            t = t - t[0]
+            t /= span  # in place: (t - t[0]) / span, one temporary array and not two
+        else:
+            t = np.linspace(0.0, 1.0, y.size)
     y_two_thirds = float(np.interp(2.0 / 3.0, t, y))
     return float((y_two_thirds - y[-1]) / (y[0] - y[-1]))
 
