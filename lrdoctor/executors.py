@@ -1,0 +1,134 @@
+"""Where the run jobs are done: here, in local worker processes, or on a Dask cluster.
+
+``run_jobs(jobs, work, args, executor=...)`` calls ``work(job, *args)`` for every job and returns the
+answers in job order.  ``work`` must be a module-level function and the jobs picklable
+(readers/discover.py's FileJob, TensorBoardJob, MlflowJob are).
+
+* ``"local"`` (default): a few small jobs are done in this process (starting workers would cost more
+  than it saves); otherwise a process pool of one worker per core (at most ``MAX_WORKERS``).  A pool
+  that cannot start or breaks (no processes in a sandbox, a worker killed) leaves the jobs not yet
+  done to this process.
+* ``"dask"``: the jobs are submitted to a ``dask.distributed`` scheduler -- ``scheduler`` (an address
+  such as ``tcp://host:8786``) or, without one, a ``LocalCluster`` sized to this machine.  The
+  workers need lrdoctor installed and the log files at the same paths.  A job whose task fails on
+  its worker (a killed worker, a lost connection) becomes one Problem naming its path; the other
+  jobs are still done.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterable, Sequence
+
+from .errors import ConfigError
+from .model import Problem
+
+EXECUTORS = ("local", "dask")
+MAX_WORKERS = 8
+PARALLEL_MIN_JOBS = 16  # below this a pool costs more than it saves
+PARALLEL_MIN_BYTES = 1 << 20  # ... and below this many bytes of logs
+DASK_HINT = "--executor dask needs the Dask extra: pip install 'lrdoctor[dask]'"
+
+Progress = Callable[[int, int], None]  # (jobs done, jobs in all)
+
+
+def check_executor(executor: str, scheduler: str | None) -> None:
+    """A ConfigError (exit 2) for an unknown executor, a scheduler without Dask, or Dask not installed."""
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor: must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if scheduler and executor != "dask":
+        raise ConfigError("--scheduler needs --executor dask")
+    if executor == "dask":
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise ConfigError(DASK_HINT) from None
+
+
+def job_path(job) -> str:
+    """The file or directory a job reads (for messages)."""
+    return getattr(job, "path", None) or getattr(job, "directory", None) or getattr(job, "name", "?")
+
+
+def run_jobs(jobs: Sequence, work: Callable, args: tuple = (), *, executor: str = "local",
+             scheduler: str | None = None, progress: Progress | None = None) -> list:
+    """``[work(job, *args) for job in jobs]``, done where ``executor`` says (see the module doc)."""
+    check_executor(executor, scheduler)
+    if executor == "dask":
+        return _counted(_on_dask(jobs, work, args, scheduler), len(jobs), progress)
+    return _counted(_local(jobs, work, args), len(jobs), progress)
+
+
+def _counted(answers: Iterable, total: int, progress: Progress | None) -> list:
+    out = []
+    for answer in answers:
+        out.append(answer)
+        if progress is not None:
+            progress(len(out), total)
+    return out
+
+
+def worth_a_pool(jobs: Sequence) -> bool:
+    """Many jobs over enough bytes, and more than one core."""
+    from .readers.discover import _at_least_bytes
+
+    return (local_workers() > 1 and len(jobs) >= PARALLEL_MIN_JOBS
+            and _at_least_bytes(list(jobs), PARALLEL_MIN_BYTES))
+
+
+def local_workers() -> int:
+    return min(os.cpu_count() or 1, MAX_WORKERS)
+
+
+def _local(jobs: Sequence, work: Callable, args: tuple) -> Iterable:
+    done = 0
+    if worth_a_pool(jobs):
+        from concurrent.futures import ProcessPoolExecutor
+
+        _import_before_fork(jobs)
+        workers = local_workers()
+        chunk = max(1, min(32, len(jobs) // (workers * 8)))
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for answer in pool.map(work, jobs, *([arg] * len(jobs) for arg in args), chunksize=chunk):
+                    done += 1
+                    yield answer
+                return
+        except (OSError, RuntimeError):  # no processes (sandbox) or a broken pool: the rest here
+            pass
+    for job in jobs[done:]:
+        yield work(job, *args)
+
+
+def _import_before_fork(jobs: Sequence) -> None:
+    """Import the readers and the rules once, before forking, not once per worker."""
+    from .readers.discover import _import_readers
+    from .rules import all_rules
+
+    _import_readers(list(jobs))
+    all_rules()
+
+
+def _on_dask(jobs: Sequence, work: Callable, args: tuple, scheduler: str | None) -> Iterable:
+    """The answers in job order; a task that failed on its worker is a Problem naming the job's path."""
+    from dask.distributed import Client, LocalCluster
+
+    if not jobs:
+        return
+    cluster = None if scheduler else LocalCluster(n_workers=local_workers(), threads_per_worker=1,
+                                                   processes=True, dashboard_address=None)
+    try:
+        with Client(scheduler or cluster) as client:
+            futures = client.map(work, list(jobs), *([arg] * len(jobs) for arg in args), pure=False)
+            for job, future in zip(jobs, futures):
+                yield _answer(job, future)
+                future.release()  # its answer is here now: the worker may forget it
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _answer(job, future):
+    try:
+        return future.result()
+    except Exception as exc:  # the task failed on its worker: this job only
+        return Problem(job_path(job), f"not read: its Dask task failed ({type(exc).__name__}: {exc})")
