@@ -66,7 +66,7 @@ def diagnose_path(path, config: Config | None = None, *, executor: str = "local"
     check_executor(executor, scheduler)
     root = os.fspath(path)
     if not os.path.exists(root):  # not a local path (a remote store's reader, or a missing path)
-        return _whole(root, config)
+        return diagnose_whole(root, config)
     jobs, problems = ([_single_file_job(root)], []) if os.path.isfile(root) else find_jobs(root)
     tag_roles = {k: list(v) for k, v in (config.tag_roles or {}).items()} or None
     answers = run_jobs(jobs, read_and_diagnose, (tag_roles, config, bool(config.baseline)),
@@ -79,10 +79,12 @@ def diagnose_path(path, config: Config | None = None, *, executor: str = "local"
     return _report([o for o, _ in diagnosed], copies, problems, config)
 
 
-def _whole(root: str, config: Config) -> Report:
+def diagnose_whole(root: str, config: Config | None = None) -> Report:
+    """Every run read into this process, then diagnosed: ``engine.diagnose_runs(*read_diagnosable(root))``."""
     from . import read_diagnosable
     from .engine import diagnose_runs
 
+    config = config or Config()
     runs, problems = read_diagnosable(root, tag_roles=config.tag_roles or None)
     return diagnose_runs(runs, config, problems)
 
