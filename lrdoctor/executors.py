@@ -50,18 +50,20 @@ def job_path(job) -> str:
 
 
 def run_jobs(jobs: Sequence, work: Callable, args: tuple = (), *, executor: str = "local",
-             scheduler: str | None = None, progress: Progress | None = None) -> list:
-    """``[work(job, *args) for job in jobs]``, done where ``executor`` says (see the module doc)."""
+             scheduler: str | None = None, progress: Progress | None = None,
+             receive: Callable = lambda answer: answer) -> list:
+    """``[receive(work(job, *args)) for job in jobs]``, done where ``executor`` says (see the module
+    doc); ``receive`` is applied here to each answer as it arrives."""
     check_executor(executor, scheduler)
     if executor == "dask":
-        return _counted(_on_dask(jobs, work, args, scheduler), len(jobs), progress)
-    return _counted(_local(jobs, work, args), len(jobs), progress)
+        return _counted(_on_dask(jobs, work, args, scheduler), len(jobs), progress, receive)
+    return _counted(_local(jobs, work, args), len(jobs), progress, receive)
 
 
-def _counted(answers: Iterable, total: int, progress: Progress | None) -> list:
+def _counted(answers: Iterable, total: int, progress: Progress | None, receive: Callable) -> list:
     out = []
     for answer in answers:
-        out.append(answer)
+        out.append(receive(answer))
         if progress is not None:
             progress(len(out), total)
     return out

@@ -11,6 +11,7 @@ copies of one another are read again here to compare their curves), the same swe
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -69,14 +70,32 @@ def diagnose_path(path, config: Config | None = None, *, executor: str = "local"
         return diagnose_whole(root, config)
     jobs, problems = ([_single_file_job(root)], []) if os.path.isfile(root) else find_jobs(root)
     tag_roles = {k: list(v) for k, v in (config.tag_roles or {}).items()} or None
+    shared: dict = {}
     answers = run_jobs(jobs, read_and_diagnose, (tag_roles, config, bool(config.baseline)),
-                       executor=executor, scheduler=scheduler, progress=progress)
+                       executor=executor, scheduler=scheduler, progress=progress,
+                       receive=lambda answer: _compact(answer, shared))
     outcomes = sorted(((o, i) for i, a in enumerate(answers) if isinstance(a, list) for o in a),
                       key=lambda pair: pair[0].name)  # stable: job order among equal names, as read_runs
     problems = [*problems, *(a for a in answers if isinstance(a, Problem)), *(p for o, _ in outcomes for p in o.problems)]
     diagnosed = [(o, i) for o, i in outcomes if o.summary is not None]
     copies = _copies([o.summary for o, _ in diagnosed], {o.name: jobs[i] for o, i in diagnosed}, tag_roles)
     return _report([o for o, _ in diagnosed], copies, problems, config)
+
+
+def _compact(answer, shared: dict):
+    """``answer`` with the values most runs have in common (the lists of rules run and skipped, the
+    facts' keys) shared between runs: one copy each, not one per run (a third of a result's memory)."""
+    if not isinstance(answer, list):
+        return answer
+    out = []
+    for outcome in answer:
+        if outcome.result is not None:
+            result = dataclasses.replace(outcome.result, rules_run=shared.setdefault(outcome.result.rules_run, outcome.result.rules_run),
+                                         rules_skipped=shared.setdefault(outcome.result.rules_skipped, outcome.result.rules_skipped))
+            outcome.summary.facts = {shared.setdefault(k, k): v for k, v in outcome.summary.facts.items()}
+            outcome = dataclasses.replace(outcome, result=result)
+        out.append(outcome)
+    return out
 
 
 def diagnose_whole(root: str, config: Config | None = None) -> Report:
