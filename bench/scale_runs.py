@@ -19,7 +19,8 @@ Modes, each in a fresh process (``--format json --fail-on never``):
              report: each run's RunResult), the JSON report's size and what rendering it adds (the
              reporters build the whole document), per run.
 
-Memory is sampled every 0.2 s over the process tree (psutil): the parent's peak RSS, the largest
+CPU seconds are the process's and its workers' (user + system; what a shared machine's load
+cannot inflate much, unlike wall time).  Memory is sampled every 0.2 s over the process tree (psutil): the parent's peak RSS, the largest
 worker's, and the peak of their sum.  The JSON reports of all modes must be identical (their
 sha256 is printed).  The load average (1 min) is printed with each figure: the machine may be shared.
 """
@@ -103,14 +104,15 @@ def measure(args: list[str]) -> dict:
         stop = threading.Event()
         sampler = threading.Thread(target=_sample, args=(proc.pid, peaks, stop), daemon=True)
         sampler.start()
-        code = proc.wait()
+        _, status, usage = os.wait4(proc.pid, 0)  # the child's rusage: its waited-for workers included
+        code = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - start
         stop.set()
         sampler.join()
         out.seek(0), err.seek(0)
         report, stderr = out.read(), err.read()
     mb = {k: round(v / 2**20) if k != "workers" else v for k, v in peaks.items()}
-    return {"seconds": round(seconds, 1), "parent_mb": mb["parent"], "largest_worker_mb": mb["worker"],
+    return {"seconds": round(seconds, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "parent_mb": mb["parent"], "largest_worker_mb": mb["worker"],
             "tree_mb": mb["total"], "processes": mb["workers"], "load_1min": [round(load, 1), round(os.getloadavg()[0], 1)],
             "exit": code, "runs": _count(report), "sha256": hashlib.sha256(report).hexdigest()[:16],
             "stderr": stderr[-200:]}

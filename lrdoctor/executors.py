@@ -9,7 +9,8 @@ answers in job order.  ``work`` must be a module-level function and the jobs pic
   that cannot start or breaks (no processes in a sandbox, a worker killed) leaves the jobs not yet
   done to this process.
 * ``"dask"``: the jobs are submitted to a ``dask.distributed`` scheduler -- ``scheduler`` (an address
-  such as ``tcp://host:8786``) or, without one, a ``LocalCluster`` sized to this machine.  The
+  such as ``tcp://host:8786``) or, without one, a ``LocalCluster`` sized to this machine -- in
+  batches of up to 32 jobs per task (``batch_size``).  The
   workers need lrdoctor installed and the log files at the same paths.  A job whose task fails on
   its worker (a killed worker, a lost connection) becomes one Problem naming its path; the other
   jobs are still done.
@@ -111,7 +112,8 @@ def _import_before_fork(jobs: Sequence) -> None:
 
 
 def _on_dask(jobs: Sequence, work: Callable, args: tuple, scheduler: str | None) -> Iterable:
-    """The answers in job order; a task that failed on its worker is a Problem naming the job's path."""
+    """The answers in job order, the jobs sent in batches (``batch_size``); a batch whose task fails
+    is retried job by job, so that a job whose task fails on its worker is one Problem naming its path."""
     from dask.distributed import Client, LocalCluster
 
     if not jobs:
@@ -120,13 +122,29 @@ def _on_dask(jobs: Sequence, work: Callable, args: tuple, scheduler: str | None)
                                                    processes=True, dashboard_address=None)
     try:
         with Client(scheduler or cluster) as client:
-            futures = client.map(work, list(jobs), *([arg] * len(jobs) for arg in args), pure=False)
-            for job, future in zip(jobs, futures):
-                yield _answer(job, future)
-                future.release()  # its answer is here now: the worker may forget it
+            size = batch_size(len(jobs), sum(client.nthreads().values()))
+            batches = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+            futures = client.map(_batch, batches, work=work, args=args, pure=False)
+            for batch, future in zip(batches, futures):
+                try:
+                    answers = future.result()
+                except Exception:  # which job failed? each alone
+                    answers = [_answer(job, client.submit(work, job, *args, pure=False)) for job in batch]
+                future.release()  # its answers are here now: the worker may forget them
+                yield from answers
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def batch_size(n_jobs: int, workers: int) -> int:
+    """Jobs per Dask task: enough that the scheduler's ~1 ms per task is small next to the work, few
+    enough that every worker gets ~8 tasks to balance the load (as the local pool's chunks)."""
+    return max(1, min(32, n_jobs // (max(workers, 1) * 8)))
+
+
+def _batch(jobs: Sequence, work: Callable, args: tuple) -> list:
+    return [work(job, *args) for job in jobs]
 
 
 def _answer(job, future):

@@ -67,3 +67,16 @@ def test_cli_on_a_scheduler_prints_the_failure_as_one_line(logdir, scheduler, mo
 def test_run_jobs_keeps_the_job_order(scheduler):
     assert executors.run_jobs(list(range(10)), pow, (2,), executor="dask", scheduler=scheduler) == [
         k * k for k in range(10)]
+
+
+def _square_but_13(k):
+    if k == 13:
+        raise OSError("worker lost")
+    return k * k
+
+
+def test_jobs_go_in_batches_and_a_failing_job_is_found_in_its_batch(scheduler):
+    assert executors.batch_size(100, 2) == 6 and executors.batch_size(24, 2) == 1
+    answers = executors.run_jobs(list(range(100)), _square_but_13, executor="dask", scheduler=scheduler)
+    assert [a for k, a in enumerate(answers) if k != 13] == [k * k for k in range(100) if k != 13]
+    assert "Dask task failed (OSError: worker lost)" in answers[13].message

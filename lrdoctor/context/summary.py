@@ -71,12 +71,21 @@ def with_result(result=None) -> tuple:
 
 
 def _questions(result) -> list[tuple[Callable, tuple, tuple]]:
-    """(function, arguments after the run, key) of every question the evidence across runs asks."""
-    from . import groups, rangetest, sweep
+    """(function, arguments after the run, key) of the questions the evidence across runs asks of
+    every run: which group, which LR, diverged or not."""
+    from . import groups, rangetest
 
-    out = [(groups.run_lr, (), ()), (groups._setup, (), ()), (groups._last_loss_step, (), ()),
-           (groups.is_diverged, (), (False,)), (groups.is_diverged, (result,), (True,)),
-           (rangetest.is_range_test, (), ()), (sweep.start_loss, (), ())]
+    return [(groups.run_lr, (), ()), (groups._setup, (), ()), (groups._last_loss_step, (), ()),
+            (groups.is_diverged, (), (False,)), (groups.is_diverged, (result,), (True,)),
+            (rangetest.is_range_test, (), ())]
+
+
+def _loss_questions() -> list[tuple[Callable, tuple, tuple]]:
+    """The questions about its loss, asked of a sweep member (a run with an LR) or with a baseline:
+    worth the two running medians of its curve (~1 ms for 10,000 points) only then."""
+    from . import sweep
+
+    out = [(sweep.start_loss, (), ())]
     for role in (TRAIN_LOSS, VAL_LOSS):
         out += [(sweep.best_loss, (role,), (role,)), (sweep.curve_noise, (role,), (role,))]
     return out
@@ -99,6 +108,9 @@ def summarise(run: Run, result, keep_loss_curves: bool = False) -> RunSummary:
     from .copies import MIN_POINTS, _curve, _rank
 
     facts = {(compute.__name__, *key): _fact(compute, run, args) for compute, args, key in _questions(result)}
+    lr = facts[("run_lr",)]
+    if keep_loss_curves or isinstance(lr, _Raised) or lr[0] is not None:
+        facts.update({(compute.__name__, *key): _fact(compute, run, args) for compute, args, key in _loss_questions()})
     kept = {run.roles.get(role) for role in (TRAIN_LOSS, VAL_LOSS)} if keep_loss_curves else set()
     series = {tag: _without_clock(run.series[tag]) if tag in kept else _NOT_KEPT
               for tag in set(run.roles.values()) if tag in run.series}
