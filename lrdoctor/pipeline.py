@@ -90,8 +90,9 @@ def _compact(answer, shared: dict):
     out = []
     for outcome in answer:
         if outcome.result is not None:
-            result = dataclasses.replace(outcome.result, rules_run=shared.setdefault(outcome.result.rules_run, outcome.result.rules_run),
-                                         rules_skipped=shared.setdefault(outcome.result.rules_skipped, outcome.result.rules_skipped))
+            result = outcome.result
+            result = dataclasses.replace(result, rules_run=shared.setdefault(result.rules_run, result.rules_run),
+                                         rules_skipped=shared.setdefault(result.rules_skipped, result.rules_skipped))
             outcome.summary.facts = {shared.setdefault(k, k): v for k, v in outcome.summary.facts.items()}
             outcome = dataclasses.replace(outcome, result=result)
         out.append(outcome)

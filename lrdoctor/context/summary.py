@@ -124,4 +124,6 @@ def summarise(run: Run, result, keep_loss_curves: bool = False) -> RunSummary:
 
 
 def _without_clock(series: Series) -> Series:
-    return Series(series.steps, series.values, None, series.epochs)
+    import dataclasses
+
+    return dataclasses.replace(series, wall_times=None)
