@@ -27,6 +27,7 @@ EXECUTORS = ("local", "dask")
 MAX_WORKERS = 8
 PARALLEL_MIN_JOBS = 16  # below this a pool costs more than it saves
 PARALLEL_MIN_BYTES = 1 << 20  # ... and below this many bytes of logs
+CONNECT_TIMEOUT = "10s"  # to reach a --scheduler
 DASK_HINT = "--executor dask needs the Dask extra: pip install 'lrdoctor[dask]'"
 
 Progress = Callable[[int, int], None]  # (jobs done, jobs in all)
@@ -121,7 +122,7 @@ def _on_dask(jobs: Sequence, work: Callable, args: tuple, scheduler: str | None)
     cluster = None if scheduler else LocalCluster(n_workers=local_workers(), threads_per_worker=1,
                                                    processes=True, dashboard_address=None)
     try:
-        with Client(scheduler or cluster) as client:
+        with _client(Client, scheduler or cluster, scheduler) as client:
             size = batch_size(len(jobs), sum(client.nthreads().values()))
             batches = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
             futures = client.map(_batch, batches, work=work, args=args, pure=False)
@@ -135,6 +136,17 @@ def _on_dask(jobs: Sequence, work: Callable, args: tuple, scheduler: str | None)
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _client(client_class, address, scheduler: str | None):
+    """A connected Client, or an LrDoctorError (one line, exit 2) naming the scheduler it cannot reach."""
+    from .errors import LrDoctorError
+
+    try:
+        return client_class(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise LrDoctorError(f"--scheduler {scheduler or 'LocalCluster'}: cannot connect to the Dask scheduler "
+                            f"({type(exc).__name__}: {exc})") from None
 
 
 def batch_size(n_jobs: int, workers: int) -> int:

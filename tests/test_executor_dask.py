@@ -80,3 +80,15 @@ def test_jobs_go_in_batches_and_a_failing_job_is_found_in_its_batch(scheduler):
     answers = executors.run_jobs(list(range(100)), _square_but_13, executor="dask", scheduler=scheduler)
     assert [a for k, a in enumerate(answers) if k != 13] == [k * k for k in range(100) if k != 13]
     assert "Dask task failed (OSError: worker lost)" in answers[13].message
+
+
+def test_a_scheduler_that_cannot_be_reached_is_one_line_and_exit_2(logdir, run_cli, monkeypatch):  # noqa: F811
+    import socket
+
+    with socket.socket() as s:  # a free port: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
+    _, err = run_cli(["diagnose", logdir, "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{port}"], 2)
+    assert f"--scheduler tcp://127.0.0.1:{port}: cannot connect to the Dask scheduler" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
