@@ -92,3 +92,25 @@ def test_a_scheduler_that_cannot_be_reached_is_one_line_and_exit_2(logdir, run_c
     _, err = run_cli(["diagnose", logdir, "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{port}"], 2)
     assert f"--scheduler tcp://127.0.0.1:{port}: cannot connect to the Dask scheduler" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def _square_but_kill_on_2(k):
+    import os
+
+    if k == 2:
+        os._exit(1)  # the worker process dies, as when the OOM killer takes it
+    return k * k
+
+
+def test_a_job_that_kills_its_worker_process_is_one_problem():
+    """A real worker death (processes=True): Dask reports KilledWorker for that job only."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    # No retry, and one task at a time on the worker (so that only the killing job is lost with it).
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        answers = executors.run_jobs([0, 1, 2, 3], _square_but_kill_on_2, executor="dask",
+                                     scheduler=cluster.scheduler_address)
+    assert answers[:2] == [0, 1] and answers[3] == 9
+    assert "Dask task failed (KilledWorker" in answers[2].message
