@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+import os
+
 from ._version import __version__
 from .findings import Finding, Recommendation, Severity
 from .report import Report, RunResult
@@ -53,16 +55,17 @@ def diagnose(path_or_runs, config=None) -> Report:
     elif not isinstance(config, Config):
         config = config_from_mapping(config)
     if isinstance(path_or_runs, (str, bytes)) or hasattr(path_or_runs, "__fspath__"):
-        runs, problems = read_diagnosable(path_or_runs, tag_roles=config.tag_roles or None)
-    else:
-        # Runs handed in get the same treatment as runs read here: roles from the tag names when the
-        # caller set none, and a run with nothing to judge is a problem.
-        from .readers import split_diagnosable
-        from .tags import assign_roles
+        from .pipeline import diagnose_path  # run by run in worker processes (docs/scale.md)
 
-        runs = list(path_or_runs)
-        for run in runs:
-            if not run.roles:
-                assign_roles(run, config.tag_roles or None)
-        runs, problems = split_diagnosable(runs)
+        return diagnose_path(os.fsdecode(path_or_runs), config)
+    # Runs handed in get the same treatment as runs read here: roles from the tag names when the
+    # caller set none, and a run with nothing to judge is a problem.
+    from .readers import split_diagnosable
+    from .tags import assign_roles
+
+    runs = list(path_or_runs)
+    for run in runs:
+        if not run.roles:
+            assign_roles(run, config.tag_roles or None)
+    runs, problems = split_diagnosable(runs)
     return diagnose_runs(runs, config, problems)

@@ -76,21 +76,28 @@ def _save_spec(_ctx, _param, values) -> tuple[tuple[str, str], ...]:
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Text report: every run, with the rules' evidence and reasoning.")
 @click.option("-q", "--quiet", is_flag=True, help="Text report: the summary table only, one line per run.")
+@click.option("--executor", type=click.Choice(("local", "dask")), default="local", show_default=True,
+              help="Where runs are read and diagnosed: local worker processes, or a Dask cluster (docs/scale.md).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --executor dask: the scheduler's address (default: a local cluster on this machine).")
 @click.pass_context
 def diagnose(ctx: click.Context, logdir: str, fmt: str, output, save, plot_dir, color, progress, verbose, quiet,
-             **params) -> None:
+             executor, scheduler, **params) -> None:
     """Diagnose every run under LOGDIR and report the learning-rate findings.
 
-    LOGDIR may also be an MLflow tracking server: mlflow://HOST:PORT[/EXPERIMENT][?run=ID,...]."""
+    LOGDIR may also be a URL: an object store's (s3://bucket/runs) or an MLflow tracking server's,
+    mlflow://HOST:PORT[/EXPERIMENT][?run=ID,...]."""
+    from .cli_scale import read_and_diagnose
     from .reporters import render
 
     if verbose and quiet:
         raise click.UsageError("-v/--verbose and -q/--quiet exclude each other")
     config = _make_config(ctx, params)
-    runs, report = _read_and_diagnose(logdir, config, progress)
+    formats = {fmt, *(f for f, _ in save)}
+    runs, report = read_and_diagnose(logdir, config, progress, executor, scheduler,
+                                     plots="html" in formats or plot_dir is not None)
     fail_on = config.fail_on
     options = {"verbosity": 1 if verbose else -1 if quiet else 0, "fail_on": fail_on}
-    formats = {fmt, *(f for f, _ in save)}
     if "html" in formats:
         options["plots"], failed = cli_plots.plot_images(runs, report, progress)
         _say_plot_failures(failed)
@@ -110,17 +117,6 @@ def _read(logdir: str, config, progress_flag=False):
 
     with progress.counter("reading", enabled=progress_flag) as tick:
         return read_diagnosable(logdir, tag_roles=config.tag_roles or None, progress=tick)
-
-
-def _read_and_diagnose(logdir: str, config, progress_flag):
-    """(the runs diagnosed, the report)."""
-    from . import progress
-    from .engine import diagnose_runs
-
-    runs, problems = _read(logdir, config, progress_flag)
-    with progress.bar(runs, "diagnosing", enabled=progress_flag) as items:
-        report = diagnose_runs(runs, config, problems, progress=lambda _runs: items)
-    return runs, report
 
 
 def _render_options(fmt: str, color: bool | None, output: str | None) -> dict:

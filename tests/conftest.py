@@ -211,6 +211,10 @@ def fake_logs(monkeypatch, hand_runs, fake_rules, tmp_path):
         return list(state["runs"]), list(state["problems"])
 
     monkeypatch.setattr(readers, "read_runs", read_runs)
+    # diagnose reads job by job (pipeline.py), not through read_runs: read the fake runs whole instead.
+    import lrdoctor.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "diagnose_path", lambda path, config=None, **_: pipeline.diagnose_whole(path, config))
     monkeypatch.chdir(tmp_path)
     state["dir"] = str(logdir)
     return state

@@ -79,3 +79,13 @@ def test_diagnose_and_runs_commands_follow_links(tree):
     assert sorted(names) == ["run_a/metrics.csv", "run_b/metrics.csv"]
     listed = CliRunner().invoke(cli, ["runs", str(tree / "compare")])
     assert "note: read through the symlink run_a -> " in listed.output
+
+
+def test_diagnose_says_what_a_loop_link_left_out(tree):
+    """The streamed diagnosis (pipeline.py) reports a link back up like `lrdoctor runs` does."""
+    os.symlink("..", tree / "compare" / "up")
+    result = CliRunner().invoke(cli, ["diagnose", str(tree / "compare"), "--format", "json", "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert sorted(r["run"] for r in report["runs"]) == ["run_a/metrics.csv", "run_b/metrics.csv"]
+    assert any("the symlink up leads back to .." in p["message"] for p in report["problems"])

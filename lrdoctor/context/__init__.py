@@ -10,7 +10,8 @@ once) and ``across_runs`` after every run has its own findings and advice.
 * ``sweep.py``    a sweep ranked and fitted (best loss vs log LR), with its noise;
 * ``verdict.py``  each sweep member's advice, weighing the sweep against the run's own findings;
 * ``baseline.py`` a run compared with a reference run or seeds (``--baseline``): findings BL01-BL04;
-* ``rangetest.py`` an LR range test recognised and turned into a suggested LR (per run).
+* ``rangetest.py`` an LR range test recognised and turned into a suggested LR (per run);
+* ``summary.py``  a run reduced, where it was diagnosed, to what this layer asks of it (pipeline.py).
 """
 from __future__ import annotations
 

@@ -122,8 +122,14 @@ def find_copies(runs: Sequence[Run]) -> dict[str, Copy]:
         found = _curve(run)
         if found is not None:
             entries.append((run, found[0], found[1], _rank(run, found[1])))
+    return copies_among(_candidate_pairs(entries), {run.name: run for run in runs})
+
+
+def copies_among(pairs: Sequence[tuple], by_name: dict) -> dict[str, Copy]:
+    """The copies that candidate ``pairs`` (of entries (run, role, curve, rank) holding the whole
+    runs) prove; ``Copy.run`` is taken from ``by_name`` (the run, or its summary: executors.py)."""
     parent: dict[str, tuple[tuple, str, str, int]] = {}  # copy -> (rank of its original, original, role, matched)
-    for a, b in _candidate_pairs(entries):
+    for a, b in pairs:
         (small, s_curve, _), (big, b_curve, b_rank) = sorted([(a[0], a[2], a[3]), (b[0], b[2], b[3])],
                                                              key=lambda e: e[2])
         # Every curve the two share -- by role, and by tag name (an RL run's returns, a metric) -- must
@@ -134,7 +140,6 @@ def find_copies(runs: Sequence[Run]) -> dict[str, Copy]:
             continue
         if small.name not in parent or parent[small.name][0] < b_rank:
             parent[small.name] = (b_rank, big.name, a[1], len(s_curve))
-    by_name = {run.name: run for run in runs}
     copies = {}
     for name, (_, original, role, matched) in parent.items():
         while original in parent:  # a copy of a copy: of the root

@@ -31,6 +31,7 @@ from ..errors import ConfigError
 from ..findings import Severity
 from ..model import LR, TRAIN_LOSS, VAL_LOSS, Run
 from ..tags import lr_hparam, names_lr
+from .summary import remembered, with_result
 
 # Hyper-parameters that describe progress, not the setup: they differ between runs of one sweep.
 _BOOKKEEPING = {"global_step", "best_metric", "best_model_checkpoint", "trial_params", "total_flos", "epoch",
@@ -57,6 +58,7 @@ def lr_from_name(name: str) -> float | None:
     return value if value and value > 0 and math.isfinite(value) else None
 
 
+@remembered()
 def run_lr(run: Run) -> tuple[float | None, str]:
     """(LR, where it came from): the peak of the logged LR, else the hyper-parameters, else the run
     name.  What the optimizer logged is what it used; a folder name can lie (a copied folder, a
@@ -108,6 +110,7 @@ def run_dir(name: str) -> str:
 HARD_DIVERGENCE = ("DV01", "DV03", "DV05")
 
 
+@remembered(with_result)
 def is_diverged(run: Run, result=None) -> bool:
     """NaN/inf in a loss, or a hard divergence finding (``HARD_DIVERGENCE``) on a run that ended
     above where it started (an early explosion the run recovered from is not a broken run)."""
@@ -138,6 +141,7 @@ def same_lr_clusters(lrs: Sequence[float]) -> list[float]:
     return snapped
 
 
+@remembered()
 def _setup(run: Run) -> dict:
     """What describes the run's setup, LR aside: its hyper-parameters; what one training script
     writes the same way for every LR (the format, the tags of the losses and the LR -- a role a
@@ -162,6 +166,7 @@ def _compatible(a: Mapping, b: Mapping) -> bool:
     return all(str(a[k]) == str(b[k]) for k in a.keys() & b.keys())
 
 
+@remembered()
 def _last_loss_step(run: Run) -> int | None:
     loss = run.get(TRAIN_LOSS) if run.get(TRAIN_LOSS) is not None else run.get(VAL_LOSS)
     return int(loss.steps[-1]) if loss is not None and len(loss) else None

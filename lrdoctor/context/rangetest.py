@@ -16,6 +16,7 @@ import numpy as np
 from ..findings import Finding, Recommendation, Severity
 from ..model import LR, TRAIN_LOSS, Run, Series
 from ..signal.rangetest import RangeTestFit, suggest_lr
+from .summary import remembered
 
 # The Recommendation action for "train with this LR" (not keep/increase/decrease: there is no
 # current LR to move from).
@@ -76,6 +77,7 @@ def ramp_shape(
     return RampShape(not failed, decades, rising, late, reason)
 
 
+@remembered()
 def is_range_test(run: Run) -> bool:
     return run.get(TRAIN_LOSS) is not None and ramp_shape(run.get(LR)).is_range_test
 

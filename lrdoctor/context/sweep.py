@@ -16,6 +16,7 @@ import numpy as np
 from ..model import TRAIN_LOSS, VAL_LOSS, Run
 from ..signal.sweepfit import SweepFit, fit_sweep, seed_noise
 from .groups import MAX_REPEATS, group_runs, is_diverged, numbered_siblings, run_lr, same_lr_clusters
+from .summary import remembered
 
 MIN_LRS = 3
 # A run is as good as the best when its best loss is within the larger of: NOISE_Z standard
@@ -26,6 +27,7 @@ NOISE_Z = 2.0
 PRACTICAL_SHARE = 0.05
 
 
+@remembered()
 def best_loss(run: Run, role: str) -> tuple[float, int | None]:
     """The lowest finite loss of ``role`` and its step (inf when there is none).  A train loss is
     first put through a 5-point running median so one lucky minibatch does not win."""
@@ -45,6 +47,7 @@ def best_loss(run: Run, role: str) -> tuple[float, int | None]:
     return float(values[i]), int(series.steps[i])
 
 
+@remembered()
 def curve_noise(run: Run, role: str) -> float | None:
     """How noisy one reading of the run's loss is: the robust standard deviation (1.4826 x median
     absolute deviation) of the finite values of ``role`` around their 5-point running median.
@@ -59,6 +62,7 @@ def curve_noise(run: Run, role: str) -> float | None:
     return float(1.4826 * np.median(np.abs(values - rolling_median(values, window=5))))
 
 
+@remembered()
 def start_loss(run: Run) -> float | None:
     """The untrained loss: the median of the first 3 finite training-loss values (None without)."""
     series = run.get(TRAIN_LOSS)

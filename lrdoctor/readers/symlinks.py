@@ -72,6 +72,11 @@ class LinkedWalk:
             keep.append(name)
         return keep
 
+    def unnoted_problems(self, names: list[str]) -> list[Problem]:
+        """``add_notes``' problems for runs known only by name (the streamed diagnosis: diagnose
+        reports no run notes, only what no run could carry)."""
+        return self.add_notes([Run(name=name, source="", format="") for name in names])
+
     def add_notes(self, runs: list[Run]) -> list[Problem]:
         """Note on each run read through a link, or whose directory another path also leads to; a
         Problem for a path not entered that no run can carry the note of."""
