@@ -66,7 +66,10 @@ def diagnose_path(path, config: Config | None = None, *, executor: str = "local"
     config = config or Config()
     check_executor(executor, scheduler)
     root = os.fspath(path)
-    if not os.path.exists(root):  # not a local path (a remote store's reader, or a missing path)
+    remote = _remote(root, config, executor, scheduler, progress)
+    if remote is not None:
+        return remote
+    if not os.path.exists(root):  # not a local path (a tracker's server, or a missing path)
         return diagnose_whole(root, config)
     walk = None
     if os.path.isfile(root):
@@ -86,6 +89,24 @@ def diagnose_path(path, config: Config | None = None, *, executor: str = "local"
     diagnosed = [(o, i) for o, i in outcomes if o.summary is not None]
     copies = _copies([o.summary for o, _ in diagnosed], {o.name: jobs[i] for o, i in diagnosed}, tag_roles)
     return _report([o for o, _ in diagnosed], copies, problems, config)
+
+
+def _remote(root: str, config: Config, executor: str, scheduler: str | None, progress) -> Report | None:
+    """An object store's URL (readers/remote.py): fetched once into a temporary mirror here, then read
+    and diagnosed job by job like a local directory (on local processes or a Dask LocalCluster, which
+    share this machine's files).  None for anything else."""
+    from .errors import LrDoctorError
+    from .readers.mlflow_server import is_mlflow_url
+    from .readers.remote import diagnose_remote, is_url
+
+    if "://" not in root or is_mlflow_url(root) or not is_url(root):
+        return None
+    if scheduler is not None:  # the mirror is on this machine: a cluster's workers could not read it
+        raise LrDoctorError(f"{root}: a remote logdir is fetched to this machine, which the workers of "
+                            f"--scheduler {scheduler} cannot read; use --executor dask without --scheduler "
+                            f"(a local cluster) or the local executor")
+    found = diagnose_remote(root, lambda local: diagnose_path(local, config, executor=executor, progress=progress))
+    return found if isinstance(found, Report) else Report(runs=(), problems=tuple(found), sweeps=())
 
 
 def _compact(answer, shared: dict):

@@ -374,3 +374,15 @@ def test_a_probe_cut_mid_file_leaves_nothing_half_read(run_cli, s3_endpoint, tmp
     assert [r["run"] for r in doc["runs"]] == ["ok/metrics.csv"]
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"lrdoctor: warning: {url}/cutlate_train.txt: cannot fetch: "), err
+
+
+def test_a_remote_logdir_is_diagnosed_job_by_job_on_dask_as_on_local_processes(run_cli, tree_url):
+    """--executor dask over a remote logdir: fetched once, read and diagnosed per run on a LocalCluster,
+    the same report as the local executor's; with --scheduler (workers elsewhere) it is refused."""
+    pytest.importorskip("distributed", reason="needs the dask extra: pip install -e '.[dask]'")
+    url, _ = tree_url
+    local_exec, _ = _json(run_cli, "diagnose", url, "--fail-on", "never", exit_code=0)
+    on_dask, _ = _json(run_cli, "diagnose", url, "--fail-on", "never", "--executor", "dask", exit_code=0)
+    assert on_dask == local_exec and len(on_dask["runs"]) >= 5
+    _, err = run_cli(["diagnose", url, "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"], exit_code=2)
+    assert "is fetched to this machine" in err and "Traceback" not in err

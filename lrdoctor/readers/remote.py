@@ -40,13 +40,50 @@ def read_remote_runs(url: str, tag_roles: Mapping[str, Sequence[str]] | None = N
     """discover.read_runs for a URL (module docstring)."""
     from .discover import read_runs
 
+    def read(local: str, back: "_Renamer", failed: dict[str, str]):
+        runs, problems = read_runs(local, tag_roles, progress=progress)
+        runs = [back.run(run) for run in runs]
+        return runs, [*_attach(failed, runs), *(back.problem(p) for p in problems)]
+
+    found = _on_mirror(url, read)
+    if isinstance(found, list):
+        return [], found
+    (runs, problems), _, unsafe = found
+    return runs, [*unsafe, *problems]
+
+
+def diagnose_remote(url: str, diagnose_local: Callable[[str], object]):
+    """``diagnose_local(local_path)`` -- a Report (pipeline.diagnose_path) -- on a temporary mirror of
+    ``url``, with the mirror's paths turned back into URLs; a list of Problems when nothing could be
+    listed or fetched.  What could not be fetched is a problem of the run it belongs to, as in
+    ``read_remote_runs``."""
+    import dataclasses
+
+    def diagnose(local: str, back: "_Renamer", failed: dict[str, str]):
+        report = diagnose_local(local)
+        results = [back.result(r) for r in report.runs]
+        results, loose = _attach_results(failed, results)
+        return dataclasses.replace(report, runs=tuple(results),
+                                   problems=(*loose, *(back.problem(p) for p in report.problems)))
+
+    found = _on_mirror(url, diagnose)
+    if isinstance(found, list):
+        return found
+    report, _, unsafe = found
+    return dataclasses.replace(report, problems=(*unsafe, *report.problems))
+
+
+def _on_mirror(url: str, use: Callable):
+    """(``use(local_root, renamer, failed)``, [], problems of keys with no place in a tree), with
+    ``url`` fetched into a temporary directory for the call; a list of Problems when it cannot be
+    listed, or is one file that cannot be fetched."""
     url = url.rstrip("/") if not url.endswith("://") else url
     fs, root = _filesystem(url)
     if isinstance(fs, Problem):
-        return [], [fs]
+        return [fs]
     listed = _listing(fs, root, url)
     if isinstance(listed, Problem):
-        return [], [listed]
+        return [listed]
     fetches, single = listed
     fetches, unsafe = _unsafe(fetches, url) if not single else (fetches, [])
     mirror = tempfile.mkdtemp(prefix="lrdoctor-remote-")
@@ -55,15 +92,11 @@ def read_remote_runs(url: str, tag_roles: Mapping[str, Sequence[str]] | None = N
         os.makedirs(local_root)  # nothing worth fetching reads as a local directory without logs
         failed = _fetch_all(fs, root, fetches, local_root, (url, single))
         if single and failed:
-            return [], _attach(failed, [])
+            return _attach(failed, [])
         local = os.path.join(local_root, fetches[0].rel) if single else local_root
-        runs, problems = read_runs(local, tag_roles, progress=progress)
-        back = _Renamer(local, url)
-        runs = [back.run(run) for run in runs]
-        problems = [back.problem(p) for p in problems]
+        return use(local, _Renamer(local, url), failed), [], unsafe
     finally:
         shutil.rmtree(mirror, ignore_errors=True)
-    return runs, [*unsafe, *_attach(failed, runs), *problems]
 
 
 def _filesystem(url: str):
@@ -243,6 +276,12 @@ class _Renamer:
     def problem(self, problem: Problem) -> Problem:
         return replace(problem, path=self.text(problem.path), message=self.text(problem.message))
 
+    def result(self, result):
+        """A RunResult (report.py) of a run read from the mirror."""
+        from dataclasses import replace as replaced
+
+        return replaced(result, source=self.text(result.source), problems=tuple(self.problem(p) for p in result.problems))
+
     def run(self, run: Run) -> Run:
         run.source = self.text(run.source)
         run.problems = [self.problem(p) for p in run.problems]
@@ -262,3 +301,20 @@ def _attach(failed: dict[str, str], runs: list[Run]) -> list[Problem]:
         else:
             loose.append(Problem(path, f"cannot fetch: {reason}"))
     return loose
+
+
+def _attach_results(failed: dict[str, str], results: list) -> tuple[list, list[Problem]]:
+    """``_attach`` for RunResults (frozen): (the results, each with the files of its run that could not
+    be fetched among its problems, the problems of files that belong to no run)."""
+    from dataclasses import replace as replaced
+
+    loose, out = [], list(results)
+    for path, reason in sorted(failed.items()):
+        owners = [i for i, r in enumerate(out) if path.startswith(r.source.rstrip("/") + "/")]
+        if not owners:
+            loose.append(Problem(path, f"cannot fetch: {reason}"))
+            continue
+        i = max(owners, key=lambda k: len(out[k].source))
+        extra = Problem(path, f"cannot fetch: {reason}; the run was read without this file")
+        out[i] = replaced(out[i], problems=(*out[i].problems, extra))
+    return out, loose
