@@ -178,10 +178,10 @@ def test_every_fixture_reads_the_same_under_its_own_name_as_a_log(tmp_path):
 
 def test_a_big_unnamed_text_is_read_whole_only_when_its_head_reads_as_a_log(tmp_path, monkeypatch):
     """Over the size limit (lowered here), a *.txt/*.out is read whole only when its first KBs are a log."""
-    from lrdoctor.readers import discover, textfile
+    from lrdoctor.readers import log_files, textfile
 
-    monkeypatch.setattr(discover, "_BIG_UNNAMED", 1000)
-    monkeypatch.setattr(discover, "_BIG_HEAD", 4096)
+    monkeypatch.setattr(log_files, "BIG_UNNAMED", 1000)
+    monkeypatch.setattr(log_files, "BIG_HEAD", 4096)
     (tmp_path / "corpus.txt").write_text("the loss of 1999 was the epoch of a people\n" * 200)
     copy_in(tmp_path, "nanogpt")
     read_whole = []

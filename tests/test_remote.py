@@ -143,11 +143,11 @@ def _tree(root: Path) -> Path:
 def small_thresholds(monkeypatch):
     """Big-file sniffing at 64 KiB instead of 8 MiB (windows of 16 KiB), so that the fixture stays small;
     set alike for the remote plan and for local discovery, which both read the constants."""
-    from lrdoctor.readers import discover, remote_plan
+    from lrdoctor.readers import log_files, remote_plan
 
-    for module in (discover, remote_plan):
-        monkeypatch.setattr(module, "_BIG_UNNAMED", 64 << 10)
-        monkeypatch.setattr(module, "_BIG_HEAD", 16 << 10)
+    for module in (log_files, remote_plan):
+        monkeypatch.setattr(module, "BIG_UNNAMED", 64 << 10)
+        monkeypatch.setattr(module, "BIG_HEAD", 16 << 10)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 local discovery reads, each bounded as the local reader bounds it.  No server needed."""
 from __future__ import annotations
 
-from lrdoctor.readers import discover
+from lrdoctor.readers import log_files
 from lrdoctor.readers.content import HEAD_BYTES
 from lrdoctor.readers.hparams import MAX_HPARAMS_BYTES
 from lrdoctor.readers.remote import is_url
@@ -81,7 +81,7 @@ def test_a_single_file_is_read_as_named():
 
 def test_the_plan_uses_discovery_thresholds():
     """The probe of a big sniffed file is decided by discover's own function on the same windows."""
-    assert discover._BIG_UNNAMED == 8 * MIB and discover._BIG_HEAD == MIB
+    assert log_files.BIG_UNNAMED == 8 * MIB and log_files.BIG_HEAD == MIB
 
 
 def test_keys_that_would_leave_the_mirror_are_not_fetched():

@@ -33,12 +33,12 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from ..model import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS, Problem, Run
 from .merge import first_few
+from .log_files import NAMED_SUFFIXES, read_file, with_roles
 from .symlinks import LinkedWalk
 from .tensorboard_run import TensorBoardJob
 
 _PART_DIRS = ("train", "validation", "eval", "val")
 _NAMED_LOGS = ("training.log", "trainer_state.json")
-_NAMED_SUFFIXES = (".csv", ".tsv", ".jsonl")
 _SNIFFED_SUFFIXES = (".log", ".json", ".txt", ".out", ".stdout")
 _SNIFFED_NAMES = ("stdout", "stderr", "output", "log", "console")  # no suffix: console logs (console.py)
 _PARALLEL_MIN_RUNS = 16
@@ -74,7 +74,7 @@ def _is_event_file(filename: str) -> bool:
 def _log_candidate(filename: str) -> bool | None:
     """True: a log by name; False: maybe, sniff it; None: not a log."""
     lower = filename.lower()
-    if lower in _NAMED_LOGS or lower.endswith(_NAMED_SUFFIXES):
+    if lower in _NAMED_LOGS or lower.endswith(NAMED_SUFFIXES):
         return True
     if lower.endswith(_SNIFFED_SUFFIXES) or lower in _SNIFFED_NAMES:
         return False
@@ -186,167 +186,16 @@ def read_job(job, tag_roles: Mapping[str, Sequence[str]] | None = None) -> list[
             runs = [read_mlflow_run(job.directory, job.name)]
         elif isinstance(job, WandbJob):
             run = read_wandb_run(job.path, job.name)
-            return run if isinstance(run, Problem) else _with_roles([run], tag_roles)
+            return run if isinstance(run, Problem) else with_roles([run], tag_roles)
         else:
-            return _read_file(job, tag_roles)
-        return _with_roles(runs, tag_roles)
+            return read_file(job, tag_roles)
+        return with_roles(runs, tag_roles)
     except NotATrainingLog as exc:
         return Problem(job.path, str(exc)) if job.named else None
     except Exception as exc:  # last line of defence: one bad run must not stop the others
         where = getattr(job, "path", None) or getattr(job, "directory", "?")
         return [Run(name=job.name, source=os.path.abspath(where), format="unknown",
                     problems=[Problem(where, f"internal error while reading: {type(exc).__name__}: {exc}")])]
-
-
-def _read_file(job: FileJob, tag_roles, read=None) -> list[Run] | Problem | None:
-    """One log file: its text is read once and offered to the text readers in turn -- the most
-    particular first -- then to the CSV/JSON ones (files.py), unless only its content made it a candidate.
-    ``read``: the file's text already held, its candidacy already checked (watch: readers/incremental.py)."""
-    from .content import holds_training_log
-    from .csv_trainings import split_csv_run
-    from .files import read_log_text
-    from .hparams import read_hparams_beside
-    from .textfile import read_text
-
-    if read is None and job.content and not holds_training_log(job.path):
-        return None
-    if read is None and not job.named and not job.content and not _big_file_worth_reading(job):
-        return None
-    read = read_text(job.path) if read is None else read
-    found = None if read.error else _read_text_log(job, read.text)
-    if isinstance(found, list):
-        if read.cut_note:  # part of the file was not read (too large, a NUL hole): say so on every run
-            for run in found:
-                run.problems.append(Problem(job.path, read.cut_note, partial=True))
-        return _with_roles(found, tag_roles)
-    if job.content:  # its first KBs read as a training log: if no point could be read after all, say so
-        return found if found is not None else Problem(
-            job.path, read.error or "looks like a training log, but no point could be read from it")
-    run = read_log_text(job.path, read, job.name, job.named, tag_roles)
-    if found is not None and (run is None or not run.series):
-        return found  # looks like a console log, but cannot be read: say why
-    if run is None:
-        return None
-    if run.format == "lightning_csv":
-        run.hparams = read_hparams_beside(os.path.dirname(job.path), run.problems)
-    return _with_roles(split_csv_run(run, job.path, read.text, tag_roles), tag_roles)  # the text read once
-
-
-def _read_text_log(job: FileJob, text: str) -> list[Run] | Problem | None:
-    """Runs from the readers of particular text layouts (JSON lines whose iteration restarts each
-    epoch, Chainer's LogReport, console output, ``step name value`` lines); a Problem when it looks
-    like a console log that cannot be read; None when none of them knows the text."""
-    from . import chainer, jsonlines, steplines
-    from .console import read_console_text
-
-    if job.path.lower().endswith((".json", ".jsonl", ".log", ".txt")) and _epoch_iter_jsonl(text):
-        per_epoch = jsonlines.read(job.path, text, job.name)
-        if per_epoch is not None:
-            return [per_epoch]
-    logreport = chainer.read(job.path, text, job.name)
-    if logreport is not None:
-        return [logreport]
-    if not _maybe_console(job.path) or _plain_csv(text):
-        return None
-    console = read_console_text(job.path, text, job.name)  # never also a CSV/JSON log (no "key: value")
-    if console is not None:
-        return console
-    lines = steplines.read(job.path, text, job.name)
-    return None if lines is None else [lines]
-
-
-def _plain_csv(text: str) -> bool:
-    """A comma-separated table with a header of names and numeric rows (a CSV saved as ``*.txt`` or
-    ``*.log``): the CSV reader's, not worth a console parse (found in review: a 50 MB CSV named
-    ``out.txt`` took 16 s through the console reader, 2 s as ``.csv``)."""
-    lines = [line for line in text[:65536].split("\n")[:40] if line.strip()]
-    if len(lines) < 3:
-        return False
-    header = [f.strip() for f in lines[0].split(",")]
-    if len(header) < 2 or any(not f or ":" in f or "[" in f for f in header):
-        return False
-    rows = [[f.strip() for f in line.split(",")] for line in lines[1:]]
-    if any(len(r) != len(header) for r in rows[:-1]):  # the last line may be cut
-        return False
-    cells = [f for r in rows for f in r if f]
-    return bool(cells) and sum(_is_number(f) for f in cells) >= 0.8 * len(cells)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-_BIG_UNNAMED = 8 << 20
-_BIG_HEAD = 1 << 20
-
-
-def _big_file_worth_reading(job: FileJob) -> bool:
-    """A ``*.txt``/``*.log`` over 8 MiB is read whole only when its first MiB already reads as a log
-    (console lines, a CSV or JSON log): a 30 MB text corpus named ``train.txt`` costs one MiB, not
-    a full parse."""
-    from .files import sniff
-    from .textfile import read_bytes, text_of
-
-    try:
-        if os.path.getsize(job.path) <= _BIG_UNNAMED:
-            return True
-    except OSError:
-        return True  # the full read says why, or skips it quietly
-    data, error, longer = read_bytes(job.path, _BIG_HEAD)  # also refuses what is not a regular file
-    head = text_of(data, longer, _BIG_HEAD)
-    if error or head.error:
-        return False
-    if head.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{") or sniff(job.path, head.text) is not None:
-        return True
-    if isinstance(_read_text_log(job, head.text), list):
-        return True
-    # A job's stdout may open with a megabyte of set-up chatter (NCCL, dataset download) before the
-    # training lines: look at its middle and its end too before passing it over (found in review).
-    for window in _later_windows(job.path):
-        if isinstance(_read_text_log(job, window), list):
-            return True
-    return False
-
-
-def _later_windows(path: str) -> list[str]:
-    """The text of one MiB from the middle and one from the end of a big file, from a line start."""
-    from .textfile import text_of
-
-    out = []
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            for offset in (size // 2, max(size - _BIG_HEAD, 0)):
-                fh.seek(offset)
-                data = fh.read(_BIG_HEAD)
-                data = data[data.find(b"\n") + 1:]  # from the next line start
-                window = text_of(data)
-                if not window.error:
-                    out.append(window.text)
-    except OSError:
-        return out
-    return out
-
-
-def _epoch_iter_jsonl(text: str) -> bool:
-    return text.lstrip().startswith("{") and '"iter"' in text and '"epoch"' in text
-
-
-def _maybe_console(path: str) -> bool:
-    """Not named as a CSV/JSON log: maybe console text (console.py)."""
-    return not path.lower().endswith((*_NAMED_SUFFIXES, ".json"))
-
-
-def _with_roles(runs: list[Run], tag_roles) -> list[Run]:
-    from ..tags import assign_roles
-
-    for run in runs:
-        assign_roles(run, tag_roles)
-    return runs
 
 
 def _at_least_bytes(jobs: list, limit: int) -> bool:

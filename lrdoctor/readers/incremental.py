@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from ..model import Problem, Run
-from .discover import FileJob, _read_file, _single_file_job, _with_roles, find_jobs
+from .discover import FileJob, _single_file_job, find_jobs
+from .log_files import read_file, with_roles
 from .tails import EventTail, TextTail
 from .tensorboard_run import TensorBoardJob
 
@@ -166,24 +167,24 @@ class Follower:
         runs = tensorboard_runs(job, {path: self._tails[path].scalars() for path in job.paths})
         if os.path.isdir(job.directory):
             runs[-1].hparams = read_hparams_beside(job.directory, runs[0].problems)
-        return _with_roles(runs, self.tag_roles)
+        return with_roles(runs, self.tag_roles)
 
     def _text(self, job: FileJob):
         if not self._worth_reading(job):
             return None
-        return _read_file(job, self.tag_roles, read=self._tails[job.path].text())
+        return read_file(job, self.tag_roles, read=self._tails[job.path].text())
 
     def _worth_reading(self, job: FileJob) -> bool:
         """Discovery's checks on a file named like no log (content.py) or a big ``*.log``: once one passes
         the file is followed; until then it is looked at again only when it changes."""
         from .content import holds_training_log
-        from .discover import _big_file_worth_reading
+        from .log_files import big_file_worth_reading
 
         if job.named:
             return True
         signature, worth = self._worth.get(job.path, (None, False))
         if not worth and signature != _stat_signature(job.path):
-            worth = holds_training_log(job.path) if job.content else _big_file_worth_reading(job)
+            worth = holds_training_log(job.path) if job.content else big_file_worth_reading(job)
             self._worth[job.path] = (_stat_signature(job.path), worth)
         return worth
 

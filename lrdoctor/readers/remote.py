@@ -233,12 +233,13 @@ def _read_range(fs, rpath: str, start: int, end: int, size: int | None) -> bytes
 def _probe_says_log(fetch: Fetch, lpath: str) -> bool:
     """The local decision on the probed bytes; the probe file is removed either way."""
     from .content import holds_training_log
-    from .discover import FileJob, _big_file_worth_reading
+    from .discover import FileJob
+    from .log_files import big_file_worth_reading
 
     try:
         if fetch.probe == "content":
             return holds_training_log(lpath)
-        return _big_file_worth_reading(FileJob(fetch.rel, lpath, named=False))
+        return big_file_worth_reading(FileJob(fetch.rel, lpath, named=False))
     finally:
         _remove(lpath)
 

@@ -8,7 +8,7 @@ so that it still sees that the file went on and says so; hparams.yaml beside a r
 bytes first (a *probe*), as discover decides them locally:
 
 * a file whose name says nothing (``*.md``, no extension): its first 64 KiB (content.py);
-* a ``*.txt``/``*.log``... over 8 MiB: its first, middle and last MiB (discover._big_file_worth_reading).
+* a ``*.txt``/``*.log``... over 8 MiB: its first, middle and last MiB (log_files.big_file_worth_reading).
 
 Only when the probe says it is a log is the file fetched (bounded like any text log).
 """
@@ -20,7 +20,8 @@ from typing import Mapping
 
 from .content import HEAD_BYTES
 from .content import candidate as content_candidate
-from .discover import _BIG_HEAD, _BIG_UNNAMED, _is_event_file, _log_candidate
+from .discover import _is_event_file, _log_candidate
+from .log_files import BIG_HEAD, BIG_UNNAMED
 from .hparams import MAX_HPARAMS_BYTES
 from .mlflow import _MAX_PARAM_BYTES
 from .textfile import MAX_TEXT_BYTES
@@ -72,7 +73,7 @@ def _file_fetch(rel: str, name: str, size: int | None, in_mlflow_run: bool) -> F
         return Fetch(rel, size, None)
     named = _log_candidate(name)
     if named is not None:
-        big = not named and size is not None and size > _BIG_UNNAMED
+        big = not named and size is not None and size > BIG_UNNAMED
         return Fetch(rel, size, MAX_TEXT_BYTES + 1, "big" if big else None)
     if content_candidate(name):
         small = size is not None and size <= HEAD_BYTES
@@ -89,8 +90,8 @@ def windows(fetch: Fetch) -> list[tuple[int, int]]:
     if fetch.probe == "content":
         return [(0, HEAD_BYTES + 1 if fetch.size is None else min(fetch.size, HEAD_BYTES + 1))]
     size = fetch.size or 0  # a "big" probe always knows the size
-    middle, last = size // 2, max(size - _BIG_HEAD, 0)
-    return [(0, min(size, _BIG_HEAD + 1)), (middle, min(size, middle + _BIG_HEAD)), (last, size)]
+    middle, last = size // 2, max(size - BIG_HEAD, 0)
+    return [(0, min(size, BIG_HEAD + 1)), (middle, min(size, middle + BIG_HEAD)), (last, size)]
 
 
 def _hidden(folder: str) -> bool:
