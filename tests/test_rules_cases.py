@@ -290,3 +290,23 @@ def test_a_fragment_of_a_step_level_log_is_not_judged_slow_but_a_short_epoch_log
               roles={TRAIN_LOSS: "epoch_loss"})
     codes, result = codes_for(run)
     assert "SC01" in codes and result.recommendation.action == "increase"
+
+
+def test_an_evaluation_before_training_counts_as_where_it_started():
+    """Blind label on a real log (HF Trainer, eval at step 0): eval loss 5.74 before training, 1.11 after the
+    first epoch, then rising to 2.7 as the train loss fell 1.1 -> 0.05, with the accuracy sliding
+    0.71 -> 0.59.  The model learned (5.74 -> 1.11) and then memorised: PL04 must not call the sliding
+    accuracy a collapse and divide the LR by 32."""
+    from lrdoctor.model import TRAIN_LOSS, VAL_ACC, VAL_LOSS, Run
+
+    evals = np.arange(0, 12031, 401)
+    val = np.concatenate([[5.74], 1.11 + 1.6 * (1 - np.exp(-np.arange(evals.shape[0] - 1) / 10.0))])
+    acc = np.concatenate([[0.708], 0.70 - 0.11 * (1 - np.exp(-np.arange(evals.shape[0] - 1) / 8.0))])
+    steps = evals[1:]
+    train = 0.05 + 1.06 * np.exp(-(steps - 401) / 1200.0)
+    run = Run("hf", "hf", "test", series={"loss": Series.from_lists(steps, train),
+                                           "eval_loss": Series.from_lists(evals, val),
+                                           "eval_accuracy": Series.from_lists(evals, acc)},
+              roles={TRAIN_LOSS: "loss", VAL_LOSS: "eval_loss", VAL_ACC: "eval_accuracy"})
+    codes, result = codes_for(run)
+    assert "PL04" not in codes and result.recommendation.action != "decrease"

@@ -133,7 +133,12 @@ def memorising(view: View, options: ValidationTurnsUp.Options = ValidationTurnsU
     # Below where training started (the first point, or the median of the first three when that is
     # higher: an epoch-level log's first three epoch means can already be far down a fast fall).  A task
     # metric that improved says it directly (a pretrained model starts below any "untrained" level).
-    learned = metric.learned if metric is not None else best < max(c.head(), float(c.values[0]))
+    # A validation loss evaluated before the first train point (HF Trainer's eval at step 0) is where
+    # training started too (found on blind-labelled real logs: eval loss 5.74 at step 0, 1.11 after the
+    # first epoch, then rising as the train loss fell 1.1 -> 0.05; read as never learned, the accuracy
+    # sliding with it was called a collapse and told /32).
+    untrained = [c.head(), float(c.values[0])] + ([float(v.values[0])] if v.steps[0] <= c.steps[0] and b > 0 else [])
+    learned = metric.learned if metric is not None else best < max(untrained)
     if not learned:
         return None  # it never learned anything that generalised: a rise from there is not memorising
     # ``final`` is the median of two evaluations: its noise is sigma / sqrt(2).
