@@ -296,6 +296,7 @@ RULES_OF_PRECEDENCE: list[tuple[Selector, Builder]] = [
     (_codes("DV06"), _collapse),
     (_codes("RL01"), _returns_held),
     (_codes("DQ06"), _rl),
+    (_codes("PL05", where=lambda f: bool(f.evidence.get("identical"))), _NEGLIGIBLE),  # before PL01: nothing moved it
     (_codes("PL01"), _stuck),
     (_codes("PL02"), _learns_after_decay),
     (_codes("SC01", where=lambda f: f.severity >= Severity.WARNING), _slow),

@@ -310,3 +310,20 @@ def test_an_evaluation_before_training_counts_as_where_it_started():
               roles={TRAIN_LOSS: "loss", VAL_LOSS: "eval_loss", VAL_ACC: "eval_accuracy"})
     codes, result = codes_for(run)
     assert "PL04" not in codes and result.recommendation.action != "decrease"
+
+
+def test_a_loss_bit_identical_at_every_point_is_no_lr_question():
+    """Blind label on a real log: train_loss_batch 16.74222755432129 at all 74 logged batches; PL01 said
+    "divide the LR by 32".  Nothing training does reaches such a loss: PL05, abstain.  The same level
+    with minibatch scatter (a stuck run) is still PL01's."""
+    from lrdoctor.model import TRAIN_LOSS, Run
+
+    steps = np.arange(1299, 4999, 50)
+    frozen = np.full(steps.shape[0], 16.74222755432129)
+    run = Run("frozen", "frozen", "test", series={"loss": Series.from_lists(steps, frozen)}, roles={TRAIN_LOSS: "loss"})
+    codes, result = codes_for(run)
+    assert "PL05" in codes and result.recommendation.action == "abstain" and result.recommendation.rule == "PL05"
+    scattered = frozen + 0.05 * np.random.default_rng(0).standard_normal(steps.shape[0])
+    run = Run("stuck", "stuck", "test", series={"loss": Series.from_lists(steps, scattered)}, roles={TRAIN_LOSS: "loss"})
+    _, result = codes_for(run)
+    assert result.recommendation.rule == "PL01"

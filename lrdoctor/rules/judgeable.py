@@ -206,6 +206,8 @@ class NegligibleChange(Rule):
         in its last half: it moved a little at first and then froze.  A monotone but tiny decline
         still counts: 0.08 % over a hundred epochs is not progress.  A curve whose small change is
         spread over the run, or lost in its noise, is left to SC01/PL01 (a too-small or too-large rate).
+        Also a loss bit-identical at every point: even a network whose units all died (PL01's too-large
+        rate) gives each minibatch its own loss, so nothing training does reaches this one.
 
     Why it matters
         A model that learns anything moves its loss by more than a percent; one frozen just below its
@@ -215,7 +217,7 @@ class NegligibleChange(Rule):
 
     Evidence
         ``start``, ``end``, ``change`` (smoothed range / start), ``late_share`` (share of the fall in
-        the last half).
+        the last half), ``identical`` (1: the same value at every point).
 
     Options
         ``max_change`` = 0.01 (one per cent); ``min_z`` = 4; ``max_late_share`` = 0.1; ``min_points`` = 20.
@@ -239,6 +241,19 @@ class NegligibleChange(Rule):
         c = view.train
         if c is None or c.n < options.min_points or c.first_bad_step is not None or not view.positive \
                 or not view.levels_comparable_over_time:
+            return
+        if np.all(c.values == c.values[0]):
+            # Bit-identical at every point: no update reached what is logged (a frozen model, a detached
+            # graph, a constant written as the loss).  Even a network whose units all died gives each
+            # minibatch its own loss (found on blind-labelled real logs: 16.74222755 at all 74 logged
+            # batches, told PL01 "divide the LR by 32").
+            yield self.finding(
+                run, f"{c.tag} is exactly {float(c.values[0]):.10g} at every one of its {c.n} points: nothing that "
+                     f"training does reaches it (frozen parameters, a detached graph, a constant logged), "
+                     f"not a learning-rate question",
+                tag=c.tag, start_step=int(c.steps[0]), end_step=int(c.steps[-1]),
+                evidence={"start": float(c.values[0]), "end": float(c.values[0]), "change": 0.0, "late_share": 0.0,
+                          "identical": 1})
             return
         start, end = c.head(), c.tail()
         change = float(c.smooth.max() - c.smooth.min()) / start if start > 0 else np.inf
