@@ -327,3 +327,24 @@ def test_a_loss_bit_identical_at_every_point_is_no_lr_question():
     run = Run("stuck", "stuck", "test", series={"loss": Series.from_lists(steps, scattered)}, roles={TRAIN_LOSS: "loss"})
     _, result = codes_for(run)
     assert result.recommendation.rule == "PL01"
+
+
+def test_a_first_epoch_that_fell_a_thousandfold_then_levelled_is_no_explosion_nor_stuck():
+    """Blind label on a real log: a weather model's epoch losses 3415, 2.2, 2.4, ... about 2.5 for 500 epochs,
+    no validation.  The first epoch's mean holds the untrained loss and the whole first fall: DV03 called
+    it an explosion, then PL01 'stayed at its starting level', both /32.  The same flat run without that
+    first epoch is still stuck (PL01)."""
+    from lrdoctor.model import TRAIN_LOSS, Run
+
+    rng = np.random.default_rng(0)
+    epochs = np.arange(0, 120)
+    loss = 2.5 + 0.2 * rng.standard_normal(epochs.shape[0])
+    loss[0] = 3415.0
+    run = Run("meteo", "meteo", "test", series={"train_loss_epoch": Series.from_lists(epochs, loss, epochs=epochs)},
+              roles={TRAIN_LOSS: "train_loss_epoch"})
+    codes, result = codes_for(run)
+    assert not {"DV03", "PL01"} & codes and result.recommendation.action != "decrease"
+    run = Run("flat", "flat", "test", series={"train_loss_epoch": Series.from_lists(epochs[1:], loss[1:], epochs=epochs[1:])},
+              roles={TRAIN_LOSS: "train_loss_epoch"})
+    codes, _ = codes_for(run)
+    assert "PL01" in codes

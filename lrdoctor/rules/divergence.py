@@ -356,6 +356,11 @@ class LossExploded(Rule):
             # carrying one huge first batch: 453, 227, 152, ... then 1.9 after the epoch) the
             # evaluation still tells where the run started.
             typical = max(typical, view.train.head())
+        if i_peak == 0 and view.train_is_epoch_level and not usable_val(view):
+            # The first epoch's mean holds the untrained loss and the whole first fall; with no
+            # evaluation to say where the run began, it is the start, not an explosion (found on
+            # blind-labelled real logs: a weather model's epoch losses 3415, 2.2, 2.4, ...).
+            return None
         if not view.levels_comparable_over_time:
             # A reinforcement-learning loss moves with the returns (DQ06): the run's median and start can
             # sit far below where the loss stood when it jumped.  There an explosion must also be an

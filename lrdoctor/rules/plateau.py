@@ -92,7 +92,9 @@ class StuckAtStart(Rule):
     What it detects
         The best level reached (end of the smoothed train loss, best validation loss) is less than
         ``min_improvement`` (relative) below the starting level, and neither curve is still falling
-        steadily (Mann-Kendall tau over the last half above -``steady_tau``).
+        steadily (Mann-Kendall tau over the last half above -``steady_tau``).  An epoch-level log with
+        no validation whose first epoch's mean stands ``FIRST_EPOCH_FALL`` (10) times above the epochs
+        after it fell in that epoch and levelled off: not stuck at its start.
 
     Why it matters
         A network that sits at its initial / chance-level loss from the start while the optimiser
@@ -145,6 +147,12 @@ def stuck_at_start(view: View, *, min_improvement: float = 0.1, steady_tau: floa
     if c is None:
         return None
     start = start_level(view)
+    if view.train_is_epoch_level and not usable_val(view) and float(c.values[0]) > FIRST_EPOCH_FALL * start:
+        # The first epoch's mean stands ten times above the epochs after it: the run learned most of what
+        # it learned in that epoch and then levelled off -- a floor, not a start it never left (found on
+        # blind-labelled real logs: a weather model's epoch losses 3415, 2.2, 2.4, ... 2.5 for 500
+        # epochs were told "stayed at its starting level: divide the LR by 32").
+        return None
     end = c.tail()
     best_val = float(view.val.values.min()) if usable_val(view) else np.inf
     reached = min(end, best_val)
@@ -159,6 +167,9 @@ def stuck_at_start(view: View, *, min_improvement: float = 0.1, steady_tau: floa
         return None
     return measured(start=start, end=end, best_val=best_val if np.isfinite(best_val) else None,
                     improvement=round(1 - reached / start, 4), train_tau=round(train_tau, 3), val_tau=round(val_tau, 3))
+
+
+FIRST_EPOCH_FALL = 10.0  # first epoch mean / the level after it: the run fell in its first epoch
 
 
 # Adam moves each weight by about the LR per step.  At or below a tenth of its default (1e-3) -- the top of
