@@ -296,7 +296,8 @@ def test_an_evaluation_before_training_counts_as_where_it_started():
     """Blind label on a real log (HF Trainer, eval at step 0): eval loss 5.74 before training, 1.11 after the
     first epoch, then rising to 2.7 as the train loss fell 1.1 -> 0.05, with the accuracy sliding
     0.71 -> 0.59.  The model learned (5.74 -> 1.11) and then memorised: PL04 must not call the sliding
-    accuracy a collapse and divide the LR by 32."""
+    accuracy a collapse and divide the LR by 32; OF01 says stop early, though the accuracy never beat its
+    pre-training value."""
     from lrdoctor.model import TRAIN_LOSS, VAL_ACC, VAL_LOSS, Run
 
     evals = np.arange(0, 12031, 401)
@@ -309,7 +310,7 @@ def test_an_evaluation_before_training_counts_as_where_it_started():
                                            "eval_accuracy": Series.from_lists(evals, acc)},
               roles={TRAIN_LOSS: "loss", VAL_LOSS: "eval_loss", VAL_ACC: "eval_accuracy"})
     codes, result = codes_for(run)
-    assert "PL04" not in codes and result.recommendation.action != "decrease"
+    assert "PL04" not in codes and result.recommendation.action == "stop-early" and result.recommendation.rule == "OF01"
 
 
 def test_a_loss_bit_identical_at_every_point_is_no_lr_question():

@@ -19,7 +19,9 @@ class ValidationTurnsUp(Rule):
 
     What it detects
         The best validation point lies at least ``min_after`` of the evaluations (and 2) before the
-        end and below the train loss's starting level (the model first learned something that generalises); the final validation loss is above the minimum by more than ``min_rise`` (relative) and
+        end and below the train loss's starting level, or ``min_rise`` below a validation loss evaluated
+        before the first train point (HF Trainer's eval at step 0) -- the model first learned something
+        that generalises; the final validation loss is above the minimum by more than ``min_rise`` (relative) and
         by more than ``min_z`` times the validation scatter; and the final train loss is below the
         train loss at the best point and below the final validation loss.
 
@@ -137,8 +139,12 @@ def memorising(view: View, options: ValidationTurnsUp.Options = ValidationTurnsU
     # training started too (found on blind-labelled real logs: eval loss 5.74 at step 0, 1.11 after the
     # first epoch, then rising as the train loss fell 1.1 -> 0.05; read as never learned, the accuracy
     # sliding with it was called a collapse and told /32).
-    untrained = [c.head(), float(c.values[0])] + ([float(v.values[0])] if v.steps[0] <= c.steps[0] and b > 0 else [])
+    evaluated_untrained = v.steps[0] < c.steps[0] and b > 0  # before the first train point: untrained
+    untrained = [c.head(), float(c.values[0])] + ([float(v.values[0])] if evaluated_untrained else [])
     learned = metric.learned if metric is not None else best < max(untrained)
+    # The same evaluation before training shows the loss learned even where the task metric never beat
+    # its pre-training value (a fine-tune whose accuracy slid from the first epoch on as it memorised).
+    learned = learned or (evaluated_untrained and best < float(v.values[0]) * (1 - options.min_rise))
     if not learned:
         return None  # it never learned anything that generalised: a rise from there is not memorising
     # ``final`` is the median of two evaluations: its noise is sigma / sqrt(2).
