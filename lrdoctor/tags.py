@@ -37,8 +37,15 @@ _LR_HPARAM_WORDS = ("lr", "learning_rate", "learningrate")
 _PHASE_OR_GRANULARITY = _VAL_WORDS | _TEST_WORDS | _TRAIN_WORDS | _GRANULARITY_WORDS
 
 
+# camelCase and PascalCase names (``TrainLoss``, ``valLoss``, ``MSELoss``, ``F1Score``) are words too (found on
+# blind-labelled real logs: a CSV of ``TrainLoss,ValLoss`` was set aside as holding no loss).  A single
+# lower-case letter before a capital is no word of its own: ``mAP``.
+_CAMEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})|(?<=[0-9])(?=[A-Z][a-z])")
+
+
 def words(tag: str) -> list[str]:
-    return [w for w in re.split(r"[/_\-.\s]+", tag.lower()) if w]
+    """``"train/MSELoss_epoch"`` -> ``["train", "mse", "loss", "epoch"]``."""
+    return [w for w in re.split(r"[/_\-.\s]+", _CAMEL.sub(" ", tag).lower()) if w]
 
 
 def _phase(tag: str) -> str:
@@ -54,8 +61,8 @@ def _last_component(tag: str) -> str:
     """The part of the name that says what it is: the last path component, skipping a
     param-group suffix (``lr-Adam/pg1``) and falling back to the whole name when the last
     component is only a phase (``Loss/train``)."""
-    parts = [p for p in tag.lower().split("/") if p]
-    while len(parts) > 1 and re.fullmatch(r"pg\d+|group\d+", parts[-1]):
+    parts = [p for p in tag.split("/") if p]  # the case kept: words() reads camelCase
+    while len(parts) > 1 and re.fullmatch(r"pg\d+|group\d+", parts[-1].lower()):
         parts.pop()
     if parts and all(w in _PHASE_OR_GRANULARITY for w in words(parts[-1])):
         return "/".join(parts)

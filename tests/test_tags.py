@@ -126,3 +126,17 @@ def test_one_lookup_of_the_lr_hyper_parameter_for_every_consumer():
     # The schedule's bounds describe the setup; the rate itself does not.
     assert set(sweep_groups._setup(run)) >= {"min_lr", "warmup_lr", "lr_decay"}
     assert "model.optim.lr" not in sweep_groups._setup(run)
+
+
+def test_camel_case_names_are_words():
+    """Found on blind-labelled real logs: a CSV of ``Epoch,TrainLoss,ValLoss,mIoU,...,LR`` was set aside as
+    holding no loss.  camelCase / PascalCase split into words; a lone lower-case letter before a capital
+    (``mAP``) does not."""
+    from lrdoctor.tags import classify, words
+
+    assert words("TrainLoss") == ["train", "loss"] and words("MSELoss") == ["mse", "loss"]
+    assert words("valLossEpoch") == ["val", "loss", "epoch"] and words("F1Score") == ["f1", "score"]
+    assert words("mAP50") == ["map50"] and words("val_loss") == ["val", "loss"]
+    assert classify("TrainLoss")[0] == "train_loss" and classify("ValLoss")[0] == "val_loss"
+    assert classify("ValAcc")[0] == "val_acc" and classify("learningRate")[0] == "lr"
+    assert classify("lr-AdamW/pg1") == ("lr", 1)
