@@ -306,3 +306,21 @@ def test_a_dataset_split_file_is_no_run(tmp_path):
     (tmp_path / "splits.txt").write_text("\n".join(rows) + "\n")
     runs, _ = found(tmp_path)
     assert runs["splits.txt"].roles["train_loss"] == "train_loss"
+
+
+def test_a_cyclegan_console_log_is_read_and_said_to_hold_no_loss(tmp_path):
+    """Found on blind-labelled real logs: pytorch-CycleGAN-and-pix2pix prints its loss terms without
+    "loss" in their names (D_A, G_A, cycle_A, idt_A); its train.log was neither read nor reported."""
+    lines = ["----------------- Options ---------------", "               batch_size: 1"]
+    for e in range(1, 12):
+        for it in (100, 200):
+            lines.append(f"[Rank 0] (epoch: {e}, iters: {it}, time: 1.29, data: 0.04) , D_A: {0.2 + 0.01 * e:.3f}, "
+                         f"G_A: {0.5 + 0.01 * it / 100:.3f}, cycle_A: {1.3 - 0.05 * e:.3f}, idt_A: 0.4, D_B: 0.2, "
+                         f"G_B: 0.55, cycle_B: 1.1, idt_B: 0.3")
+    (tmp_path / "train.log").write_text("\n".join(lines) + "\n")
+    runs, problems = found(tmp_path)
+    assert list(runs) == ["train.log"] and {"d_a", "g_a", "cycle_a"} <= set(runs["train.log"].series)
+    from lrdoctor.readers import split_diagnosable
+
+    diagnosable, set_aside = split_diagnosable(list(runs.values()))
+    assert diagnosable == [] and any("nothing to diagnose" in p.message for p in set_aside)

@@ -65,7 +65,11 @@ _PHASE = re.compile(r"^\W*(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|te
                     re.IGNORECASE)
 _PHASE_PREFIX = {"tra": "train", "val": "val", "eva": "val", "tes": "test"}
 _NOT_METRICS = {"eta", "time", "elapsed", "epoch", "epochs", "step", "iter", "iteration", "it", "batch"}
-_JUDGED = re.compile(r"loss|acc|err|perplexity|ppl", re.IGNORECASE)
+# Also the loss terms pytorch-CycleGAN-and-pix2pix prints without "loss" in their names (D_A, G_A, cycle_A,
+# idt_A; G_GAN, G_L1, D_real, D_fake): found on blind-labelled real logs, a CycleGAN train.log was
+# neither read nor reported.
+_JUDGED = re.compile(r"loss|acc|err|perplexity|ppl|\b(?:[dg]|cycle|idt)_[ab]\b|\bg_(?:gan|l1)\b|\bd_(?:real|fake)\b",
+                     re.IGNORECASE)
 _LR = re.compile(r"(^|_)(lr|learning_rate)($|_)", re.IGNORECASE)
 _SPACED_KEYS = re.compile(r"^(?:\w*loss|acc\w*|err\w*|ppl|perplexity|lr|learning_rate)$", re.IGNORECASE)
 _SCAN_BYTES = 64 << 20
