@@ -10,9 +10,10 @@ LogReport array, or console lines with a counter and loss-like values (console.c
 """
 from __future__ import annotations
 
+import os
 import re
 
-from .textfile import read_bytes, text_of
+from .textfile import line_windows, read_bytes, text_of
 
 QUICK_BYTES = 4 << 10
 HEAD_BYTES = 64 << 10
@@ -64,13 +65,8 @@ def holds_training_log(path: str) -> bool:
 def _tail(path: str) -> str | None:
     """The last ``HEAD_BYTES`` of a file longer than that, from its first line start; None otherwise."""
     try:
-        with open(path, "rb") as fh:
-            size = fh.seek(0, 2)
-            if size <= HEAD_BYTES:
-                return None
-            fh.seek(size - HEAD_BYTES)
-            data = fh.read(HEAD_BYTES)
+        size = os.path.getsize(path)
     except OSError:
         return None
-    read = text_of(data[data.find(b"\n") + 1:])
-    return None if read.error else read.text
+    found = line_windows(path, [size - HEAD_BYTES], HEAD_BYTES) if size > HEAD_BYTES else []
+    return found[0] if found else None

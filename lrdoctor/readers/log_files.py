@@ -133,22 +133,13 @@ def big_file_worth_reading(job: FileJob) -> bool:
 
 def later_windows(path: str) -> list[str]:
     """The text of one MiB from the middle and one from the end of a big file, from a line start."""
-    from .textfile import text_of
+    from .textfile import line_windows
 
-    out = []
     try:
         size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            for offset in (size // 2, max(size - BIG_HEAD, 0)):
-                fh.seek(offset)
-                data = fh.read(BIG_HEAD)
-                data = data[data.find(b"\n") + 1:]  # from the next line start
-                window = text_of(data)
-                if not window.error:
-                    out.append(window.text)
     except OSError:
-        return out
-    return out
+        return []
+    return line_windows(path, [size // 2, max(size - BIG_HEAD, 0)], BIG_HEAD)
 
 
 def epoch_iter_jsonl(text: str) -> bool:

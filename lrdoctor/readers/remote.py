@@ -290,32 +290,35 @@ class _Renamer:
         return run
 
 
-def _attach(failed: dict[str, str], runs: list[Run]) -> list[Problem]:
-    """A file that could not be fetched: a problem of the run whose directory holds it (read without
-    it), else a problem of its own.  Returns the latter."""
+def _unfetched(failed: dict[str, str], sources: list[str]) -> tuple[dict[int, list[Problem]], list[Problem]]:
+    """Each file that could not be fetched, as a problem of the run whose directory holds it (the deepest
+    such source; the run was read without it), else as a problem of its own:
+    ({index of the run in ``sources``: its problems}, the others)."""
+    owned: dict[int, list[Problem]] = {}
     loose = []
     for path, reason in sorted(failed.items()):
-        owners = [r for r in runs if path.startswith(r.source.rstrip("/") + "/")]
+        owners = [i for i, source in enumerate(sources) if path.startswith(source.rstrip("/") + "/")]
         if owners:
-            owner = max(owners, key=lambda r: len(r.source))
-            owner.problems.append(Problem(path, f"cannot fetch: {reason}; the run was read without this file"))
+            owner = max(owners, key=lambda i: len(sources[i]))
+            owned.setdefault(owner, []).append(Problem(path, f"cannot fetch: {reason}; the run was read without this file"))
         else:
             loose.append(Problem(path, f"cannot fetch: {reason}"))
+    return owned, loose
+
+
+def _attach(failed: dict[str, str], runs: list[Run]) -> list[Problem]:
+    """``_unfetched`` on runs: each run's own added to its problems; returns the others."""
+    owned, loose = _unfetched(failed, [run.source for run in runs])
+    for i, problems in owned.items():
+        runs[i].problems.extend(problems)
     return loose
 
 
 def _attach_results(failed: dict[str, str], results: list) -> tuple[list, list[Problem]]:
-    """``_attach`` for RunResults (frozen): (the results, each with the files of its run that could not
-    be fetched among its problems, the problems of files that belong to no run)."""
+    """``_attach`` for RunResults (frozen): (the results, each with its run's unfetched files among its
+    problems, the problems of files that belong to no run)."""
     from dataclasses import replace as replaced
 
-    loose, out = [], list(results)
-    for path, reason in sorted(failed.items()):
-        owners = [i for i, r in enumerate(out) if path.startswith(r.source.rstrip("/") + "/")]
-        if not owners:
-            loose.append(Problem(path, f"cannot fetch: {reason}"))
-            continue
-        i = max(owners, key=lambda k: len(out[k].source))
-        extra = Problem(path, f"cannot fetch: {reason}; the run was read without this file")
-        out[i] = replaced(out[i], problems=(*out[i].problems, extra))
+    owned, loose = _unfetched(failed, [r.source for r in results])
+    out = [replaced(r, problems=(*r.problems, *owned[i])) if i in owned else r for i, r in enumerate(results)]
     return out, loose

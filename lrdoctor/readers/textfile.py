@@ -142,3 +142,21 @@ def split_lines(text: str) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def line_windows(path: str, offsets, size: int) -> list[str]:
+    """The text of ``size`` bytes read at each of ``offsets``, from the first line start in it: looks
+    into a long file past its head (content.py, log_files.py).  A window that cannot be read or decoded
+    is left out."""
+    out = []
+    try:
+        with open(path, "rb") as fh:
+            for offset in offsets:
+                fh.seek(offset)
+                data = fh.read(size)
+                window = text_of(data[data.find(b"\n") + 1:])  # from the next line start
+                if not window.error:
+                    out.append(window.text)
+    except OSError:
+        return out
+    return out
